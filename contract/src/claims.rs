@@ -1,0 +1,239 @@
+//! Claims, the scopes that release them, and how the consent page names them.
+
+use crate::level::Level;
+use crate::scope::Scope;
+
+/// A claim of CONTRACT.md, or a protocol claim the provider issues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[allow(missing_docs)]
+pub enum Claim {
+    Sub,
+    Name,
+    FamilyName,
+    MiddleName,
+    GivenName,
+    Birthdate,
+    Gender,
+    PersonalIdNumber,
+    ForeignerIdNumber,
+    Nationality,
+    TravelDocument,
+    Portrait,
+    PhoneNumber,
+    PhoneNumberVerified,
+    Email,
+    EmailVerified,
+    Documents,
+    Organization,
+    Acr,
+    Amr,
+    AuthTime,
+    VerifiedClaims,
+}
+
+const NAMES: [(Claim, &str); 22] = [
+    (Claim::Sub, "sub"),
+    (Claim::Name, "name"),
+    (Claim::FamilyName, "family_name"),
+    (Claim::MiddleName, "middle_name"),
+    (Claim::GivenName, "given_name"),
+    (Claim::Birthdate, "birthdate"),
+    (Claim::Gender, "gender"),
+    (Claim::PersonalIdNumber, "personal_id_number"),
+    (Claim::ForeignerIdNumber, "foreigner_id_number"),
+    (Claim::Nationality, "nationality"),
+    (Claim::TravelDocument, "travel_document"),
+    (Claim::Portrait, "portrait"),
+    (Claim::PhoneNumber, "phone_number"),
+    (Claim::PhoneNumberVerified, "phone_number_verified"),
+    (Claim::Email, "email"),
+    (Claim::EmailVerified, "email_verified"),
+    (Claim::Documents, "documents"),
+    (Claim::Organization, "organization"),
+    (Claim::Acr, "acr"),
+    (Claim::Amr, "amr"),
+    (Claim::AuthTime, "auth_time"),
+    (Claim::VerifiedClaims, "verified_claims"),
+];
+
+impl Claim {
+    /// Every claim.
+    pub const ALL: [Claim; 22] = {
+        let mut all = [Claim::Sub; 22];
+        let mut i = 0;
+        while i < 22 {
+            all[i] = NAMES[i].0;
+            i += 1;
+        }
+        all
+    };
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        NAMES[self as usize].1
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Claim> {
+        NAMES.iter().find(|(_, name)| *name == s).map(|(c, _)| *c)
+    }
+
+    /// The scope that releases this claim (none for protocol claims).
+    pub fn scope(self) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|s| s.claims().contains(&self))
+    }
+
+    /// The level a login must reach for this claim to be released.
+    pub fn required_level(self) -> Option<Level> {
+        self.scope().and_then(Scope::required_level)
+    }
+
+    /// Whether the claim may appear in an ID token (the portrait is UserInfo only).
+    pub fn id_token_allowed(self) -> bool {
+        self != Claim::Portrait
+    }
+}
+
+crate::string_serde!(Claim, "claim");
+
+/// The language of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// Vietnamese, the default.
+    #[default]
+    Vi,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// `vi` or `en`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    /// The first language of a `ui_locales` list (BCP 47 tags) that we speak.
+    pub fn from_ui_locales(s: &str) -> Option<Lang> {
+        s.split(' ').find_map(|tag| {
+            let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
+            match primary.as_str() {
+                "vi" => Some(Lang::Vi),
+                "en" => Some(Lang::En),
+                _ => None,
+            }
+        })
+    }
+}
+
+/// How the consent page names a claim, in words a citizen understands.
+pub fn claim_description(claim: Claim, lang: Lang) -> &'static str {
+    let (vi, en) = match claim {
+        Claim::Sub => (
+            "Mã định danh riêng cho dịch vụ này (không phải số định danh cá nhân)",
+            "An identifier unique to this service (not your identification number)",
+        ),
+        Claim::Name => ("Họ và tên", "Full name"),
+        Claim::FamilyName => ("Họ", "Family name"),
+        Claim::MiddleName => ("Chữ đệm", "Middle name"),
+        Claim::GivenName => ("Tên", "Given name"),
+        Claim::Birthdate => ("Ngày sinh", "Date of birth"),
+        Claim::Gender => ("Giới tính", "Sex"),
+        Claim::PersonalIdNumber => ("Số định danh cá nhân", "Personal identification number"),
+        Claim::ForeignerIdNumber => (
+            "Số định danh của người nước ngoài",
+            "Foreigner's identification number",
+        ),
+        Claim::Nationality => ("Quốc tịch", "Nationality"),
+        Claim::TravelDocument => (
+            "Hộ chiếu hoặc giấy tờ đi lại quốc tế (số, loại, ngày và nơi cấp)",
+            "Passport or international travel document (number, type, date and place of issue)",
+        ),
+        Claim::Portrait => ("Ảnh chân dung", "Portrait photo"),
+        Claim::PhoneNumber => ("Số điện thoại", "Phone number"),
+        Claim::PhoneNumberVerified => (
+            "Số điện thoại đã được xác minh hay chưa",
+            "Whether the phone number is verified",
+        ),
+        Claim::Email => ("Địa chỉ email", "Email address"),
+        Claim::EmailVerified => (
+            "Email đã được xác minh hay chưa",
+            "Whether the email address is verified",
+        ),
+        Claim::Documents => (
+            "Giấy tờ đã tích hợp (giấy phép lái xe, thẻ bảo hiểm y tế, hộ chiếu)",
+            "Integrated documents (driving licence, health-insurance card, passport)",
+        ),
+        Claim::Organization => (
+            "Thông tin tổ chức mà bạn là người đại diện theo pháp luật",
+            "The organisation you legally represent",
+        ),
+        Claim::Acr => (
+            "Mức độ xác thực của lần đăng nhập",
+            "The assurance level of this login",
+        ),
+        Claim::Amr => (
+            "Phương thức xác thực đã dùng",
+            "The authentication methods used",
+        ),
+        Claim::AuthTime => ("Thời điểm đăng nhập", "When you logged in"),
+        Claim::VerifiedClaims => (
+            "Thông tin về việc xác minh danh tính của bạn",
+            "How your identity was verified",
+        ),
+    };
+    match lang {
+        Lang::Vi => vi,
+        Lang::En => en,
+    }
+}
+
+/// How the consent page names a scope.
+pub fn scope_description(scope: Scope, lang: Lang) -> &'static str {
+    let (vi, en) = match scope {
+        Scope::OpenId => (
+            "Đăng nhập bằng tài khoản định danh điện tử",
+            "Log in with your electronic identity",
+        ),
+        Scope::Profile => ("Họ tên, ngày sinh, giới tính", "Name, date of birth, sex"),
+        Scope::IdentityNumber => ("Số định danh", "Identification number"),
+        Scope::Portrait => ("Ảnh chân dung", "Portrait photo"),
+        Scope::Phone => ("Số điện thoại", "Phone number"),
+        Scope::Email => ("Địa chỉ email", "Email address"),
+        Scope::Documents => ("Giấy tờ đã tích hợp", "Integrated documents"),
+        Scope::Organization => ("Thông tin tổ chức", "Organisation"),
+        Scope::OfflineAccess => (
+            "Giữ đăng nhập khi bạn không sử dụng dịch vụ",
+            "Stay signed in to this service when you are not using it",
+        ),
+    };
+    match lang {
+        Lang::Vi => vi,
+        Lang::En => en,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claim_names_round_trip_and_know_their_scope() {
+        for c in Claim::ALL {
+            assert_eq!(Claim::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(Claim::Documents.required_level(), Some(Level::Level2));
+        assert_eq!(Claim::Name.scope(), Some(Scope::Profile));
+        assert_eq!(Claim::Acr.scope(), None);
+        assert!(!Claim::Portrait.id_token_allowed());
+    }
+
+    #[test]
+    fn ui_locales_pick_the_first_language_we_speak() {
+        assert_eq!(Lang::from_ui_locales("fr en-US vi"), Some(Lang::En));
+        assert_eq!(Lang::from_ui_locales("vi-VN"), Some(Lang::Vi));
+        assert_eq!(Lang::from_ui_locales("fr"), None);
+    }
+}

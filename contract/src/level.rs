@@ -1,0 +1,154 @@
+//! Levels of assurance and authentication methods.
+
+/// The acr value of a Level 1 login (password).
+pub const ACR_LEVEL1: &str = "urn:vneid:acr:level1";
+/// The acr value of a Level 2 login (password and a possession factor, Level 2 account).
+pub const ACR_LEVEL2: &str = "urn:vneid:acr:level2";
+/// `verification.trust_framework` of `verified_claims`.
+pub const TRUST_FRAMEWORK: &str = "vn_eid";
+
+/// A level of assurance; Level 2 satisfies a Level 1 request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// Password login, Level 1 or Level 2 account.
+    Level1,
+    /// Password plus a second factor, Level 2 account.
+    Level2,
+}
+
+impl Level {
+    /// Both levels, lowest first.
+    pub const ALL: [Level; 2] = [Level::Level1, Level::Level2];
+
+    /// The acr value.
+    pub fn acr(self) -> &'static str {
+        match self {
+            Level::Level1 => ACR_LEVEL1,
+            Level::Level2 => ACR_LEVEL2,
+        }
+    }
+
+    /// The level an acr value names.
+    pub fn from_acr(s: &str) -> Option<Level> {
+        match s {
+            ACR_LEVEL1 => Some(Level::Level1),
+            ACR_LEVEL2 => Some(Level::Level2),
+            _ => None,
+        }
+    }
+
+    /// Parses the acr value (for the serde mapping).
+    pub fn parse(s: &str) -> Option<Level> {
+        Level::from_acr(s)
+    }
+
+    /// The acr value (for the serde mapping).
+    pub fn as_str(self) -> &'static str {
+        self.acr()
+    }
+
+    /// 1 or 2.
+    pub fn as_number(self) -> u8 {
+        match self {
+            Level::Level1 => 1,
+            Level::Level2 => 2,
+        }
+    }
+
+    /// The level numbered 1 or 2.
+    pub fn from_number(n: i64) -> Option<Level> {
+        match n {
+            1 => Some(Level::Level1),
+            2 => Some(Level::Level2),
+            _ => None,
+        }
+    }
+
+    /// `verification.assurance_level` of `verified_claims`.
+    pub fn assurance_level(self) -> &'static str {
+        match self {
+            Level::Level1 => "level1",
+            Level::Level2 => "level2",
+        }
+    }
+
+    /// Whether this level meets `required`.
+    pub fn satisfies(self, required: Level) -> bool {
+        self >= required
+    }
+}
+
+crate::string_serde!(Level, "acr value");
+
+/// Authentication method references (RFC 8176).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthMethod {
+    /// Password.
+    Pwd,
+    /// One-time password.
+    Otp,
+    /// Proof of possession of a hardware-secured key (passkey).
+    Hwk,
+    /// Multiple factors.
+    Mfa,
+    /// Facial recognition.
+    Face,
+    /// Fingerprint.
+    Fpt,
+    /// Confirmation by SMS.
+    Sms,
+}
+
+impl AuthMethod {
+    /// The RFC 8176 value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::Pwd => "pwd",
+            AuthMethod::Otp => "otp",
+            AuthMethod::Hwk => "hwk",
+            AuthMethod::Mfa => "mfa",
+            AuthMethod::Face => "face",
+            AuthMethod::Fpt => "fpt",
+            AuthMethod::Sms => "sms",
+        }
+    }
+
+    /// Parses an RFC 8176 value.
+    pub fn parse(s: &str) -> Option<AuthMethod> {
+        Some(match s {
+            "pwd" => AuthMethod::Pwd,
+            "otp" => AuthMethod::Otp,
+            "hwk" => AuthMethod::Hwk,
+            "mfa" => AuthMethod::Mfa,
+            "face" => AuthMethod::Face,
+            "fpt" => AuthMethod::Fpt,
+            "sms" => AuthMethod::Sms,
+            _ => return None,
+        })
+    }
+}
+
+crate::string_serde!(AuthMethod, "authentication method");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_are_ordered_and_map_to_acr() {
+        assert!(Level::Level2 > Level::Level1);
+        assert!(Level::Level2.satisfies(Level::Level1));
+        assert!(!Level::Level1.satisfies(Level::Level2));
+        for l in Level::ALL {
+            assert_eq!(Level::from_acr(l.acr()), Some(l));
+            assert_eq!(Level::from_number(i64::from(l.as_number())), Some(l));
+        }
+        assert_eq!(Level::from_acr("urn:vneid:acr:level3"), None);
+        let json = serde_json_like(Level::Level2);
+        assert_eq!(json, "urn:vneid:acr:level2");
+    }
+
+    fn serde_json_like(l: Level) -> String {
+        l.to_string()
+    }
+}

@@ -1,0 +1,213 @@
+//! Scopes and sets of scopes.
+
+use std::collections::BTreeSet;
+
+use crate::claims::Claim;
+use crate::level::Level;
+
+/// A scope of CONTRACT.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    /// `openid`: `sub`.
+    OpenId,
+    /// `profile`: names, birthdate, gender.
+    Profile,
+    /// `identity_number`: the personal (or foreigner's) identification number.
+    IdentityNumber,
+    /// `portrait`: the portrait photo (UserInfo only).
+    Portrait,
+    /// `phone`.
+    Phone,
+    /// `email`.
+    Email,
+    /// `documents`: integrated documents (Level 2).
+    Documents,
+    /// `organization`: the organisation the holder represents (Level 2).
+    Organization,
+    /// `offline_access`: a refresh token.
+    OfflineAccess,
+}
+
+impl Scope {
+    /// Every scope.
+    pub const ALL: [Scope; 9] = [
+        Scope::OpenId,
+        Scope::Profile,
+        Scope::IdentityNumber,
+        Scope::Portrait,
+        Scope::Phone,
+        Scope::Email,
+        Scope::Documents,
+        Scope::Organization,
+        Scope::OfflineAccess,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::OpenId => "openid",
+            Scope::Profile => "profile",
+            Scope::IdentityNumber => "identity_number",
+            Scope::Portrait => "portrait",
+            Scope::Phone => "phone",
+            Scope::Email => "email",
+            Scope::Documents => "documents",
+            Scope::Organization => "organization",
+            Scope::OfflineAccess => "offline_access",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|scope| scope.as_str() == s)
+    }
+
+    /// The level a login must reach for this scope's claims to be released.
+    pub fn required_level(self) -> Option<Level> {
+        match self {
+            Scope::OpenId | Scope::OfflineAccess => None,
+            Scope::Documents | Scope::Organization => Some(Level::Level2),
+            _ => Some(Level::Level1),
+        }
+    }
+
+    /// The claims this scope releases.
+    pub fn claims(self) -> &'static [Claim] {
+        match self {
+            Scope::OpenId => &[Claim::Sub],
+            Scope::Profile => &[
+                Claim::Name,
+                Claim::FamilyName,
+                Claim::MiddleName,
+                Claim::GivenName,
+                Claim::Birthdate,
+                Claim::Gender,
+            ],
+            Scope::IdentityNumber => &[
+                Claim::PersonalIdNumber,
+                Claim::ForeignerIdNumber,
+                Claim::Nationality,
+                Claim::TravelDocument,
+            ],
+            Scope::Portrait => &[Claim::Portrait],
+            Scope::Phone => &[Claim::PhoneNumber, Claim::PhoneNumberVerified],
+            Scope::Email => &[Claim::Email, Claim::EmailVerified],
+            Scope::Documents => &[Claim::Documents],
+            Scope::Organization => &[Claim::Organization],
+            Scope::OfflineAccess => &[],
+        }
+    }
+}
+
+crate::string_serde!(Scope, "scope");
+
+/// A scope that is not in the contract.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown scope `{0}`")]
+pub struct UnknownScope(pub String);
+
+/// A set of scopes; displayed in a canonical order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct ScopeSet(BTreeSet<Scope>);
+
+impl ScopeSet {
+    /// Parses a space-separated list; duplicates and extra spaces are ignored.
+    pub fn parse(space_separated: &str) -> Result<ScopeSet, UnknownScope> {
+        space_separated
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(|s| Scope::parse(s).ok_or_else(|| UnknownScope(s.to_string())))
+            .collect()
+    }
+
+    /// Whether the set holds `scope`.
+    pub fn contains(&self, scope: Scope) -> bool {
+        self.0.contains(&scope)
+    }
+
+    /// Adds a scope.
+    pub fn insert(&mut self, scope: Scope) {
+        self.0.insert(scope);
+    }
+
+    /// The scopes, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Scope> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// Whether every scope here is also in `other`.
+    pub fn is_subset(&self, other: &ScopeSet) -> bool {
+        self.0.is_subset(&other.0)
+    }
+
+    /// The scopes in both.
+    pub fn intersection(&self, other: &ScopeSet) -> ScopeSet {
+        ScopeSet(self.0.intersection(&other.0).copied().collect())
+    }
+
+    /// The highest level any scope needs.
+    pub fn required_level(&self) -> Option<Level> {
+        self.iter().filter_map(Scope::required_level).max()
+    }
+
+    /// Every claim the scopes release, without duplicates, in claim order.
+    pub fn claims(&self) -> Vec<Claim> {
+        let set: BTreeSet<Claim> = self
+            .iter()
+            .flat_map(|s| s.claims().iter().copied())
+            .collect();
+        set.into_iter().collect()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<Scope> for ScopeSet {
+    fn from_iter<I: IntoIterator<Item = Scope>>(iter: I) -> Self {
+        ScopeSet(iter.into_iter().collect())
+    }
+}
+
+impl std::fmt::Display for ScopeSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.iter().map(Scope::as_str).collect();
+        f.write_str(&names.join(" "))
+    }
+}
+
+impl serde::Serialize for ScopeSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ScopeSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        ScopeSet::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_canonicalises_and_refuses_unknown_scopes() {
+        let set = ScopeSet::parse("profile  openid profile documents").unwrap();
+        assert_eq!(set.to_string(), "openid profile documents");
+        assert_eq!(set.required_level(), Some(Level::Level2));
+        assert_eq!(
+            ScopeSet::parse("openid address"),
+            Err(UnknownScope("address".into()))
+        );
+        assert!(ScopeSet::parse("openid").unwrap().is_subset(&set));
+        assert!(set.claims().contains(&Claim::Documents));
+        for s in Scope::ALL {
+            assert_eq!(Scope::parse(s.as_str()), Some(s));
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Accounts: passwords, second factors, and the claims an account releases.
+
+pub mod claims;
+pub mod login;
+pub mod password;
+pub mod totp;

@@ -1,0 +1,162 @@
+//! The administrative commands behind `vneid-provider clients` and `keys`.
+
+use std::fmt::Write;
+
+use serde_json::json;
+use vneid_contract::ScopeSet;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::keys::{KeyRing, Sealer};
+use crate::oidc::client::Client;
+use crate::oidc::types::{ClientAuthMethod, ClientId, RedirectUri, SigningAlg, SubjectType};
+use crate::store::{ClientRow, Store};
+
+/// A client to register.
+pub struct NewClient {
+    pub id: String,
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub scopes: String,
+    pub auth_method: ClientAuthMethod,
+    pub signing_alg: SigningAlg,
+    pub subject_type: SubjectType,
+}
+
+/// What is wrong with an administrative request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// Bad input, with what to fix.
+    #[error("{0}")]
+    Invalid(String),
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The keys.
+    #[error(transparent)]
+    Keys(#[from] crate::keys::KeyError),
+}
+
+async fn store(config: &Config) -> Result<Store, CliError> {
+    let store = Store::connect(&config.database_url, 2).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Registers a client; returns its generated secret.
+pub async fn add_client(config: &Config, new: NewClient) -> Result<String, CliError> {
+    ClientId::parse(&new.id).ok_or_else(|| {
+        CliError::Invalid("the client id must be 1-128 printable characters without spaces".into())
+    })?;
+    let scopes = ScopeSet::parse(&new.scopes).map_err(|e| CliError::Invalid(e.to_string()))?;
+    if !scopes.contains(vneid_contract::Scope::OpenId) {
+        return Err(CliError::Invalid("the scopes must include openid".into()));
+    }
+    for uri in new
+        .redirect_uris
+        .iter()
+        .chain(&new.post_logout_redirect_uris)
+    {
+        let parsed = RedirectUri::parse(uri).ok_or_else(|| {
+            CliError::Invalid(format!("`{uri}` is not an absolute URI without fragment"))
+        })?;
+        let url = url::Url::parse(parsed.as_str()).map_err(|e| CliError::Invalid(e.to_string()))?;
+        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+            return Err(CliError::Invalid(format!(
+                "`{uri}` must be https (http only on loopback)"
+            )));
+        }
+    }
+    let secret = crate::secret::new_bearer();
+    let row = ClientRow {
+        id: new.id,
+        name: new.name,
+        secret_hash: Some(crate::secret::hash(&secret)),
+        auth_method: new.auth_method.as_str().into(),
+        redirect_uris: json!(new.redirect_uris).to_string(),
+        post_logout_redirect_uris: json!(new.post_logout_redirect_uris).to_string(),
+        allowed_scopes: scopes.to_string(),
+        signing_alg: new.signing_alg.as_str().into(),
+        subject_type: new.subject_type.as_str().into(),
+        jwks: None,
+    };
+    store(config)
+        .await?
+        .insert_client(&row, Clock::default().now())
+        .await?;
+    Ok(secret)
+}
+
+/// A table of the registered clients.
+pub async fn list_clients(config: &Config) -> Result<String, CliError> {
+    let mut out = String::new();
+    for row in store(config).await?.clients().await? {
+        match Client::try_from(row) {
+            Ok(c) => {
+                let uris: Vec<&str> = c.redirect_uris.iter().map(|u| u.as_str()).collect();
+                let _ = writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    c.id.as_str(),
+                    c.name,
+                    c.auth_method,
+                    c.signing_alg,
+                    c.subject_type,
+                    c.allowed_scopes,
+                    uris.join(",")
+                );
+            }
+            Err(err) => {
+                let _ = writeln!(out, "{err}");
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Removes a client.
+pub async fn remove_client(config: &Config, id: &str) -> Result<(), CliError> {
+    if store(config).await?.remove_client(id).await? {
+        Ok(())
+    } else {
+        Err(CliError::Invalid(format!("no client `{id}`")))
+    }
+}
+
+async fn key_ring(config: &Config) -> Result<KeyRing, CliError> {
+    let store = store(config).await?;
+    Ok(KeyRing::load(
+        store,
+        Sealer::new(config.key_encryption_key.clone()),
+        Clock::default().now(),
+    )
+    .await?)
+}
+
+/// A table of the published keys.
+pub async fn list_keys(config: &Config) -> Result<String, CliError> {
+    let mut out = String::from("kid\talg\tcreated_at\tactivate_at\tremove_at\n");
+    for k in key_ring(config).await?.list(Clock::default().now()).await? {
+        let remove = k
+            .remove_at
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}",
+            k.kid, k.alg, k.created_at, k.activate_at, remove
+        );
+    }
+    Ok(out)
+}
+
+/// Rotates the key of one algorithm.
+pub async fn rotate_key(config: &Config, alg: SigningAlg) -> Result<String, CliError> {
+    let ring = key_ring(config).await?;
+    Ok(ring
+        .rotate(alg, Clock::default().now(), config.lifetimes.key_overlap)
+        .await?)
+}

@@ -1,0 +1,184 @@
+//! Demo mode: CONTRACT.md's demo accounts and clients, seeded into a fresh embedded database.
+//! These exist only in demo mode.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::json;
+
+use crate::accounts::password;
+use crate::error::AppError;
+use crate::keys::Sealer;
+use crate::oidc::types::{ClientAuthMethod, SigningAlg, SubjectType};
+use crate::store::{ClientRow, NewAccount, NewDocument, Store};
+
+/// The password of both demo accounts.
+pub const DEMO_PASSWORD: &str = "Demo@2026";
+/// The Level 2 demo account's TOTP secret (base32).
+pub const DEMO_TOTP_SECRET: &str = "JBSWY3DPEHPK3PXP";
+/// The Level 1 demo citizen's identification number.
+pub const LEVEL1_USERNAME: &str = "001095000001";
+/// The Level 2 demo citizen's identification number.
+pub const LEVEL2_USERNAME: &str = "079198000002";
+
+/// A demo client: id, secret, callback and post-logout address.
+pub struct DemoClient {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub secret: &'static str,
+    pub redirect_uri: &'static str,
+    pub post_logout_redirect_uri: &'static str,
+}
+
+/// The contract's demo clients.
+pub const DEMO_CLIENTS: [DemoClient; 2] = [
+    DemoClient {
+        id: "demo-portal",
+        name: "Cổng dịch vụ công (demo)",
+        secret: "demo-portal-secret",
+        redirect_uri: "http://127.0.0.1:3001/callback",
+        post_logout_redirect_uri: "http://127.0.0.1:3001/logged-out",
+    },
+    DemoClient {
+        id: "demo-bank",
+        name: "Ngân hàng (demo eKYC)",
+        secret: "demo-bank-secret",
+        redirect_uri: "http://127.0.0.1:3002/callback",
+        post_logout_redirect_uri: "http://127.0.0.1:3002/logged-out",
+    },
+];
+
+fn evidence(level: u8) -> String {
+    let mut evidence = vec![json!({
+        "type": "electronic_record",
+        "check_details": [{ "check_method": "data", "organization": "Bộ Công an" }],
+        "record": { "type": "population_register", "source": { "name": "Cơ sở dữ liệu quốc gia về dân cư", "country_code": "VN" } },
+    })];
+    if level == 2 {
+        evidence.push(json!({
+            "type": "electronic_record",
+            "check_details": [
+                { "check_method": "bvr", "organization": "Công an phường (demo)" },
+                { "check_method": "fingerprint_match", "organization": "Công an phường (demo)" }
+            ],
+            "record": { "type": "identity_card_register", "source": { "name": "Cơ sở dữ liệu căn cước", "country_code": "VN" } },
+        }));
+    }
+    json!(evidence).to_string()
+}
+
+/// Seeds the demo accounts and clients. `now` stamps them.
+pub async fn seed(store: &Store, sealer: &Sealer, now: i64) -> Result<(), AppError> {
+    let hash = password::hash(DEMO_PASSWORD.to_string()).await?;
+    let an = NewAccount {
+        id: crate::secret::new_id(),
+        kind: "citizen".into(),
+        level: 1,
+        username: LEVEL1_USERNAME.into(),
+        password_hash: hash.clone(),
+        totp_secret: None,
+        family_name: "Nguyễn".into(),
+        middle_name: Some("Văn".into()),
+        given_name: "An".into(),
+        birthdate: "1995-03-12".into(),
+        gender: "male".into(),
+        nationality: None,
+        travel_document: None,
+        portrait_jpeg: Some(STANDARD.encode(include_bytes!("../assets/portrait-an.jpg"))),
+        phone_number: Some("+84912000001".into()),
+        email: Some("an.nguyen@example.vn".into()),
+        verification_evidence: Some(evidence(1)),
+    };
+    store.create_account(&an, &[], now).await?;
+    let binh = NewAccount {
+        id: crate::secret::new_id(),
+        kind: "citizen".into(),
+        level: 2,
+        username: LEVEL2_USERNAME.into(),
+        password_hash: hash,
+        totp_secret: Some(sealer.seal(DEMO_TOTP_SECRET.as_bytes())?),
+        family_name: "Trần".into(),
+        middle_name: Some("Thị".into()),
+        given_name: "Bình".into(),
+        birthdate: "1998-07-25".into(),
+        gender: "female".into(),
+        nationality: None,
+        travel_document: None,
+        portrait_jpeg: Some(STANDARD.encode(include_bytes!("../assets/portrait-binh.jpg"))),
+        phone_number: Some("+84938000002".into()),
+        email: Some("binh.tran@example.vn".into()),
+        verification_evidence: Some(evidence(2)),
+    };
+    let documents = [
+        NewDocument {
+            doc_type: "driving_licence".into(),
+            number: "790123456789".into(),
+            issued_on: Some("2019-05-20".into()),
+            expires_on: None,
+            issuer: Some("Sở Giao thông vận tải TP. Hồ Chí Minh".into()),
+            details: Some(json!({ "class": "B2" }).to_string()),
+        },
+        NewDocument {
+            doc_type: "health_insurance_card".into(),
+            number: "GD4797912345678".into(),
+            issued_on: Some("2025-01-01".into()),
+            expires_on: Some("2026-12-31".into()),
+            issuer: Some("Bảo hiểm xã hội Việt Nam".into()),
+            details: Some(
+                json!({ "registered_hospital": "Bệnh viện Nhân dân Gia Định" }).to_string(),
+            ),
+        },
+        NewDocument {
+            doc_type: "passport".into(),
+            number: "C1234567".into(),
+            issued_on: Some("2022-08-15".into()),
+            expires_on: Some("2032-08-15".into()),
+            issuer: Some("Cục Quản lý xuất nhập cảnh".into()),
+            details: Some(json!({ "type": "P", "country_code": "VNM" }).to_string()),
+        },
+    ];
+    store.create_account(&binh, &documents, now).await?;
+    for client in &DEMO_CLIENTS {
+        store.insert_client(&demo_client_row(client), now).await?;
+    }
+    Ok(())
+}
+
+fn demo_client_row(client: &DemoClient) -> ClientRow {
+    let all_scopes = vneid_contract::Scope::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    ClientRow {
+        id: client.id.into(),
+        name: client.name.into(),
+        secret_hash: Some(crate::secret::hash(client.secret)),
+        auth_method: ClientAuthMethod::SecretBasic.as_str().into(),
+        redirect_uris: json!([client.redirect_uri]).to_string(),
+        post_logout_redirect_uris: json!([client.post_logout_redirect_uri]).to_string(),
+        allowed_scopes: all_scopes,
+        signing_alg: SigningAlg::Es256.as_str().into(),
+        subject_type: SubjectType::Pairwise.as_str().into(),
+        jwks: None,
+    }
+}
+
+/// What the demo prints at start: the URLs and the demo credentials.
+pub fn banner(issuer: &str) -> String {
+    let mut out = format!(
+        "VNeID provider demo\n\
+         issuer:     {issuer}\n\
+         discovery:  {issuer}/.well-known/openid-configuration\n\n\
+         accounts (password {DEMO_PASSWORD}):\n\
+         \x20 {LEVEL1_USERNAME}  Nguyễn Văn An   Level 1\n\
+         \x20 {LEVEL2_USERNAME}  Trần Thị Bình   Level 2, TOTP secret {DEMO_TOTP_SECRET}\n\n\
+         clients (client_secret_basic, every scope):\n"
+    );
+    for c in &DEMO_CLIENTS {
+        out.push_str(&format!(
+            "  {}  secret {}  redirect {}\n",
+            c.id, c.secret, c.redirect_uri
+        ));
+    }
+    out
+}

@@ -1,0 +1,186 @@
+//! The VNeID OpenID Connect provider: Level 1 and Level 2 electronic identity login for
+//! relying parties (public-service portals, banks), on SQLite or PostgreSQL.
+//!
+//! [`app`] builds the router from an [`AppState`]; [`start`] opens the database, loads the keys
+//! and serves on a listener; `main.rs` is only the command line.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod accounts;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod keys;
+pub mod oidc;
+pub mod secret;
+pub mod state;
+pub mod store;
+pub mod web;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::keys::{KeyRing, Sealer};
+use crate::oidc::paths;
+use crate::state::{AppState, Inner};
+use crate::store::Store;
+
+pub use crate::error::AppError;
+
+/// The router: every endpoint, with the security headers every response carries.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route(paths::DISCOVERY, get(oidc::discovery::discovery))
+        .route(paths::JWKS, get(oidc::discovery::jwks))
+        .route(paths::AUTHORIZE, get(web::interaction::authorize_get).post(web::interaction::authorize_post))
+        .route(paths::TOKEN, post(oidc::token::token))
+        .route(paths::USERINFO, get(oidc::userinfo::userinfo).post(oidc::userinfo::userinfo))
+        .route(paths::END_SESSION, get(web::interaction::logout))
+        .route(paths::INTERACTION, get(web::interaction::show))
+        .route(paths::INTERACTION_LOGIN, post(web::interaction::login))
+        .route(paths::INTERACTION_OTP, post(web::interaction::otp))
+        .route(paths::INTERACTION_CONSENT, post(web::interaction::consent))
+        .route(paths::INTERACTION_ABORT, post(web::interaction::abort))
+        .route(paths::HEALTH, get(health))
+        .route(paths::STYLE, get(style))
+        .fallback(not_found)
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .with_state(state)
+}
+
+async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (
+            axum::http::StatusCode::OK,
+            axum::Json(serde_json::json!({ "status": "ok" })),
+        ),
+        Err(err) => {
+            tracing::error!(error = %err, "health check: database unreachable");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({ "status": "database unreachable" })),
+            )
+        }
+    }
+}
+
+async fn style() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../templates/style.css"),
+    )
+}
+
+async fn not_found() -> impl IntoResponse {
+    web::pages::ErrorPage::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "Không tìm thấy trang",
+        "Page not found",
+    )
+}
+
+/// Opens the database, migrates it and loads (or makes) the keys: the state to serve with.
+pub async fn prepare(config: Config, clock: Clock) -> Result<AppState, StartError> {
+    let store = Store::connect(&config.database_url, config.max_connections).await?;
+    store.migrate().await?;
+    let sealer = Sealer::new(config.key_encryption_key.clone());
+    let now = clock.now();
+    let keys = KeyRing::load(store.clone(), sealer.clone(), now).await?;
+    let sealed_salt = store
+        .setting_or_insert("pairwise_salt", || {
+            sealer
+                .seal(secret::random_token(32).as_bytes())
+                .unwrap_or_default()
+        })
+        .await?;
+    let pairwise_salt = sealer.open(&sealed_salt)?;
+    let dummy_hash = accounts::password::hash_blocking("not a real password")?;
+    let issuer = config.issuer_str().to_string();
+    let discovery = oidc::discovery::document(&issuer);
+    Ok(AppState::new(Inner {
+        config,
+        issuer,
+        store,
+        keys,
+        sealer,
+        clock,
+        pairwise_salt,
+        discovery,
+        dummy_hash,
+    }))
+}
+
+/// Serves on `listener` until the task is dropped or ctrl-c; reloads the keys every minute so
+/// a rotation made by another process is picked up.
+pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    let reloader = state.clone();
+    let reload = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(err) = reloader.keys.reload(reloader.now()).await {
+                tracing::error!(error = %err, "key reload failed");
+            }
+        }
+    });
+    let result = axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown())
+        .await;
+    reload.abort();
+    result
+}
+
+async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("shutting down");
+}
+
+/// Why the provider could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// The keys.
+    #[error(transparent)]
+    Keys(#[from] keys::KeyError),
+    /// Sealed settings.
+    #[error(transparent)]
+    Seal(#[from] keys::SealError),
+    /// Something else.
+    #[error(transparent)]
+    App(#[from] AppError),
+    /// Listening.
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+}

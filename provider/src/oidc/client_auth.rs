@@ -1,0 +1,106 @@
+//! Client authentication at the token endpoint: `client_secret_basic` and `client_secret_post`,
+//! only the method the client registered.
+
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::client::Client;
+use super::error::OAuthError;
+use super::types::{ClientAuthMethod, ClientId};
+use crate::state::AppState;
+
+/// Credentials as presented.
+struct Presented {
+    method: ClientAuthMethod,
+    client_id: String,
+    secret: String,
+}
+
+/// Authenticates the calling client from the `Authorization` header or the form body.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    body_client_id: Option<&str>,
+    body_secret: Option<&str>,
+) -> Result<Client, OAuthError> {
+    let presented = presented(headers, body_client_id, body_secret)?;
+    let client_id = ClientId::parse(&presented.client_id)
+        .ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
+    let client = state
+        .client(&client_id)
+        .await?
+        .ok_or_else(|| OAuthError::invalid_client("unknown client or wrong secret"))?;
+    if !client.secret_matches(&presented.secret) {
+        tracing::info!(
+            client = client.id.as_str(),
+            "token request with a wrong client secret"
+        );
+        return Err(OAuthError::invalid_client("unknown client or wrong secret"));
+    }
+    if client.auth_method != presented.method {
+        return Err(OAuthError::invalid_client(format!(
+            "this client is registered for {}",
+            client.auth_method.as_str()
+        )));
+    }
+    Ok(client)
+}
+
+fn presented(
+    headers: &HeaderMap,
+    body_client_id: Option<&str>,
+    body_secret: Option<&str>,
+) -> Result<Presented, OAuthError> {
+    let basic = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Basic ")
+                .or_else(|| v.strip_prefix("basic "))
+        });
+    match (basic, body_secret) {
+        (Some(_), Some(_)) => Err(OAuthError::invalid_request(
+            "use one client authentication method, not both",
+        )),
+        (Some(encoded), None) => {
+            let decoded = STANDARD
+                .decode(encoded.trim())
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
+            let (id, secret) = decoded
+                .split_once(':')
+                .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
+            // RFC 6749 2.3.1: both parts are form-urlencoded.
+            let decode = |s: &str| {
+                url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default()
+            };
+            let client_id = decode(id);
+            if body_client_id.is_some_and(|body| body != client_id) {
+                return Err(OAuthError::invalid_request(
+                    "client_id does not match the credentials",
+                ));
+            }
+            Ok(Presented {
+                method: ClientAuthMethod::SecretBasic,
+                client_id,
+                secret: decode(secret),
+            })
+        }
+        (None, Some(secret)) => Ok(Presented {
+            method: ClientAuthMethod::SecretPost,
+            client_id: body_client_id
+                .ok_or_else(|| OAuthError::invalid_client("client_id is required"))?
+                .to_string(),
+            secret: secret.to_string(),
+        }),
+        (None, None) => Err(OAuthError::invalid_client(
+            "client authentication is required",
+        )),
+    }
+}

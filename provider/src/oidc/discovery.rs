@@ -1,0 +1,73 @@
+//! Discovery (OpenID Connect Discovery 1.0) and the JWKS. Only what works is listed.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use vneid_contract::{Claim, Level, Scope};
+
+use super::paths;
+use super::types::{ClientAuthMethod, SigningAlg};
+use crate::state::AppState;
+
+/// Builds the discovery document (once, at start).
+pub fn document(issuer: &str) -> String {
+    let url = |p: &str| format!("{issuer}{p}");
+    let doc = json!({
+        "issuer": issuer,
+        "authorization_endpoint": url(paths::AUTHORIZE),
+        "token_endpoint": url(paths::TOKEN),
+        "userinfo_endpoint": url(paths::USERINFO),
+        "jwks_uri": url(paths::JWKS),
+        "end_session_endpoint": url(paths::END_SESSION),
+        "scopes_supported": Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "claims_supported": Claim::ALL.iter().map(|c| c.as_str()).chain(["iss", "aud", "exp", "iat", "nonce", "azp", "at_hash"]).collect::<Vec<_>>(),
+        "acr_values_supported": Level::ALL.iter().map(|l| l.acr()).collect::<Vec<_>>(),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["pairwise", "public"],
+        "id_token_signing_alg_values_supported": SigningAlg::BOTH.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        "token_endpoint_auth_methods_supported": [ClientAuthMethod::SecretBasic.as_str(), ClientAuthMethod::SecretPost.as_str()],
+        "code_challenge_methods_supported": ["S256"],
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "claims_parameter_supported": true,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "require_request_uri_registration": false,
+        "authorization_response_iss_parameter_supported": true,
+        "ui_locales_supported": ["vi", "en"],
+        "claim_types_supported": ["normal"],
+        "verified_claims_supported": true,
+        "trust_frameworks_supported": [vneid_contract::TRUST_FRAMEWORK],
+        "evidence_supported": ["electronic_record"],
+        "claims_in_verified_claims_supported": Claim::ALL.iter().filter(|c| c.scope().is_some() && **c != Claim::Sub && **c != Claim::Portrait).map(|c| c.as_str()).collect::<Vec<_>>(),
+    });
+    doc.to_string()
+}
+
+/// `GET /.well-known/openid-configuration`.
+pub async fn discovery(State(state): State<AppState>) -> Response {
+    let doc = state.discovery.clone();
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        doc,
+    )
+        .into_response()
+}
+
+/// `GET /jwks`.
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    let body = state.keys.jwks().to_string();
+    (
+        [
+            (header::CONTENT_TYPE, "application/jwk-set+json"),
+            (header::CACHE_CONTROL, "public, max-age=60"),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,85 @@
+//! A grant: what a finished login gave a client. It is bound to the code and then to the tokens
+//! issued from it, stored as JSON.
+
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use vneid_contract::{AuthMethod, Level, ScopeSet};
+
+use super::authorize::AuthorizationRequest;
+use super::claims_request::ClaimsRequest;
+use super::flow::SessionAuth;
+use super::types::{ClientId, CodeChallenge, RedirectUri};
+use crate::error::AppError;
+use crate::secret;
+use crate::state::AppState;
+use crate::store::NewCode;
+
+/// What was granted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Grant {
+    pub client_id: ClientId,
+    pub scopes: ScopeSet,
+    pub claims: ClaimsRequest,
+    pub nonce: Option<String>,
+    pub redirect_uri: RedirectUri,
+    /// Present on codes; dropped once the code is redeemed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_challenge: Option<CodeChallenge>,
+    /// The level this login reached (the ID token's `acr`).
+    pub level: Level,
+    pub amr: Vec<AuthMethod>,
+    pub auth_time: i64,
+}
+
+/// Ends a login: stores a code (with the consent, if just given) and redirects to the client.
+pub async fn issue_code(
+    state: &AppState,
+    request_id: Option<&str>,
+    request: &AuthorizationRequest,
+    auth: &SessionAuth,
+    consent_given: bool,
+) -> Result<Response, AppError> {
+    let mut amr = auth.amr.clone();
+    if amr.is_empty() {
+        amr.push(AuthMethod::Pwd);
+    }
+    let grant = Grant {
+        client_id: request.client_id.clone(),
+        scopes: request.scopes.clone(),
+        claims: request.claims.clone(),
+        nonce: request.nonce.clone(),
+        redirect_uri: request.redirect_uri.clone(),
+        code_challenge: Some(request.code_challenge.clone()),
+        level: auth.level,
+        amr,
+        auth_time: auth.auth_time,
+    };
+    let code = secret::new_bearer();
+    let code_hash = secret::hash(&code);
+    let grant_data = serde_json::to_string(&grant)?;
+    let now = state.now();
+    let new = NewCode {
+        code_hash: &code_hash,
+        client_id: request.client_id.as_str(),
+        account_id: &auth.account_id,
+        grant_data: &grant_data,
+        expires_at: now + state.config.lifetimes.code,
+    };
+    let scopes = request.scopes.to_string();
+    state
+        .store
+        .issue_code(
+            request_id,
+            &new,
+            consent_given.then_some(scopes.as_str()),
+            now,
+        )
+        .await?;
+    tracing::info!(client = request.client_id.as_str(), account = %auth.account_id, acr = %auth.level, "authorization code issued");
+    let mut params = vec![("code", code.as_str())];
+    if let Some(s) = request.state.as_deref() {
+        params.push(("state", s));
+    }
+    params.push(("iss", &state.issuer));
+    Ok(Redirect::to(request.redirect_uri.with_params(&params).as_str()).into_response())
+}

@@ -1,0 +1,21 @@
+//! Route paths, defined once for the router and the discovery document.
+
+pub const DISCOVERY: &str = "/.well-known/openid-configuration";
+pub const JWKS: &str = "/jwks";
+pub const AUTHORIZE: &str = "/authorize";
+pub const TOKEN: &str = "/token";
+pub const USERINFO: &str = "/userinfo";
+pub const END_SESSION: &str = "/logout";
+pub const HEALTH: &str = "/health";
+pub const STYLE: &str = "/static/style.css";
+/// The interaction pages of one login: `GET` shows the next step.
+pub const INTERACTION: &str = "/interaction/{id}";
+pub const INTERACTION_LOGIN: &str = "/interaction/{id}/login";
+pub const INTERACTION_OTP: &str = "/interaction/{id}/otp";
+pub const INTERACTION_CONSENT: &str = "/interaction/{id}/consent";
+pub const INTERACTION_ABORT: &str = "/interaction/{id}/abort";
+
+/// A concrete interaction path.
+pub fn interaction(id: &str, template: &str) -> String {
+    template.replace("{id}", id)
+}

@@ -1,0 +1,282 @@
+//! The token endpoint (RFC 6749 3.2): the authorization-code and refresh-token grants. A code's
+//! use and the tokens issued from it are one transaction.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use vneid_contract::{Scope, ScopeSet};
+
+use super::client::Client;
+use super::client_auth::authenticate;
+use super::error::{ErrorCode, OAuthError, TokenError};
+use super::grant::Grant;
+use super::id_token::id_token;
+use super::subject::subject;
+use super::types::GrantType;
+use crate::secret;
+use crate::state::AppState;
+use crate::store::{self, CodeUse, NewToken, RefreshUse, TokenKind};
+
+/// The token request as it arrives.
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenParams {
+    grant_type: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+    refresh_token: Option<String>,
+    scope: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TokenResponse {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+    id_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+    scope: String,
+}
+
+/// `POST /token`.
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<axum::Form<TokenParams>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, TokenError> {
+    let axum::Form(params) = form.map_err(|_| {
+        OAuthError::invalid_request("the body must be application/x-www-form-urlencoded")
+    })?;
+    let client = authenticate(
+        &state,
+        &headers,
+        params.client_id.as_deref(),
+        params.client_secret.as_deref(),
+    )
+    .await?;
+    let grant_type = match params.grant_type.as_deref() {
+        None => return Err(OAuthError::invalid_request("grant_type is required").into()),
+        Some(g) => GrantType::parse(g).ok_or_else(|| {
+            OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                "supported: authorization_code, refresh_token",
+            )
+        })?,
+    };
+    let response = match grant_type {
+        GrantType::AuthorizationCode => authorization_code(&state, &client, &params).await?,
+        GrantType::RefreshToken => refresh(&state, &client, &params).await?,
+    };
+    Ok(Json(response).into_response())
+}
+
+async fn authorization_code(
+    state: &AppState,
+    client: &Client,
+    params: &TokenParams,
+) -> Result<TokenResponse, OAuthError> {
+    let code = params
+        .code
+        .as_deref()
+        .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+    let redirect_uri = params
+        .redirect_uri
+        .as_deref()
+        .ok_or_else(|| OAuthError::invalid_request("redirect_uri is required"))?;
+    let verifier = params
+        .code_verifier
+        .as_deref()
+        .ok_or_else(|| OAuthError::invalid_request("code_verifier is required (PKCE)"))?;
+    let now = state.now();
+    let code_hash = secret::hash(code);
+    let mut tx = state.store.begin().await?;
+    let row = match store::take_code(&mut tx, &code_hash, now).await? {
+        CodeUse::Redeemed(row) => row,
+        CodeUse::Replayed => {
+            tx.commit().await?;
+            tracing::warn!(
+                client = client.id.as_str(),
+                "authorization code replayed; its tokens are revoked"
+            );
+            return Err(OAuthError::invalid_grant(
+                "the code was used already; tokens issued from it are revoked",
+            ));
+        }
+        CodeUse::Invalid => {
+            return Err(OAuthError::invalid_grant("the code is unknown or expired"));
+        }
+    };
+    let mut grant: Grant = serde_json::from_str(&row.grant_data)?;
+    // Any mismatch burns the code: the transaction commits its use either way.
+    let mismatch = if row.client_id != client.id.as_str() {
+        Some("the code was issued to another client")
+    } else if grant.redirect_uri.as_str() != redirect_uri {
+        Some("redirect_uri differs from the authorization request")
+    } else if !grant
+        .code_challenge
+        .as_ref()
+        .is_some_and(|c| c.verify(verifier))
+    {
+        Some("code_verifier does not match the code_challenge")
+    } else {
+        None
+    };
+    if let Some(reason) = mismatch {
+        tx.commit().await?;
+        return Err(OAuthError::invalid_grant(reason));
+    }
+    grant.code_challenge = None;
+    let issued = issue_tokens(
+        state,
+        &mut tx,
+        client,
+        &grant,
+        &row.account_id,
+        &code_hash,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    finish(state, client, &grant, &row.account_id, issued, true).await
+}
+
+async fn refresh(
+    state: &AppState,
+    client: &Client,
+    params: &TokenParams,
+) -> Result<TokenResponse, OAuthError> {
+    let presented = params
+        .refresh_token
+        .as_deref()
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+    let now = state.now();
+    let mut tx = state.store.begin().await?;
+    let row = match store::take_refresh_token(&mut tx, &secret::hash(presented), now).await? {
+        RefreshUse::Rotated(row) => row,
+        RefreshUse::Replayed => {
+            tx.commit().await?;
+            tracing::warn!(
+                client = client.id.as_str(),
+                "refresh token reused; its family is revoked"
+            );
+            return Err(OAuthError::invalid_grant(
+                "the refresh token was used already; its tokens are revoked",
+            ));
+        }
+        RefreshUse::Invalid => {
+            return Err(OAuthError::invalid_grant(
+                "the refresh token is unknown, expired or revoked",
+            ));
+        }
+    };
+    if row.client_id != client.id.as_str() {
+        return Err(OAuthError::invalid_grant(
+            "the refresh token was issued to another client",
+        ));
+    }
+    let mut grant: Grant = serde_json::from_str(&row.grant_data)?;
+    if let Some(scope) = params.scope.as_deref() {
+        let asked = ScopeSet::parse(scope)
+            .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
+        if !asked.is_subset(&grant.scopes) {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                "a refresh cannot widen the scopes granted",
+            ));
+        }
+        grant.scopes = asked;
+    }
+    let family = row.code_hash.clone().unwrap_or_default();
+    let issued = issue_tokens(
+        state,
+        &mut tx,
+        client,
+        &grant,
+        &row.account_id,
+        &family,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    finish(state, client, &grant, &row.account_id, issued, false).await
+}
+
+struct Issued {
+    access_token: String,
+    refresh_token: Option<String>,
+}
+
+async fn issue_tokens(
+    state: &AppState,
+    tx: &mut sqlx::AnyConnection,
+    client: &Client,
+    grant: &Grant,
+    account_id: &str,
+    family: &str,
+    now: i64,
+) -> Result<Issued, OAuthError> {
+    let grant_data = serde_json::to_string(grant)?;
+    let access_token = secret::new_bearer();
+    let access_hash = secret::hash(&access_token);
+    let lifetimes = &state.config.lifetimes;
+    let mut new = NewToken {
+        token_hash: &access_hash,
+        kind: TokenKind::Access,
+        client_id: client.id.as_str(),
+        account_id,
+        grant_data: &grant_data,
+        family,
+        expires_at: now + lifetimes.access_token,
+    };
+    store::insert_token(tx, &new, now).await?;
+    let refresh_token = if grant.scopes.contains(Scope::OfflineAccess) {
+        let token = secret::new_bearer();
+        let hash = secret::hash(&token);
+        new.token_hash = &hash;
+        new.kind = TokenKind::Refresh;
+        new.expires_at = now + lifetimes.refresh_token;
+        store::insert_token(tx, &new, now).await?;
+        Some(token)
+    } else {
+        None
+    };
+    Ok(Issued {
+        access_token,
+        refresh_token,
+    })
+}
+
+async fn finish(
+    state: &AppState,
+    client: &Client,
+    grant: &Grant,
+    account_id: &str,
+    issued: Issued,
+    include_nonce: bool,
+) -> Result<TokenResponse, OAuthError> {
+    let sub = subject(&state.pairwise_salt, client, account_id);
+    let id_token = id_token(
+        state,
+        client,
+        grant,
+        account_id,
+        &sub,
+        &issued.access_token,
+        include_nonce,
+    )
+    .await?;
+    tracing::info!(client = client.id.as_str(), account = %account_id, "tokens issued");
+    Ok(TokenResponse {
+        access_token: issued.access_token,
+        token_type: "Bearer",
+        expires_in: state.config.lifetimes.access_token,
+        id_token,
+        refresh_token: issued.refresh_token,
+        scope: grant.scopes.to_string(),
+    })
+}

@@ -1,0 +1,135 @@
+//! UserInfo (OpenID Connect Core 5.3): GET or POST with a bearer access token. Every release is
+//! recorded, so the citizen can see who received which claims and when.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use vneid_contract::{AccountKind, Claim};
+
+use super::error::{BearerError, ErrorCode, OAuthError};
+use super::grant::Grant;
+use super::subject::subject;
+use super::types::ClientId;
+use crate::accounts::claims::{Holder, Target, released};
+use crate::state::AppState;
+use crate::store::AuditEvent;
+
+/// `GET` or `POST /userinfo`.
+pub async fn userinfo(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Response, BearerError> {
+    let token = bearer(&headers, &body)?;
+    let now = state.now();
+    let invalid = || {
+        BearerError(OAuthError::new(
+            ErrorCode::InvalidToken,
+            "the access token is invalid, expired or revoked",
+        ))
+    };
+    let row = state
+        .store
+        .access_token(&crate::secret::hash(&token), now)
+        .await
+        .map_err(|e| BearerError(e.into()))?
+        .ok_or_else(invalid)?;
+    let grant: Grant = serde_json::from_str(&row.grant_data).map_err(|e| BearerError(e.into()))?;
+    let client_id = ClientId::parse(&row.client_id).ok_or_else(invalid)?;
+    let client = state
+        .client(&client_id)
+        .await
+        .map_err(|e| BearerError(e.into()))?
+        .ok_or_else(invalid)?;
+    let account = state
+        .store
+        .account(&row.account_id)
+        .await
+        .map_err(|e| BearerError(e.into()))?
+        .ok_or_else(invalid)?;
+
+    let kind = AccountKind::parse(&account.kind).unwrap_or(AccountKind::Citizen);
+    let claims = released(
+        &grant.scopes,
+        grant.claims.claims(true),
+        grant.level,
+        kind,
+        Target::UserInfo,
+    );
+    let documents = if claims.contains(&Claim::Documents) {
+        state
+            .store
+            .documents(&account.id)
+            .await
+            .map_err(|e| BearerError(e.into()))?
+    } else {
+        Vec::new()
+    };
+    let organization = if claims.contains(&Claim::Organization) {
+        state
+            .store
+            .organization_of(&account.id)
+            .await
+            .map_err(|e| BearerError(e.into()))?
+    } else {
+        None
+    };
+    let holder = Holder {
+        account: &account,
+        documents: &documents,
+        organization: organization.as_ref(),
+    };
+    let mut body = Map::new();
+    body.insert(
+        "sub".into(),
+        Value::String(subject(&state.pairwise_salt, &client, &account.id)),
+    );
+    holder.fill(&claims, &mut body);
+    if grant.claims.verified_claims {
+        let mut verified = body.clone();
+        verified.remove("sub");
+        body.insert(
+            "verified_claims".into(),
+            holder.verified_claims(grant.level, &verified),
+        );
+    }
+    let names: Vec<&str> = claims.iter().map(|c| c.as_str()).collect();
+    let event = AuditEvent {
+        kind: "claims_released",
+        account_id: Some(&account.id),
+        client_id: Some(client.id.as_str()),
+        detail: json!({ "claims": names, "acr": grant.level.acr() }),
+    };
+    state
+        .store
+        .audit(event, now)
+        .await
+        .map_err(|e| BearerError(e.into()))?;
+    Ok(Json(Value::Object(body)).into_response())
+}
+
+/// The access token from `Authorization: Bearer` or, for POST, the `access_token` form field.
+fn bearer(headers: &HeaderMap, body: &str) -> Result<String, BearerError> {
+    let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let from_header = header.and_then(|v| {
+        v.strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+    });
+    let from_body = url::form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == "access_token")
+        .map(|(_, v)| v.into_owned());
+    match (from_header, from_body) {
+        (Some(_), Some(_)) => Err(BearerError(OAuthError::invalid_request(
+            "send the token once, not in header and body",
+        ))),
+        (Some(t), None) => Ok(t.trim().to_string()),
+        (None, Some(t)) => Ok(t),
+        (None, None) => Err(BearerError(OAuthError::new(
+            ErrorCode::InvalidToken,
+            "a bearer access token is required",
+        ))),
+    }
+}

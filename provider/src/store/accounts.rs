@@ -1,0 +1,263 @@
+//! Accounts, their integrated documents and the organisations they represent.
+
+use sqlx::{Any, Executor};
+
+use super::{Store, StoreError, unique};
+
+/// An electronic identity account as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountRow {
+    pub id: String,
+    pub kind: String,
+    pub level: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub totp_secret: Option<String>,
+    pub totp_last_step: i64,
+    pub family_name: String,
+    pub middle_name: Option<String>,
+    pub given_name: String,
+    pub birthdate: String,
+    pub gender: String,
+    pub nationality: Option<String>,
+    pub travel_document: Option<String>,
+    pub portrait_jpeg: Option<String>,
+    pub phone_number: Option<String>,
+    pub phone_verified: i64,
+    pub email: Option<String>,
+    pub email_verified: i64,
+    pub verified_at: i64,
+    pub verification_evidence: Option<String>,
+    pub status: String,
+    pub failed_logins: i64,
+    pub locked_until: Option<i64>,
+    pub must_change_password: i64,
+}
+
+const ACCOUNT_COLUMNS: &str = "id, kind, level, username, password_hash, totp_secret, \
+    totp_last_step, family_name, middle_name, given_name, birthdate, gender, nationality, \
+    travel_document, portrait_jpeg, phone_number, phone_verified, email, email_verified, \
+    verified_at, verification_evidence, status, failed_logins, locked_until, must_change_password";
+
+/// What it takes to create an account.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub id: String,
+    pub kind: String,
+    pub level: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub totp_secret: Option<String>,
+    pub family_name: String,
+    pub middle_name: Option<String>,
+    pub given_name: String,
+    pub birthdate: String,
+    pub gender: String,
+    pub nationality: Option<String>,
+    pub travel_document: Option<String>,
+    pub portrait_jpeg: Option<String>,
+    pub phone_number: Option<String>,
+    pub email: Option<String>,
+    pub verification_evidence: Option<String>,
+}
+
+/// A document integrated into an account.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DocumentRow {
+    pub doc_type: String,
+    pub number: String,
+    pub issued_on: Option<String>,
+    pub expires_on: Option<String>,
+    pub issuer: Option<String>,
+    pub details: Option<String>,
+}
+
+/// A document to integrate.
+pub type NewDocument = DocumentRow;
+
+/// An organisation, with the account of its legal representative.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrganizationRow {
+    pub code: String,
+    pub name: String,
+    pub short_name: Option<String>,
+    pub foreign_name: Option<String>,
+    pub established_on: String,
+    pub head_office_address: String,
+    pub representative_account_id: String,
+}
+
+impl Store {
+    /// Creates an account with its documents, in one transaction.
+    pub async fn create_account(
+        &self,
+        account: &NewAccount,
+        documents: &[NewDocument],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO accounts (id, kind, level, username, password_hash, totp_secret, \
+             family_name, middle_name, given_name, birthdate, gender, nationality, travel_document, \
+             portrait_jpeg, phone_number, phone_verified, email, email_verified, verified_at, \
+             verification_evidence, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18, $19, $20, $21, $22)",
+        )
+        .bind(&account.id)
+        .bind(&account.kind)
+        .bind(account.level)
+        .bind(&account.username)
+        .bind(&account.password_hash)
+        .bind(&account.totp_secret)
+        .bind(&account.family_name)
+        .bind(&account.middle_name)
+        .bind(&account.given_name)
+        .bind(&account.birthdate)
+        .bind(&account.gender)
+        .bind(&account.nationality)
+        .bind(&account.travel_document)
+        .bind(&account.portrait_jpeg)
+        .bind(&account.phone_number)
+        .bind(i64::from(account.phone_number.is_some()))
+        .bind(&account.email)
+        .bind(i64::from(account.email.is_some()))
+        .bind(now)
+        .bind(&account.verification_evidence)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(unique("an account with this identification number"))?;
+        for doc in documents {
+            insert_document(&mut *tx, &account.id, doc, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The account a username (identification number) names.
+    pub async fn account_by_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<AccountRow>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = $1");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The account with this id.
+    pub async fn account(&self, id: &str) -> Result<Option<AccountRow>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Records a wrong password; locks the account when `threshold` failures in a row are
+    /// reached (a lock that ran out starts the count again). Returns the lock's end when this
+    /// failure locked the account.
+    pub async fn record_failed_login(
+        &self,
+        account_id: &str,
+        threshold: i64,
+        now: i64,
+        lock_until: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        // One statement (right-hand sides see the old row), so concurrent failures cannot both
+        // slip under the threshold.
+        let row: Option<(i64,)> = sqlx::query_as(
+            "UPDATE accounts SET \
+             failed_logins = CASE WHEN locked_until IS NOT NULL AND locked_until <= $1 THEN 1 \
+                 ELSE failed_logins + 1 END, \
+             locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL AND locked_until <= $1 \
+                 THEN 1 ELSE failed_logins + 1 END) >= $2 THEN $3 ELSE NULL END \
+             WHERE id = $4 RETURNING failed_logins",
+        )
+        .bind(now)
+        .bind(threshold)
+        .bind(lock_until)
+        .bind(account_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some((count,)) if count >= threshold => Some(lock_until),
+            _ => None,
+        })
+    }
+
+    /// Clears the failure counter after a good password; a lock that has run out ends with it.
+    pub async fn record_good_login(&self, account_id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+            .bind(account_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Accepts a TOTP time step only if it is newer than the last one used, so a code cannot be
+    /// replayed within its window. Returns whether it was accepted.
+    pub async fn use_totp_step(&self, account_id: &str, step: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE accounts SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1",
+        )
+        .bind(step)
+        .bind(account_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The documents integrated into an account.
+    pub async fn documents(&self, account_id: &str) -> Result<Vec<DocumentRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT doc_type, number, issued_on, expires_on, issuer, details FROM documents \
+             WHERE account_id = $1 ORDER BY doc_type, number",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The organisation whose legal representative holds this account, if any.
+    pub async fn organization_of(
+        &self,
+        account_id: &str,
+    ) -> Result<Option<OrganizationRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT code, name, short_name, foreign_name, established_on, head_office_address, \
+             representative_account_id FROM organizations WHERE representative_account_id = $1 \
+             ORDER BY code LIMIT 1",
+        )
+        .bind(account_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}
+
+async fn insert_document<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    account_id: &str,
+    doc: &NewDocument,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO documents (id, account_id, doc_type, number, issued_on, expires_on, issuer, \
+         details, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(crate::secret::new_id())
+    .bind(account_id)
+    .bind(&doc.doc_type)
+    .bind(&doc.number)
+    .bind(&doc.issued_on)
+    .bind(&doc.expires_on)
+    .bind(&doc.issuer)
+    .bind(&doc.details)
+    .bind(now)
+    .execute(exec)
+    .await?;
+    Ok(())
+}

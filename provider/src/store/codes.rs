@@ -1,0 +1,125 @@
+//! Authorization codes: single use, short-lived, stored hashed.
+
+use sqlx::AnyConnection;
+
+use super::audit::{AuditEvent, audit_in};
+use super::{Store, StoreError};
+
+/// A code as stored; `grant_data` is the JSON of what was granted.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CodeRow {
+    pub client_id: String,
+    pub account_id: String,
+    pub grant_data: String,
+}
+
+/// What presenting a code did.
+#[derive(Debug)]
+pub enum CodeUse {
+    /// The code was fresh; it is now used.
+    Redeemed(CodeRow),
+    /// The code had been used before: what was issued from it has been revoked.
+    Replayed,
+    /// No such code, or it expired.
+    Invalid,
+}
+
+/// A code to issue at the end of a login.
+#[derive(Debug)]
+pub struct NewCode<'a> {
+    pub code_hash: &'a str,
+    pub client_id: &'a str,
+    pub account_id: &'a str,
+    pub grant_data: &'a str,
+    pub expires_at: i64,
+}
+
+impl Store {
+    /// Ends an authorization request with a code, in one transaction: the code is written, the
+    /// request deleted (so it cannot yield a second code), the consent remembered when given.
+    pub async fn issue_code(
+        &self,
+        request_id: Option<&str>,
+        code: &NewCode<'_>,
+        consent_scopes: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        if let Some(id) = request_id {
+            let done = sqlx::query("DELETE FROM auth_requests WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() == 0 {
+                // Finished already (a double submit): issue nothing.
+                return Err(StoreError::Duplicate("a code for this request"));
+            }
+        }
+        sqlx::query(
+            "INSERT INTO auth_codes (code_hash, client_id, account_id, grant_data, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(code.code_hash)
+        .bind(code.client_id)
+        .bind(code.account_id)
+        .bind(code.grant_data)
+        .bind(code.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(scopes) = consent_scopes {
+            sqlx::query(
+                "INSERT INTO consents (account_id, client_id, scopes, granted_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, client_id) \
+                 DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at",
+            )
+            .bind(code.account_id)
+            .bind(code.client_id)
+            .bind(scopes)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let event = AuditEvent {
+                kind: "consent_granted",
+                account_id: Some(code.account_id),
+                client_id: Some(code.client_id),
+                detail: serde_json::json!({ "scopes": scopes }),
+            };
+            audit_in(&mut *tx, event, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Marks a code used, inside the caller's transaction, so the tokens issued from it are written
+/// in the same commit. A second presentation finds it used and revokes those tokens.
+pub async fn take_code(
+    conn: &mut AnyConnection,
+    code_hash: &str,
+    now: i64,
+) -> Result<CodeUse, StoreError> {
+    let row: Option<CodeRow> = sqlx::query_as(
+        "UPDATE auth_codes SET used_at = $1 \
+         WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+         RETURNING client_id, account_id, grant_data",
+    )
+    .bind(now)
+    .bind(code_hash)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(row) = row {
+        return Ok(CodeUse::Redeemed(row));
+    }
+    let used: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT used_at FROM auth_codes WHERE code_hash = $1")
+            .bind(code_hash)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match used {
+        Some((Some(_),)) => {
+            super::tokens::revoke_family(conn, code_hash, now).await?;
+            Ok(CodeUse::Replayed)
+        }
+        _ => Ok(CodeUse::Invalid),
+    }
+}

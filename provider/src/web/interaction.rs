@@ -1,0 +1,696 @@
+//! The authorization endpoint and the pages of a login: thin handlers over `oidc::flow`.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+use serde_json::json;
+use vneid_contract::{
+    AuthMethod, Claim, Lang, Level, Scope, ScopeSet, claim_description, scope_description,
+};
+
+use super::pages::{ConsentPage, ErrorPage, Level2NeededPage, LoginPage, SecondFactorPage};
+use super::session::{self, BrowserSession};
+use super::texts::{Texts, texts};
+use crate::accounts::claims::{Target, released};
+use crate::accounts::login::{PasswordOutcome, check_password, check_second_factor};
+use crate::error::AppError;
+use crate::oidc::authorize::{
+    self, AuthorizationRequest, AuthorizeError, AuthorizeParams, BadClient,
+};
+use crate::oidc::client::Client;
+use crate::oidc::error::{ErrorCode, OAuthError};
+use crate::oidc::flow::{SessionAuth, Step, next_step};
+use crate::oidc::grant::issue_code;
+use crate::oidc::paths;
+use crate::oidc::types::{ClientId, Prompt};
+use crate::secret;
+use crate::state::AppState;
+use crate::store::AuditEvent;
+
+/// `GET /authorize`.
+pub async fn authorize_get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    params: Result<Query<AuthorizeParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
+    match params {
+        Ok(Query(params)) => authorize(state, jar, params).await,
+        Err(_) => Ok(malformed_request()),
+    }
+}
+
+/// `POST /authorize` (form-encoded, OpenID Connect Core 3.1.2.1).
+pub async fn authorize_post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    params: Result<Form<AuthorizeParams>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, AppError> {
+    match params {
+        Ok(Form(params)) => authorize(state, jar, params).await,
+        Err(_) => Ok(malformed_request()),
+    }
+}
+
+fn malformed_request() -> Response {
+    ErrorPage::new(
+        StatusCode::BAD_REQUEST,
+        "Yêu cầu đăng nhập không hợp lệ (tham số lặp lại hoặc sai định dạng)",
+        "The login request is malformed (a repeated or badly encoded parameter)",
+    )
+    .into_response()
+}
+
+async fn authorize(
+    state: AppState,
+    jar: CookieJar,
+    params: AuthorizeParams,
+) -> Result<Response, AppError> {
+    let (client, request) = match validate(&state, params).await? {
+        Ok(valid) => valid,
+        Err(AuthorizeError::Page(reason)) => return Ok(bad_client_page(reason)),
+        Err(AuthorizeError::Redirect(back)) => {
+            let authorize::RedirectBack {
+                error,
+                redirect_uri,
+                state: rp_state,
+            } = *back;
+            tracing::info!(error = error.code.as_str(), description = %error.description, "authorization request refused");
+            return Ok(error.redirect(&redirect_uri, rp_state.as_deref(), &state.issuer));
+        }
+    };
+    let now = state.now();
+    let session = session::load(&state, &jar).await?;
+    let auth = session.as_ref().and_then(|s| s.auth.as_ref());
+    let consent = consent_for(&state, auth, &client).await?;
+    let step = next_step(&request, false, auth, consent.as_ref(), now);
+    if request.prompts(Prompt::None) {
+        let code = match step {
+            Step::Issue => None,
+            Step::Login => Some(ErrorCode::LoginRequired),
+            Step::SecondFactor => Some(ErrorCode::InteractionRequired),
+            Step::Level2Needed => Some(ErrorCode::UnmetAuthenticationRequirements),
+            Step::Consent => Some(ErrorCode::ConsentRequired),
+        };
+        if let Some(code) = code {
+            let error = OAuthError::new(code, "prompt=none, and the citizen would have to act");
+            return Ok(error.redirect(
+                &request.redirect_uri,
+                request.state.as_deref(),
+                &state.issuer,
+            ));
+        }
+    }
+    if let (Step::Issue, Some(auth)) = (step, auth) {
+        // A returning citizen with a live session and a remembered consent: no page at all.
+        return issue_code(&state, None, &request, auth, false).await;
+    }
+    let id = secret::new_bearer();
+    let params = serde_json::to_string(&request)?;
+    state
+        .store
+        .insert_request(
+            &id,
+            client.id.as_str(),
+            &params,
+            now,
+            now + state.config.lifetimes.interaction,
+        )
+        .await?;
+    Ok(Redirect::to(&paths::interaction(&id, paths::INTERACTION)).into_response())
+}
+
+async fn validate(
+    state: &AppState,
+    params: AuthorizeParams,
+) -> Result<Result<(Client, AuthorizationRequest), AuthorizeError>, AppError> {
+    let client_id = match authorize::client_id(&params) {
+        Ok(id) => id,
+        Err(e) => return Ok(Err(e)),
+    };
+    let Some(client) = state.client(&client_id).await? else {
+        return Ok(Err(AuthorizeError::Page(BadClient::UnknownClient)));
+    };
+    Ok(authorize::validate(params, &client).map(|request| (client, request)))
+}
+
+fn bad_client_page(reason: BadClient) -> Response {
+    let (vi, en) = match reason {
+        BadClient::MissingClientId => (
+            "Thiếu mã dịch vụ (client_id)",
+            "The request does not name the service (client_id)",
+        ),
+        BadClient::UnknownClient => (
+            "Dịch vụ này chưa được đăng ký với VNeID",
+            "This service is not registered with VNeID",
+        ),
+        BadClient::MissingRedirectUri => (
+            "Thiếu địa chỉ quay lại (redirect_uri)",
+            "The request has no return address (redirect_uri)",
+        ),
+        BadClient::UnregisteredRedirectUri => (
+            "Địa chỉ quay lại không khớp với địa chỉ đã đăng ký; để bảo vệ bạn, chúng tôi không chuyển tiếp",
+            "The return address does not match the registered one; to protect you, we do not redirect",
+        ),
+    };
+    tracing::info!(reason = ?reason, "authorization request from an untrusted client refused with a page");
+    ErrorPage::new(StatusCode::BAD_REQUEST, vi, en).into_response()
+}
+
+async fn consent_for(
+    state: &AppState,
+    auth: Option<&SessionAuth>,
+    client: &Client,
+) -> Result<Option<ScopeSet>, AppError> {
+    let Some(auth) = auth else { return Ok(None) };
+    let stored = state
+        .store
+        .consent(&auth.account_id, client.id.as_str())
+        .await?;
+    Ok(stored.and_then(|s| ScopeSet::parse(&s).ok()))
+}
+
+/// A login in progress, loaded for a page.
+struct Interaction {
+    id: String,
+    request: AuthorizationRequest,
+    login_done: bool,
+    client: Client,
+}
+
+async fn load_interaction(
+    state: &AppState,
+    id: &str,
+) -> Result<Result<Interaction, Response>, AppError> {
+    let expired = || {
+        ErrorPage::new(
+            StatusCode::NOT_FOUND,
+            "Phiên đăng nhập đã hết hạn hoặc đã hoàn tất. Hãy quay lại dịch vụ và bắt đầu lại",
+            "This login has expired or is finished. Go back to the service and start again",
+        )
+        .into_response()
+    };
+    if id.len() > 64 {
+        return Ok(Err(expired()));
+    }
+    let Some((params, login_done)) = state.store.request(id, state.now()).await? else {
+        return Ok(Err(expired()));
+    };
+    let request: AuthorizationRequest = serde_json::from_str(&params)?;
+    let Some(client) = state.client(&request.client_id).await? else {
+        return Ok(Err(expired()));
+    };
+    Ok(Ok(Interaction {
+        id: id.to_string(),
+        request,
+        login_done,
+        client,
+    }))
+}
+
+/// Query of the interaction page: an optional language switch.
+#[derive(Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+/// `GET /interaction/{id}`: shows the next step, or finishes.
+pub async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<LangQuery>,
+    jar: CookieJar,
+) -> Result<Response, AppError> {
+    let ia = match load_interaction(&state, &id).await? {
+        Ok(ia) => ia,
+        Err(page) => return Ok(page),
+    };
+    let mut jar = jar;
+    let switched = match query.lang.as_deref() {
+        Some("en") => Some(Lang::En),
+        Some("vi") => Some(Lang::Vi),
+        _ => None,
+    };
+    if let Some(lang) = switched {
+        jar = session::set_lang(&state, jar, lang);
+    }
+    let (session, jar) = session::load_or_start(&state, jar).await?;
+    let lang = switched.unwrap_or_else(|| session::lang(&jar, ia.request.lang()));
+    let response = step_page(&state, &ia, &session, lang, None).await?;
+    Ok((jar, response).into_response())
+}
+
+/// Renders the page for the next step, or issues the code when nothing is left to ask.
+async fn step_page(
+    state: &AppState,
+    ia: &Interaction,
+    session: &BrowserSession,
+    lang: Lang,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let t = texts(lang);
+    let auth = session.auth.as_ref();
+    let consent = consent_for(state, auth, &ia.client).await?;
+    let step = next_step(
+        &ia.request,
+        ia.login_done,
+        auth,
+        consent.as_ref(),
+        state.now(),
+    );
+    let csrf = session.row.csrf.clone();
+    let switch_href = format!(
+        "{}?lang={}",
+        paths::interaction(&ia.id, paths::INTERACTION),
+        t.other_lang
+    );
+    let cancel_action = paths::interaction(&ia.id, paths::INTERACTION_ABORT);
+    let client_name = ia.client.name.clone();
+    Ok(match (step, auth) {
+        (Step::Login, _) | (_, None) => LoginPage {
+            t,
+            switch_href,
+            client_name,
+            level_name: t.level_name(ia.request.required_level),
+            action: paths::interaction(&ia.id, paths::INTERACTION_LOGIN),
+            cancel_action,
+            csrf,
+            username: ia
+                .request
+                .login_hint
+                .clone()
+                .filter(|h| h.len() <= 20)
+                .unwrap_or_default(),
+            error,
+        }
+        .into_response(),
+        (Step::SecondFactor, Some(auth)) => SecondFactorPage {
+            t,
+            switch_href,
+            username: auth.username.clone(),
+            action: paths::interaction(&ia.id, paths::INTERACTION_OTP),
+            cancel_action,
+            csrf,
+            error,
+        }
+        .into_response(),
+        (Step::Level2Needed, Some(_)) => Level2NeededPage {
+            t,
+            switch_href,
+            client_name,
+            action: cancel_action,
+            csrf,
+        }
+        .into_response(),
+        (Step::Consent, Some(auth)) => ConsentPage {
+            t,
+            switch_href,
+            client_name,
+            items: consent_items(&ia.request, auth, lang),
+            level_name: t.level_name(auth.level),
+            action: paths::interaction(&ia.id, paths::INTERACTION_CONSENT),
+            csrf,
+        }
+        .into_response(),
+        (Step::Issue, Some(auth)) => {
+            issue_code(state, Some(&ia.id), &ia.request, auth, false).await?
+        }
+    })
+}
+
+/// Every claim the grant will release, in words (the same rule the endpoints apply).
+fn consent_items(
+    request: &AuthorizationRequest,
+    auth: &SessionAuth,
+    lang: Lang,
+) -> Vec<&'static str> {
+    let mut claims = released(
+        &request.scopes,
+        request.claims.claims(true),
+        auth.level,
+        auth.kind,
+        Target::UserInfo,
+    );
+    claims.extend(released(
+        &request.scopes,
+        request.claims.claims(false),
+        auth.level,
+        auth.kind,
+        Target::IdToken,
+    ));
+    let mut items = vec![claim_description(Claim::Sub, lang)];
+    items.extend(claims.iter().map(|c| claim_description(*c, lang)));
+    if request.scopes.contains(Scope::OfflineAccess) {
+        items.push(scope_description(Scope::OfflineAccess, lang));
+    }
+    items
+}
+
+/// The fields every form carries.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    csrf: String,
+    username: String,
+    password: String,
+}
+
+/// The session behind a form post, if its CSRF token is right.
+async fn form_session(
+    state: &AppState,
+    jar: &CookieJar,
+    csrf: &str,
+) -> Result<Result<BrowserSession, Response>, AppError> {
+    match session::load(state, jar).await? {
+        Some(session) if session::csrf_ok(&session, csrf) => Ok(Ok(session)),
+        _ => Ok(Err(ErrorPage::new(
+            StatusCode::FORBIDDEN,
+            "Biểu mẫu đã hết hạn. Hãy tải lại trang và thử lại",
+            "The form has expired. Reload the page and try again",
+        )
+        .into_response())),
+    }
+}
+
+/// `POST /interaction/{id}/login`.
+pub async fn login(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
+    let ia = match load_interaction(&state, &id).await? {
+        Ok(ia) => ia,
+        Err(page) => return Ok(page),
+    };
+    let session = match form_session(&state, &jar, &form.csrf).await? {
+        Ok(s) => s,
+        Err(page) => return Ok(page),
+    };
+    let lang = session::lang(&jar, ia.request.lang());
+    let t = texts(lang);
+    let username = form.username.trim();
+    let outcome = if username.len() > 20 || form.password.len() > 256 {
+        PasswordOutcome::WrongCredentials
+    } else {
+        check_password(&state, username, &form.password).await?
+    };
+    let error = match outcome {
+        PasswordOutcome::Success(account) => {
+            let level = Level::Level1;
+            let jar = session::renew(
+                &state,
+                jar,
+                &session.row,
+                &account.id,
+                level,
+                &[AuthMethod::Pwd],
+            )
+            .await?;
+            state.store.mark_login_done(&ia.id).await?;
+            let event = AuditEvent {
+                kind: "login_succeeded",
+                account_id: Some(&account.id),
+                client_id: Some(ia.client.id.as_str()),
+                detail: json!({ "amr": ["pwd"], "acr": level.acr() }),
+            };
+            state.store.audit(event, state.now()).await?;
+            tracing::info!(account = %account.id, client = ia.client.id.as_str(), "password login");
+            return Ok((
+                jar,
+                Redirect::to(&paths::interaction(&ia.id, paths::INTERACTION)),
+            )
+                .into_response());
+        }
+        PasswordOutcome::WrongCredentials => t.wrong_credentials.to_string(),
+        PasswordOutcome::Locked { until } => format!("{} {}.", t.locked_until, local_time(until)),
+        PasswordOutcome::Disabled => t.account_disabled.to_string(),
+    };
+    let mut page = LoginPage {
+        t,
+        switch_href: String::new(),
+        client_name: ia.client.name.clone(),
+        level_name: t.level_name(ia.request.required_level),
+        action: paths::interaction(&ia.id, paths::INTERACTION_LOGIN),
+        cancel_action: paths::interaction(&ia.id, paths::INTERACTION_ABORT),
+        csrf: session.row.csrf.clone(),
+        username: username.chars().take(20).collect(),
+        error: Some(error),
+    };
+    page.switch_href = format!(
+        "{}?lang={}",
+        paths::interaction(&ia.id, paths::INTERACTION),
+        t.other_lang
+    );
+    Ok(page.into_response())
+}
+
+/// Vietnam time (UTC+7), as a citizen reads it.
+fn local_time(unix: i64) -> String {
+    let offset = time::UtcOffset::from_hms(7, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .map(|t| t.to_offset(offset))
+        .ok()
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[hour]:[minute] [day]/[month]/[year]"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// The second-factor form.
+#[derive(Deserialize)]
+pub struct OtpForm {
+    csrf: String,
+    otp: String,
+}
+
+/// `POST /interaction/{id}/otp`.
+pub async fn otp(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    jar: CookieJar,
+    Form(form): Form<OtpForm>,
+) -> Result<Response, AppError> {
+    let ia = match load_interaction(&state, &id).await? {
+        Ok(ia) => ia,
+        Err(page) => return Ok(page),
+    };
+    let session = match form_session(&state, &jar, &form.csrf).await? {
+        Ok(s) => s,
+        Err(page) => return Ok(page),
+    };
+    let Some(auth) = session.auth.clone() else {
+        return Ok(Redirect::to(&paths::interaction(&ia.id, paths::INTERACTION)).into_response());
+    };
+    let lang = session::lang(&jar, ia.request.lang());
+    let Some(account) = state.store.account(&auth.account_id).await? else {
+        return Ok(Redirect::to(&paths::interaction(&ia.id, paths::INTERACTION)).into_response());
+    };
+    let locked = account
+        .locked_until
+        .is_some_and(|until| until > state.now());
+    if !locked && account.level >= 2 && check_second_factor(&state, &account, &form.otp).await? {
+        let amr = [AuthMethod::Pwd, AuthMethod::Otp, AuthMethod::Mfa];
+        let jar =
+            session::renew(&state, jar, &session.row, &account.id, Level::Level2, &amr).await?;
+        let event = AuditEvent {
+            kind: "second_factor_succeeded",
+            account_id: Some(&account.id),
+            client_id: Some(ia.client.id.as_str()),
+            detail: json!({ "amr": ["pwd", "otp", "mfa"], "acr": Level::Level2.acr() }),
+        };
+        state.store.audit(event, state.now()).await?;
+        tracing::info!(account = %account.id, client = ia.client.id.as_str(), "second factor accepted");
+        return Ok((
+            jar,
+            Redirect::to(&paths::interaction(&ia.id, paths::INTERACTION)),
+        )
+            .into_response());
+    }
+    let t: &Texts = texts(lang);
+    let error = match account.locked_until.filter(|until| *until > state.now()) {
+        Some(until) => format!("{} {}.", t.locked_until, local_time(until)),
+        None => t.wrong_otp.to_string(),
+    };
+    step_page(&state, &ia, &session, lang, Some(error)).await
+}
+
+/// The consent form.
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    csrf: String,
+    decision: String,
+}
+
+/// `POST /interaction/{id}/consent`.
+pub async fn consent(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    jar: CookieJar,
+    Form(form): Form<ConsentForm>,
+) -> Result<Response, AppError> {
+    let ia = match load_interaction(&state, &id).await? {
+        Ok(ia) => ia,
+        Err(page) => return Ok(page),
+    };
+    let session = match form_session(&state, &jar, &form.csrf).await? {
+        Ok(s) => s,
+        Err(page) => return Ok(page),
+    };
+    let Some(auth) = session.auth.as_ref() else {
+        return Ok(Redirect::to(&paths::interaction(&ia.id, paths::INTERACTION)).into_response());
+    };
+    // Consent counts only once every earlier step is done (no skipping the second factor).
+    let step = next_step(&ia.request, ia.login_done, Some(auth), None, state.now());
+    if step != Step::Consent {
+        return Ok(Redirect::to(&paths::interaction(&ia.id, paths::INTERACTION)).into_response());
+    }
+    match form.decision.as_str() {
+        "allow" => issue_code(&state, Some(&ia.id), &ia.request, auth, true).await,
+        "deny" => {
+            finish_with_error(
+                &state,
+                &ia,
+                Some(&auth.account_id),
+                ErrorCode::AccessDenied,
+                "consent_denied",
+                "the citizen refused to share the information",
+            )
+            .await
+        }
+        _ => Ok(ErrorPage::new(
+            StatusCode::BAD_REQUEST,
+            "Lựa chọn không hợp lệ",
+            "Unknown decision",
+        )
+        .into_response()),
+    }
+}
+
+/// The cancel and "return to the service" forms.
+#[derive(Deserialize)]
+pub struct AbortForm {
+    csrf: String,
+}
+
+/// `POST /interaction/{id}/abort`: the citizen cancels, or leaves the "Level 2 needed" page.
+pub async fn abort(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    jar: CookieJar,
+    Form(form): Form<AbortForm>,
+) -> Result<Response, AppError> {
+    let ia = match load_interaction(&state, &id).await? {
+        Ok(ia) => ia,
+        Err(page) => return Ok(page),
+    };
+    let session = match form_session(&state, &jar, &form.csrf).await? {
+        Ok(s) => s,
+        Err(page) => return Ok(page),
+    };
+    let auth = session.auth.as_ref();
+    let step = next_step(&ia.request, ia.login_done, auth, None, state.now());
+    let account_id = auth.map(|a| a.account_id.as_str());
+    if step == Step::Level2Needed {
+        finish_with_error(
+            &state,
+            &ia,
+            account_id,
+            ErrorCode::UnmetAuthenticationRequirements,
+            "level2_needed",
+            "the account is not Level 2",
+        )
+        .await
+    } else {
+        finish_with_error(
+            &state,
+            &ia,
+            account_id,
+            ErrorCode::AccessDenied,
+            "login_cancelled",
+            "the citizen cancelled the login",
+        )
+        .await
+    }
+}
+
+async fn finish_with_error(
+    state: &AppState,
+    ia: &Interaction,
+    account_id: Option<&str>,
+    code: ErrorCode,
+    audit_kind: &str,
+    description: &'static str,
+) -> Result<Response, AppError> {
+    state.store.delete_request(&ia.id).await?;
+    let event = AuditEvent {
+        kind: audit_kind,
+        account_id,
+        client_id: Some(ia.client.id.as_str()),
+        detail: json!({ "error": code.as_str() }),
+    };
+    state.store.audit(event, state.now()).await?;
+    let error = OAuthError::new(code, description);
+    Ok(error.redirect(
+        &ia.request.redirect_uri,
+        ia.request.state.as_deref(),
+        &state.issuer,
+    ))
+}
+
+/// RP-initiated logout parameters.
+#[derive(Deserialize)]
+pub struct LogoutQuery {
+    client_id: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    state: Option<String>,
+}
+
+/// `GET /logout`: ends the session; returns to the client only at a registered address.
+pub async fn logout(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<LogoutQuery>,
+) -> Result<Response, AppError> {
+    if let Some(session) = session::load(&state, &jar).await? {
+        state.store.delete_session(&session.row.id_hash).await?;
+        if let Some(auth) = &session.auth {
+            let event = AuditEvent {
+                kind: "logout",
+                account_id: Some(&auth.account_id),
+                client_id: q.client_id.as_deref(),
+                detail: json!({}),
+            };
+            state.store.audit(event, state.now()).await?;
+        }
+    }
+    let target = match (
+        q.client_id.as_deref().and_then(ClientId::parse),
+        q.post_logout_redirect_uri.as_deref(),
+    ) {
+        (Some(id), Some(uri)) => state
+            .client(&id)
+            .await?
+            .and_then(|c| c.post_logout_redirect_uri(uri)),
+        _ => None,
+    };
+    if let Some(uri) = target {
+        let params: Vec<(&str, &str)> = q
+            .state
+            .as_deref()
+            .map(|s| vec![("state", s)])
+            .unwrap_or_default();
+        return Ok(Redirect::to(uri.with_params(&params).as_str()).into_response());
+    }
+    Ok(ErrorPage::info(
+        "Đã đăng xuất",
+        "Logged out",
+        "Bạn đã đăng xuất khỏi VNeID",
+        "You are logged out of VNeID",
+    )
+    .into_response())
+}

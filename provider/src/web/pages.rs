@@ -1,0 +1,128 @@
+//! The pages (askama templates in `templates/`, compiled into the binary).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use vneid_contract::Lang;
+
+use super::texts::{Texts, texts};
+
+/// The login form.
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub t: &'static Texts,
+    pub switch_href: String,
+    pub client_name: String,
+    pub level_name: &'static str,
+    pub action: String,
+    pub cancel_action: String,
+    pub csrf: String,
+    pub username: String,
+    pub error: Option<String>,
+}
+
+/// The second-factor form.
+#[derive(Template, WebTemplate)]
+#[template(path = "second_factor.html")]
+pub struct SecondFactorPage {
+    pub t: &'static Texts,
+    pub switch_href: String,
+    pub username: String,
+    pub action: String,
+    pub cancel_action: String,
+    pub csrf: String,
+    pub error: Option<String>,
+}
+
+/// The consent form: every claim to be released, in words.
+#[derive(Template, WebTemplate)]
+#[template(path = "consent.html")]
+pub struct ConsentPage {
+    pub t: &'static Texts,
+    pub switch_href: String,
+    pub client_name: String,
+    pub items: Vec<&'static str>,
+    pub level_name: &'static str,
+    pub action: String,
+    pub csrf: String,
+}
+
+/// How to get a Level 2 account.
+#[derive(Template, WebTemplate)]
+#[template(path = "level2_needed.html")]
+pub struct Level2NeededPage {
+    pub t: &'static Texts,
+    pub switch_href: String,
+    pub client_name: String,
+    pub action: String,
+    pub csrf: String,
+}
+
+/// A message shown to a person: an error (never redirected), or "you are logged out".
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct ErrorPage {
+    pub t: &'static Texts,
+    pub switch_href: String,
+    pub title: String,
+    pub message: String,
+    pub hint: String,
+    pub status: StatusCode,
+}
+
+impl ErrorPage {
+    /// An error page in Vietnamese and English at once (we may not know the language yet).
+    pub fn new(status: StatusCode, vi: &str, en: &str) -> Self {
+        ErrorPage {
+            t: texts(Lang::Vi),
+            switch_href: String::new(),
+            title: format!(
+                "{} / {}",
+                super::texts::VI.error_title,
+                super::texts::EN.error_title
+            ),
+            message: format!("{vi} / {en}"),
+            hint: format!(
+                "{} / {}",
+                super::texts::VI.error_back,
+                super::texts::EN.error_back
+            ),
+            status,
+        }
+    }
+
+    /// A page that is not an error.
+    pub fn info(vi_title: &str, en_title: &str, vi: &str, en: &str) -> Self {
+        ErrorPage {
+            t: texts(Lang::Vi),
+            switch_href: String::new(),
+            title: format!("{vi_title} / {en_title}"),
+            message: format!("{vi} / {en}"),
+            hint: String::new(),
+            status: StatusCode::OK,
+        }
+    }
+
+    /// Our own failure.
+    pub fn internal() -> Self {
+        ErrorPage::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Hệ thống đang gặp sự cố, vui lòng thử lại sau",
+            "Something went wrong on our side, please try again later",
+        )
+    }
+}
+
+impl IntoResponse for ErrorPage {
+    fn into_response(self) -> Response {
+        match self.render() {
+            Ok(html) => (self.status, axum::response::Html(html)).into_response(),
+            Err(err) => {
+                tracing::error!(error = %err, "error page failed to render");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+            }
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! End-to-end tests: the real provider on an ephemeral port, on SQLite and on PostgreSQL,
+//! driven over HTTP by a scripted browser and by a relying party built on `openidconnect`.
+
+#![allow(clippy::unwrap_used)]
+
+mod flows;

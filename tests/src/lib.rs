@@ -1,0 +1,141 @@
+//! The end-to-end harness: the real provider on an ephemeral loopback port, on a fresh SQLite
+//! file or a fresh PostgreSQL database, driven over HTTP like a browser and a relying party.
+
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+pub mod browser;
+pub mod rp;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sqlx::Connection;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use vneid_provider::clock::Clock;
+use vneid_provider::config::{Config, KeyEncryptionKey};
+use vneid_provider::state::AppState;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A fresh SQLite file.
+    Sqlite,
+    /// A fresh PostgreSQL database on `VNEID_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432`).
+    Postgres,
+}
+
+/// A running provider.
+pub struct TestProvider {
+    /// The issuer this process serves.
+    pub issuer: String,
+    /// `http://127.0.0.1:PORT`: where this process listens.
+    pub base: String,
+    /// The state, to move the clock or look into the database.
+    pub state: AppState,
+    /// The database URL (another process can be started on it).
+    pub database_url: String,
+    /// The key-encryption key (another process needs the same).
+    pub kek: KeyEncryptionKey,
+    server: JoinHandle<()>,
+}
+
+impl Drop for TestProvider {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A database URL that nobody else uses.
+pub async fn fresh_database(backend: Backend) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let unique = format!("{}_{}_{}", std::process::id(), n, rand::random::<u32>());
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join("vneid-tests");
+            std::fs::create_dir_all(&dir).unwrap();
+            format!("sqlite:{}", dir.join(format!("t{unique}.db")).display())
+        }
+        Backend::Postgres => {
+            let server = std::env::var("VNEID_TEST_POSTGRES")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+            let name = format!("vneid_t{unique}");
+            let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+                .await
+                .expect("PostgreSQL must be running for the PostgreSQL tests (.ci/run starts it)");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            format!("{server}/{name}")
+        }
+    }
+}
+
+/// Starts a provider on a fresh database with the demo accounts and clients.
+pub async fn spawn_provider(backend: Backend) -> TestProvider {
+    let database_url = fresh_database(backend).await;
+    let kek = KeyEncryptionKey::generate();
+    let provider = spawn_on(&database_url, &kek, None).await;
+    vneid_provider::demo::seed(
+        &provider.state.store,
+        &provider.state.sealer,
+        provider.state.now(),
+    )
+    .await
+    .unwrap();
+    provider
+}
+
+/// Starts a provider process (a task with its own pool, keys and state) on an existing
+/// database. With `issuer`, it serves that issuer (several processes behind one name).
+pub async fn spawn_on(
+    database_url: &str,
+    kek: &KeyEncryptionKey,
+    issuer: Option<&str>,
+) -> TestProvider {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let issuer = issuer
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
+    let mut config = Config::new(
+        issuer.parse().unwrap(),
+        database_url.to_string(),
+        kek.clone(),
+    );
+    config.max_connections = 4;
+    let state = vneid_provider::prepare(config, Clock::default())
+        .await
+        .unwrap();
+    let serving = state.clone();
+    let server = tokio::spawn(async move {
+        vneid_provider::serve(listener, serving).await.unwrap();
+    });
+    TestProvider {
+        base: format!("http://127.0.0.1:{port}"),
+        issuer,
+        state,
+        database_url: database_url.to_string(),
+        kek: kek.clone(),
+        server,
+    }
+}
+
+/// Generates a SQLite and a PostgreSQL test from one `async fn name(backend: Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::Backend::Postgres).await
+            }
+        }
+    )+};
+}
