@@ -1,0 +1,1 @@
+//! The SDK against our provider (owned by the SDK work).
