@@ -71,7 +71,7 @@ async fn level2_login_with_totp(backend: Backend) {
         .await
         .page();
     assert!(html.contains("name=\"otp\""), "second factor asked: {html}");
-    let code = totp_now();
+    let code = provider.totp();
     let (url, _, html) = browser
         .submit(&url, &html, "/otp", &[("otp", &code)])
         .await
@@ -104,19 +104,6 @@ async fn level2_login_with_totp(backend: Backend) {
         .await;
     let docs = info["documents"].as_array().unwrap();
     assert_eq!(docs.len(), 3, "{info}");
-}
-
-/// The current TOTP code of the Level 2 demo account.
-pub fn totp_now() -> String {
-    let secret = totp_rs::Secret::try_from_base32("JBSWY3DPEHPK3PXP").unwrap();
-    let totp = totp_rs::Builder::new()
-        .with_secret(secret)
-        .build_noncompliant();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    totp.generate(now).to_string()
 }
 
 on_both_backends!(level1_login, level2_login_with_totp);

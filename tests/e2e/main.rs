@@ -4,4 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod flows;
+mod levels;
+mod protocol;
 mod sdk;
+mod sessions;
+mod tokens;

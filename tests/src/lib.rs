@@ -139,3 +139,135 @@ macro_rules! on_both_backends {
         }
     )+};
 }
+
+/// The PKCE verifier of RFC 7636's example, and its S256 challenge, for hand-made requests.
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+/// The S256 challenge of [`VERIFIER`].
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+/// The demo portal's callback.
+pub const PORTAL_CALLBACK: &str = "http://127.0.0.1:3001/callback";
+
+impl TestProvider {
+    /// An authorization URL for the demo portal with sane defaults, overridden or extended by
+    /// `params` (a value of `""` removes the parameter).
+    pub fn authorize_url(&self, params: &[(&str, &str)]) -> String {
+        let mut all: Vec<(String, String)> = [
+            ("response_type", "code"),
+            ("client_id", "demo-portal"),
+            ("redirect_uri", PORTAL_CALLBACK),
+            ("scope", "openid profile"),
+            ("state", "st4te"),
+            ("nonce", "n0nce"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in params {
+            all.retain(|(name, _)| name != k);
+            if !v.is_empty() {
+                all.push((k.to_string(), v.to_string()));
+            }
+        }
+        let mut url = url::Url::parse(&format!("{}/authorize", self.base)).unwrap();
+        url.query_pairs_mut().extend_pairs(all);
+        url.to_string()
+    }
+
+    /// Exchanges a code as the demo portal (client_secret_basic) and returns status and body.
+    pub async fn redeem(&self, code: &str, verifier: &str) -> (u16, serde_json::Value) {
+        redeem_at(&self.base, code, verifier).await
+    }
+}
+
+/// Exchanges a code at `base` as the demo portal.
+pub async fn redeem_at(base: &str, code: &str, verifier: &str) -> (u16, serde_json::Value) {
+    {
+        let response = reqwest::Client::new()
+            .post(format!("{base}/token"))
+            .basic_auth("demo-portal", Some("demo-portal-secret"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", PORTAL_CALLBACK),
+                ("code_verifier", verifier),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+}
+
+/// Logs in through the pages from an authorization URL: password, the second factor when asked,
+/// consent when asked. Returns where the browser was sent back to.
+pub async fn login(
+    provider: &TestProvider,
+    browser: &browser::Browser,
+    authorize_url: &str,
+    username: &str,
+) -> url::Url {
+    let mut landing = browser.navigate(authorize_url).await;
+    for _ in 0..4 {
+        let (url, _, html) = match landing {
+            browser::Landing::Away(url) => return url,
+            page => page.page(),
+        };
+        landing = if browser::has_form(&html, "/login") && html.contains("name=\"password\"") {
+            browser
+                .submit(
+                    &url,
+                    &html,
+                    "/login",
+                    &[("username", username), ("password", "Demo@2026")],
+                )
+                .await
+        } else if browser::has_form(&html, "/otp") {
+            browser
+                .submit(&url, &html, "/otp", &[("otp", &provider.totp())])
+                .await
+        } else if browser::has_form(&html, "/consent") {
+            browser
+                .submit(&url, &html, "/consent", &[("decision", "allow")])
+                .await
+        } else {
+            return browser::Landing::Page {
+                url,
+                status: reqwest::StatusCode::OK,
+                html,
+            }
+            .page()
+            .0;
+        };
+    }
+    landing.away()
+}
+
+/// The TOTP code of the Level 2 demo account at `unix_time`.
+pub fn totp_at(unix_time: i64) -> String {
+    let secret = totp_rs::Secret::try_from_base32("JBSWY3DPEHPK3PXP").unwrap();
+    let totp = totp_rs::Builder::new()
+        .with_secret(secret)
+        .build_noncompliant();
+    totp.generate(unix_time as u64).to_string()
+}
+
+impl TestProvider {
+    /// The Level 2 demo account's current code by this provider's clock. A step is accepted
+    /// once: a test that needs a second code advances the clock by 30 s first.
+    pub fn totp(&self) -> String {
+        totp_at(self.state.now())
+    }
+}
+
+/// A query parameter of a URL.
+pub fn param(url: &url::Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
