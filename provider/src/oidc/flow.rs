@@ -73,3 +73,108 @@ pub fn next_step(
     }
     Step::Issue
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oidc::claims_request::ClaimsRequest;
+    use crate::oidc::types::{ClientId, CodeChallenge, RedirectUri};
+    use vneid_contract::AccountKind;
+
+    fn request(level: Level, prompts: Vec<Prompt>, max_age: Option<i64>) -> AuthorizationRequest {
+        AuthorizationRequest {
+            client_id: ClientId::parse("c").unwrap(),
+            redirect_uri: RedirectUri::parse("https://rp.example/cb").unwrap(),
+            scopes: ScopeSet::parse("openid profile").unwrap(),
+            state: None,
+            nonce: None,
+            code_challenge: CodeChallenge::parse("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+                .unwrap(),
+            required_level: level,
+            claims: ClaimsRequest::default(),
+            prompts,
+            max_age,
+            login_hint: None,
+            ui_lang: None,
+        }
+    }
+
+    fn auth(level: Level, account_level: Level, has_second_factor: bool) -> SessionAuth {
+        SessionAuth {
+            account_id: "a".into(),
+            username: "079198000002".into(),
+            level,
+            amr: vec![AuthMethod::Pwd],
+            auth_time: 1000,
+            account_level,
+            has_second_factor,
+            kind: AccountKind::Citizen,
+        }
+    }
+
+    #[test]
+    fn the_next_step_follows_the_contract() {
+        let granted = ScopeSet::parse("openid profile email").unwrap();
+        let l1 = request(Level::Level1, vec![], None);
+        let l2 = request(Level::Level2, vec![], None);
+        let l1_of_l2 = auth(Level::Level1, Level::Level2, true);
+        assert_eq!(next_step(&l1, false, None, None, 2000), Step::Login);
+        assert_eq!(
+            next_step(&l1, false, Some(&l1_of_l2), None, 2000),
+            Step::Consent
+        );
+        assert_eq!(
+            next_step(&l1, false, Some(&l1_of_l2), Some(&granted), 2000),
+            Step::Issue
+        );
+        assert_eq!(
+            next_step(&l2, false, Some(&l1_of_l2), Some(&granted), 2000),
+            Step::SecondFactor
+        );
+        let level1_account = auth(Level::Level1, Level::Level1, false);
+        assert_eq!(
+            next_step(&l2, false, Some(&level1_account), Some(&granted), 2000),
+            Step::Level2Needed
+        );
+        let no_factor = auth(Level::Level1, Level::Level2, false);
+        assert_eq!(
+            next_step(&l2, false, Some(&no_factor), Some(&granted), 2000),
+            Step::Level2Needed
+        );
+        let at_l2 = auth(Level::Level2, Level::Level2, true);
+        assert_eq!(
+            next_step(&l1, false, Some(&at_l2), Some(&granted), 2000),
+            Step::Issue,
+            "level 2 satisfies level 1"
+        );
+    }
+
+    #[test]
+    fn prompts_and_max_age_force_a_login_until_one_is_done() {
+        let granted = ScopeSet::parse("openid profile").unwrap();
+        let a = auth(Level::Level1, Level::Level1, false);
+        let forced = request(Level::Level1, vec![Prompt::Login], None);
+        assert_eq!(
+            next_step(&forced, false, Some(&a), Some(&granted), 2000),
+            Step::Login
+        );
+        assert_eq!(
+            next_step(&forced, true, Some(&a), Some(&granted), 2000),
+            Step::Issue
+        );
+        let old = request(Level::Level1, vec![], Some(500));
+        assert_eq!(
+            next_step(&old, false, Some(&a), Some(&granted), 2000),
+            Step::Login
+        );
+        assert_eq!(
+            next_step(&old, false, Some(&a), Some(&granted), 1400),
+            Step::Issue
+        );
+        let consent = request(Level::Level1, vec![Prompt::Consent], None);
+        assert_eq!(
+            next_step(&consent, false, Some(&a), Some(&granted), 2000),
+            Step::Consent
+        );
+    }
+}
