@@ -246,7 +246,38 @@ async fn keys_rotate_with_overlap(backend: Backend) {
     assert_eq!(old_kid(&jwks(provider.base.clone()).await), vec![new_kid]);
 }
 
+/// Expired rows are purged; what is live stays.
+async fn expired_rows_are_purged(backend: Backend) {
+    let provider = spawn_provider(backend).await;
+    let browser = Browser::new(&provider.base);
+    let back = login(
+        &provider,
+        &browser,
+        &provider.authorize_url(&[]),
+        "001095000001",
+    )
+    .await;
+    let (status, body) = provider
+        .redeem(&param(&back, "code").unwrap(), VERIFIER)
+        .await;
+    assert_eq!(status, 200);
+    let access = body["access_token"].as_str().unwrap().to_string();
+    let now = provider.state.now();
+    assert_eq!(
+        provider.state.store.purge_expired(now).await.unwrap(),
+        0,
+        "nothing live is purged"
+    );
+    assert_eq!(bearer(&provider.base, &access).await, 200);
+    let later = now + 2 * 24 * 3600;
+    assert!(
+        provider.state.store.purge_expired(later).await.unwrap() >= 3,
+        "code, session, token"
+    );
+}
+
 on_both_backends!(
+    expired_rows_are_purged,
     a_replayed_code_revokes_its_tokens,
     a_code_is_redeemed_once_under_concurrency,
     refresh_tokens_rotate_and_detect_reuse,

@@ -7,6 +7,7 @@ mod clients;
 mod codes;
 mod consents;
 mod keys;
+mod purge;
 mod requests;
 mod sessions;
 mod settings;
