@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod flows;
+mod interop;
 mod levels;
 mod protocol;
 mod sdk;

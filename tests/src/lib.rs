@@ -271,3 +271,62 @@ pub fn param(url: &url::Url, name: &str) -> Option<String> {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
 }
+
+/// panva's `oidc-provider` (from the npm registry, installed by `.ci/run` into
+/// `tests/fixtures/oidc-provider`), running on loopback as a provider we did not write.
+pub struct NodeProvider {
+    /// Its issuer.
+    pub issuer: String,
+    child: std::process::Child,
+}
+
+impl Drop for NodeProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts panva's provider with one client. Any username logs in with password `secret`.
+pub async fn spawn_node_provider(
+    client_id: &str,
+    client_secret: &str,
+    redirect_uri: &str,
+) -> NodeProvider {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/oidc-provider");
+    assert!(
+        dir.join("node_modules/oidc-provider").exists(),
+        "run `npm ci` in {} (.ci/run does it)",
+        dir.display()
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new("node")
+        .arg("server.js")
+        .arg(port.to_string())
+        .args([client_id, client_secret, redirect_uri])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("node must be installed");
+    let issuer = format!("http://127.0.0.1:{port}");
+    let provider = NodeProvider {
+        issuer: issuer.clone(),
+        child,
+    };
+    let discovery = format!("{issuer}/.well-known/openid-configuration");
+    for _ in 0..100 {
+        if reqwest::get(&discovery)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return provider;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("oidc-provider did not start at {issuer}");
+}
