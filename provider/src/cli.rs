@@ -160,3 +160,46 @@ pub async fn rotate_key(config: &Config, alg: SigningAlg) -> Result<String, CliE
         .rotate(alg, Clock::default().now(), config.lifetimes.key_overlap)
         .await?)
 }
+
+/// What an import did.
+pub struct ImportReport {
+    /// People imported.
+    pub imported: usize,
+}
+
+/// Imports a registry export into the embedded registry: all rows or none. Rejections come back
+/// as an error listing each one.
+pub async fn import_registry(
+    config: &Config,
+    text: &str,
+    show_progress: bool,
+) -> Result<ImportReport, CliError> {
+    use crate::registry::import;
+    let report = |rejected: Vec<import::Rejection>| {
+        let lines: Vec<String> = rejected.iter().map(ToString::to_string).collect();
+        CliError::Invalid(format!(
+            "{} row(s) rejected, nothing imported:\n{}",
+            rejected.len(),
+            lines.join("\n")
+        ))
+    };
+    let records = import::parse(text).map_err(report)?;
+    let rows = import::validate(&records).map_err(report)?;
+    let bar = if show_progress {
+        indicatif::ProgressBar::new(rows.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} people {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    store(config)
+        .await?
+        .registry_import(&rows, Clock::default().now(), || bar.inc(1))
+        .await?;
+    bar.finish_with_message("committed");
+    Ok(ImportReport {
+        imported: rows.len(),
+    })
+}

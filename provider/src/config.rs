@@ -33,6 +33,26 @@ pub struct Config {
     /// How long a lock lasts, in seconds.
     #[serde(default = "default_lockout_seconds")]
     pub lockout_seconds: i64,
+    /// The population registry: embedded unless `url` names a registry service.
+    #[serde(default)]
+    pub registry: RegistryConfig,
+    /// Notification senders.
+    #[serde(default)]
+    pub notify: crate::notify::SenderConfig,
+    /// Demo mode: console notifications, a demo outbox page. Never from a file.
+    #[serde(skip)]
+    pub demo: bool,
+}
+
+/// `[registry]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryConfig {
+    /// A registry service; absent, the embedded registry is used.
+    pub url: Option<Url>,
+    /// Match thresholds (cosine similarity).
+    #[serde(default)]
+    pub thresholds: crate::registry::Thresholds,
 }
 
 /// Lifetimes in seconds.
@@ -169,6 +189,9 @@ impl Config {
             lifetimes: Lifetimes::default(),
             lockout_threshold: default_lockout_threshold(),
             lockout_seconds: default_lockout_seconds(),
+            registry: RegistryConfig::default(),
+            notify: crate::notify::SenderConfig::default(),
+            demo: false,
         }
     }
 

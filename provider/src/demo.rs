@@ -87,6 +87,7 @@ pub async fn seed(store: &Store, sealer: &Sealer, now: i64) -> Result<(), AppErr
         phone_number: Some("+84912000001".into()),
         email: Some("an.nguyen@example.vn".into()),
         verification_evidence: Some(evidence(1)),
+        must_change_password: false,
     };
     store.create_account(&an, &[], now).await?;
     let binh = NewAccount {
@@ -107,6 +108,7 @@ pub async fn seed(store: &Store, sealer: &Sealer, now: i64) -> Result<(), AppErr
         phone_number: Some("+84938000002".into()),
         email: Some("binh.tran@example.vn".into()),
         verification_evidence: Some(evidence(2)),
+        must_change_password: false,
     };
     let documents = [
         NewDocument {

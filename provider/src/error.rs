@@ -27,6 +27,9 @@ pub enum AppError {
     /// Stored JSON could not be read.
     #[error("stored JSON is invalid: {0}")]
     Json(#[from] serde_json::Error),
+    /// The population registry failed.
+    #[error("the population registry failed: {0}")]
+    Registry(String),
     /// Password hashing failed or its task died.
     #[error("password hashing failed: {0}")]
     Password(String),

@@ -7,13 +7,16 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod accounts;
+pub mod api;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;
 pub mod keys;
+pub mod notify;
 pub mod oidc;
+pub mod registry;
 pub mod secret;
 pub mod state;
 pub mod store;
@@ -49,8 +52,13 @@ pub fn app(state: AppState) -> Router {
         .route(paths::INTERACTION, get(web::interaction::show))
         .route(paths::INTERACTION_LOGIN, post(web::interaction::login))
         .route(paths::INTERACTION_OTP, post(web::interaction::otp))
+        .route(paths::INTERACTION_PASSWORD, post(web::interaction::change_password))
         .route(paths::INTERACTION_CONSENT, post(web::interaction::consent))
         .route(paths::INTERACTION_ABORT, post(web::interaction::abort))
+        .route(api::REGISTRATIONS, post(api::submit))
+        .route(api::REGISTRATION, get(api::status))
+        .route(api::OPENAPI, get(api::openapi))
+        .route(paths::DEMO_OUTBOX, get(demo_outbox))
         .route(paths::HEALTH, get(health))
         .route(paths::STYLE, get(style))
         .fallback(not_found)
@@ -93,6 +101,37 @@ async fn access_log(
         tracing::debug!(%method, path, status, ms, "request");
     }
     response
+}
+
+async fn demo_outbox(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<axum::response::Response, AppError> {
+    if !state.config.demo {
+        return Ok(not_found().await.into_response());
+    }
+    let messages = state
+        .store
+        .outbox_recent(100)
+        .await?
+        .into_iter()
+        .map(|m| web::pages::OutboxItem {
+            state: match (m.sent_at, &m.last_error) {
+                (Some(_), _) => "sent".into(),
+                (None, Some(e)) => format!("retrying: {e}"),
+                (None, None) => "queued".into(),
+            },
+            channel: m.channel,
+            recipient: m.recipient,
+            kind: m.kind.trim_start_matches("secret:").to_string(),
+            body: m.body,
+        })
+        .collect();
+    Ok(web::pages::OutboxPage {
+        t: web::texts::texts(vneid_contract::Lang::Vi),
+        switch_href: String::new(),
+        messages,
+    }
+    .into_response())
 }
 
 async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
@@ -147,6 +186,21 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<AppState, StartErro
     let dummy_hash = accounts::password::hash_blocking("not a real password")?;
     let issuer = config.issuer_str().to_string();
     let discovery = oidc::discovery::document(&issuer);
+    let thresholds = config.registry.thresholds;
+    let registry = match &config.registry.url {
+        Some(url) => registry::Registry::Http(
+            registry::HttpRegistry::new(url.clone(), thresholds)
+                .map_err(|e| StartError::Config(e.to_string()))?,
+        ),
+        None => {
+            registry::Registry::Embedded(registry::EmbeddedRegistry::new(store.clone(), thresholds))
+        }
+    };
+    let sender = if config.demo {
+        notify::Sender::console()
+    } else {
+        notify::Sender::new(&config.notify).map_err(StartError::Config)?
+    };
     Ok(AppState::new(Inner {
         config,
         issuer,
@@ -155,28 +209,46 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<AppState, StartErro
         sealer,
         clock,
         pairwise_salt,
+        registry,
+        sender,
         discovery,
         dummy_hash,
     }))
 }
 
-/// Serves on `listener` until the task is dropped or ctrl-c; reloads the keys every minute so
-/// a rotation made by another process is picked up.
+/// Serves on `listener` until ctrl-c (or until the task is dropped). In the background it
+/// delivers the outbox, reloads the keys every minute (so a rotation made by another process is
+/// picked up) and purges expired rows every ten minutes.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    let reloader = state.clone();
-    let reload = tokio::spawn(async move {
+    let outbox = tokio::spawn(notify::run(
+        state.store.clone(),
+        state.sender.clone(),
+        state.clock.clone(),
+        Duration::from_secs(if state.config.demo { 1 } else { 5 }),
+        state.config.demo,
+    ));
+    let worker = state.clone();
+    let housekeeping = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
-        loop {
+        for round in 0u64.. {
             tick.tick().await;
-            if let Err(err) = reloader.keys.reload(reloader.now()).await {
+            if let Err(err) = worker.keys.reload(worker.now()).await {
                 tracing::error!(error = %err, "key reload failed");
+            }
+            if round % 10 == 0 {
+                match worker.store.purge_expired(worker.now()).await {
+                    Ok(0) => {}
+                    Ok(rows) => tracing::info!(rows, "expired rows purged"),
+                    Err(err) => tracing::error!(error = %err, "purge failed"),
+                }
             }
         }
     });
     let result = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown())
         .await;
-    reload.abort();
+    housekeeping.abort();
+    outbox.abort();
     result
 }
 
@@ -204,4 +276,7 @@ pub enum StartError {
     /// Listening.
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),
+    /// A setting that cannot be used.
+    #[error("configuration: {0}")]
+    Config(String),
 }

@@ -37,6 +37,13 @@ enum Command {
         #[command(subcommand)]
         command: ClientsCommand,
     },
+    /// Manage the embedded population registry.
+    Registry {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        command: RegistryCommand,
+    },
     /// Manage signing keys.
     Keys {
         #[command(subcommand)]
@@ -86,6 +93,16 @@ enum ClientsCommand {
     Remove {
         /// The client id.
         id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegistryCommand {
+    /// Load an export (JSON array, JSON lines, or CSV with a header row): every row is validated,
+    /// and one bad row means nothing is imported; the report names each rejected row.
+    Import {
+        /// The export file.
+        file: PathBuf,
     },
 }
 
@@ -174,6 +191,19 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                 ClientsCommand::Remove { id } => {
                     cli::remove_client(&config, &id).await?;
                     println!("client {id} removed");
+                }
+            }
+            Ok(())
+        }
+        Command::Registry { config, command } => {
+            let config = Config::load(config.config.as_deref())?;
+            match command {
+                RegistryCommand::Import { file } => {
+                    let text = std::fs::read_to_string(&file)
+                        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+                    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+                    let report = cli::import_registry(&config, &text, progress).await?;
+                    println!("{} people imported into the registry", report.imported);
                 }
             }
             Ok(())

@@ -30,6 +30,10 @@ pub struct Inner {
     pub clock: Clock,
     /// Secret salt for pairwise subject identifiers.
     pub pairwise_salt: Vec<u8>,
+    /// The population registry.
+    pub registry: crate::registry::Registry,
+    /// Notification senders.
+    pub sender: crate::notify::Sender,
     /// The discovery document, built once.
     pub discovery: String,
     /// A password hash checked when the username is unknown, so the answer takes as long.

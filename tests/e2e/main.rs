@@ -6,7 +6,9 @@
 mod flows;
 mod interop;
 mod levels;
+mod notify;
 mod protocol;
+mod registration;
 mod sdk;
 mod sessions;
 mod tokens;

@@ -3,4 +3,5 @@
 pub mod claims;
 pub mod login;
 pub mod password;
+pub mod registration;
 pub mod totp;

@@ -22,6 +22,16 @@ pub fn hash_blocking(password: &str) -> Result<String, AppError> {
         .map_err(|e| AppError::Password(e.to_string()))
 }
 
+/// Whether a new password is acceptable: 8 to 256 characters, letters and digits, not the
+/// identification number.
+pub fn acceptable(new: &str, username: &str) -> bool {
+    let len = new.chars().count();
+    (8..=256).contains(&len)
+        && new.chars().any(char::is_alphabetic)
+        && new.chars().any(|c| c.is_ascii_digit())
+        && !new.contains(username)
+}
+
 /// Checks a password against a stored hash.
 pub async fn verify(password: String, stored: String) -> Result<bool, AppError> {
     tokio::task::spawn_blocking(move || {

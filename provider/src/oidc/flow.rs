@@ -19,6 +19,8 @@ pub struct SessionAuth {
     pub has_second_factor: bool,
     /// Citizen, foreigner or organisation.
     pub kind: vneid_contract::AccountKind,
+    /// The password was sent by SMS and must be changed before anything else.
+    pub must_change_password: bool,
 }
 
 /// The next step of a login.
@@ -26,6 +28,8 @@ pub struct SessionAuth {
 pub enum Step {
     /// Ask for the identification number and password.
     Login,
+    /// The first password came by SMS: choose a new one.
+    ChangePassword,
     /// Ask for the second factor (first login at level 2, or step-up).
     SecondFactor,
     /// The account cannot reach the level asked for: explain how to get Level 2.
@@ -57,6 +61,9 @@ pub fn next_step(
         if forced || too_old || other_person {
             return Step::Login;
         }
+    }
+    if auth.must_change_password {
+        return Step::ChangePassword;
     }
     if !auth.level.satisfies(request.required_level) {
         let can_step_up =
@@ -109,6 +116,7 @@ mod tests {
             account_level,
             has_second_factor,
             kind: AccountKind::Citizen,
+            must_change_password: false,
         }
     }
 

@@ -7,11 +7,14 @@ pub const TOKEN: &str = "/token";
 pub const USERINFO: &str = "/userinfo";
 pub const END_SESSION: &str = "/logout";
 pub const HEALTH: &str = "/health";
+/// Demo mode only: the messages the demo sent.
+pub const DEMO_OUTBOX: &str = "/demo/outbox";
 pub const STYLE: &str = "/static/style.css";
 /// The interaction pages of one login: `GET` shows the next step.
 pub const INTERACTION: &str = "/interaction/{id}";
 pub const INTERACTION_LOGIN: &str = "/interaction/{id}/login";
 pub const INTERACTION_OTP: &str = "/interaction/{id}/otp";
+pub const INTERACTION_PASSWORD: &str = "/interaction/{id}/password";
 pub const INTERACTION_CONSENT: &str = "/interaction/{id}/consent";
 pub const INTERACTION_ABORT: &str = "/interaction/{id}/abort";
 

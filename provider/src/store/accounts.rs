@@ -1,7 +1,5 @@
 //! Accounts, their integrated documents and the organisations they represent.
 
-use sqlx::{Any, Executor};
-
 use super::{Store, StoreError, unique};
 
 /// An electronic identity account as stored.
@@ -59,6 +57,8 @@ pub struct NewAccount {
     pub phone_number: Option<String>,
     pub email: Option<String>,
     pub verification_evidence: Option<String>,
+    /// The password was sent by SMS: the first login must change it.
+    pub must_change_password: bool,
 }
 
 /// A document integrated into an account.
@@ -96,42 +96,7 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO accounts (id, kind, level, username, password_hash, totp_secret, \
-             family_name, middle_name, given_name, birthdate, gender, nationality, travel_document, \
-             portrait_jpeg, phone_number, phone_verified, email, email_verified, verified_at, \
-             verification_evidence, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19, $20, $21, $22)",
-        )
-        .bind(&account.id)
-        .bind(&account.kind)
-        .bind(account.level)
-        .bind(&account.username)
-        .bind(&account.password_hash)
-        .bind(&account.totp_secret)
-        .bind(&account.family_name)
-        .bind(&account.middle_name)
-        .bind(&account.given_name)
-        .bind(&account.birthdate)
-        .bind(&account.gender)
-        .bind(&account.nationality)
-        .bind(&account.travel_document)
-        .bind(&account.portrait_jpeg)
-        .bind(&account.phone_number)
-        .bind(i64::from(account.phone_number.is_some()))
-        .bind(&account.email)
-        .bind(i64::from(account.email.is_some()))
-        .bind(now)
-        .bind(&account.verification_evidence)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(unique("an account with this identification number"))?;
-        for doc in documents {
-            insert_document(&mut *tx, &account.id, doc, now).await?;
-        }
+        insert_account(&mut tx, account, documents, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -198,6 +163,35 @@ impl Store {
         Ok(())
     }
 
+    /// Sets a new password (clearing the must-change flag), with its audit event, in one
+    /// transaction.
+    pub async fn set_password(
+        &self,
+        account_id: &str,
+        hash: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE accounts SET password_hash = $1, must_change_password = 0, failed_logins = 0, \
+             locked_until = NULL, updated_at = $2 WHERE id = $3",
+        )
+        .bind(hash)
+        .bind(now)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+        let event = super::AuditEvent {
+            kind: "password_changed",
+            account_id: Some(account_id),
+            client_id: None,
+            detail: serde_json::json!({}),
+        };
+        super::audit_in(&mut *tx, event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Accepts a TOTP time step only if it is newer than the last one used, so a code cannot be
     /// replayed within its window. Returns whether it was accepted.
     pub async fn use_totp_step(&self, account_id: &str, step: i64) -> Result<bool, StoreError> {
@@ -238,8 +232,8 @@ impl Store {
     }
 }
 
-async fn insert_document<'e, E: Executor<'e, Database = Any>>(
-    exec: E,
+async fn insert_document(
+    exec: &mut sqlx::AnyConnection,
     account_id: &str,
     doc: &NewDocument,
     now: i64,
@@ -259,5 +253,52 @@ async fn insert_document<'e, E: Executor<'e, Database = Any>>(
     .bind(now)
     .execute(exec)
     .await?;
+    Ok(())
+}
+
+/// Creates an account with its documents inside the caller's transaction. A must-change
+/// password flag marks a first password sent by SMS.
+pub async fn insert_account(
+    conn: &mut sqlx::AnyConnection,
+    account: &NewAccount,
+    documents: &[NewDocument],
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO accounts (id, kind, level, username, password_hash, totp_secret, \
+         family_name, middle_name, given_name, birthdate, gender, nationality, travel_document, \
+         portrait_jpeg, phone_number, phone_verified, email, email_verified, verified_at, \
+         verification_evidence, must_change_password, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+         $18, $19, $20, $21, $22, $22)",
+    )
+    .bind(&account.id)
+    .bind(&account.kind)
+    .bind(account.level)
+    .bind(&account.username)
+    .bind(&account.password_hash)
+    .bind(&account.totp_secret)
+    .bind(&account.family_name)
+    .bind(&account.middle_name)
+    .bind(&account.given_name)
+    .bind(&account.birthdate)
+    .bind(&account.gender)
+    .bind(&account.nationality)
+    .bind(&account.travel_document)
+    .bind(&account.portrait_jpeg)
+    .bind(&account.phone_number)
+    .bind(i64::from(account.phone_number.is_some()))
+    .bind(&account.email)
+    .bind(i64::from(account.email.is_some()))
+    .bind(now)
+    .bind(&account.verification_evidence)
+    .bind(i64::from(account.must_change_password))
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(unique("an account with this identification number"))?;
+    for doc in documents {
+        insert_document(&mut *conn, &account.id, doc, now).await?;
+    }
     Ok(())
 }

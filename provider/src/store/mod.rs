@@ -7,19 +7,27 @@ mod clients;
 mod codes;
 mod consents;
 mod keys;
+mod outbox;
 mod purge;
+mod registrations;
+mod registry;
 mod requests;
 mod sessions;
 mod settings;
 mod tokens;
 
-pub use accounts::{AccountRow, DocumentRow, NewAccount, NewDocument, OrganizationRow};
+pub use accounts::{
+    AccountRow, DocumentRow, NewAccount, NewDocument, OrganizationRow, insert_account,
+};
 pub use audit::AuditEvent;
 pub use audit::audit_in;
 pub use clients::ClientRow;
 pub use codes::{CodeRow, CodeUse};
 pub use codes::{NewCode, take_code};
 pub use keys::KeyRow;
+pub use outbox::{OutboxRow, enqueue};
+pub use registrations::{RegistrationRow, insert_registration};
+pub use registry::{RegistryDocumentRow, RegistryImport, RegistryPersonRow};
 pub use sessions::{SessionLogin, SessionRow};
 pub use tokens::{NewToken, RefreshUse, TokenKind, TokenRow, insert_token, take_refresh_token};
 

@@ -11,7 +11,9 @@ use vneid_contract::{
     AuthMethod, Claim, Lang, Level, Scope, ScopeSet, claim_description, scope_description,
 };
 
-use super::pages::{ConsentPage, ErrorPage, Level2NeededPage, LoginPage, SecondFactorPage};
+use super::pages::{
+    ChangePasswordPage, ConsentPage, ErrorPage, Level2NeededPage, LoginPage, SecondFactorPage,
+};
 use super::session::{self, BrowserSession};
 use super::texts::{Texts, texts};
 use crate::accounts::claims::{Target, released};
@@ -90,6 +92,7 @@ async fn authorize(
         let code = match step {
             Step::Issue => None,
             Step::Login => Some(ErrorCode::LoginRequired),
+            Step::ChangePassword => Some(ErrorCode::InteractionRequired),
             Step::SecondFactor => Some(ErrorCode::InteractionRequired),
             Step::Level2Needed => Some(ErrorCode::UnmetAuthenticationRequirements),
             Step::Consent => Some(ErrorCode::ConsentRequired),
@@ -283,6 +286,14 @@ async fn step_page(
                 .clone()
                 .filter(|h| h.len() <= 20)
                 .unwrap_or_default(),
+            error,
+        }
+        .into_response(),
+        (Step::ChangePassword, Some(_)) => ChangePasswordPage {
+            t,
+            switch_href,
+            action: paths::interaction(&ia.id, paths::INTERACTION_PASSWORD),
+            csrf,
             error,
         }
         .into_response(),
@@ -517,6 +528,59 @@ pub async fn otp(
         None => t.wrong_otp.to_string(),
     };
     step_page(&state, &ia, &session, lang, Some(error)).await
+}
+
+/// The change-password form.
+#[derive(Deserialize)]
+pub struct ChangePasswordForm {
+    csrf: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+/// `POST /interaction/{id}/password`: the first password came by SMS; a new one replaces it.
+pub async fn change_password(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    jar: CookieJar,
+    Form(form): Form<ChangePasswordForm>,
+) -> Result<Response, AppError> {
+    let ia = match load_interaction(&state, &id).await? {
+        Ok(ia) => ia,
+        Err(page) => return Ok(page),
+    };
+    let session = match form_session(&state, &jar, &form.csrf).await? {
+        Ok(s) => s,
+        Err(page) => return Ok(page),
+    };
+    let Some(auth) = session.auth.as_ref().filter(|a| a.must_change_password) else {
+        return Ok(Redirect::to(&paths::interaction(&ia.id, paths::INTERACTION)).into_response());
+    };
+    let t = texts(session::lang(&jar, ia.request.lang()));
+    let error = if form.new_password != form.confirm_password {
+        Some(t.passwords_differ)
+    } else if !crate::accounts::password::acceptable(&form.new_password, &auth.username) {
+        Some(t.password_too_weak)
+    } else {
+        None
+    };
+    if let Some(error) = error {
+        return step_page(
+            &state,
+            &ia,
+            &session,
+            session::lang(&jar, ia.request.lang()),
+            Some(error.to_string()),
+        )
+        .await;
+    }
+    let hash = crate::accounts::password::hash(form.new_password).await?;
+    state
+        .store
+        .set_password(&auth.account_id, &hash, state.now())
+        .await?;
+    tracing::info!(account = %auth.account_id, "first password changed");
+    Ok(Redirect::to(&paths::interaction(&ia.id, paths::INTERACTION)).into_response())
 }
 
 /// The consent form.

@@ -49,6 +49,35 @@ pub struct ConsentPage {
     pub csrf: String,
 }
 
+/// Choose a new password (after the first password came by SMS).
+#[derive(Template, WebTemplate)]
+#[template(path = "change_password.html")]
+pub struct ChangePasswordPage {
+    pub t: &'static Texts,
+    pub switch_href: String,
+    pub action: String,
+    pub csrf: String,
+    pub error: Option<String>,
+}
+
+/// One message on the demo outbox page.
+pub struct OutboxItem {
+    pub channel: String,
+    pub recipient: String,
+    pub kind: String,
+    pub state: String,
+    pub body: String,
+}
+
+/// The demo outbox: what the demo "sent".
+#[derive(Template, WebTemplate)]
+#[template(path = "outbox.html")]
+pub struct OutboxPage {
+    pub t: &'static Texts,
+    pub switch_href: String,
+    pub messages: Vec<OutboxItem>,
+}
+
 /// How to get a Level 2 account.
 #[derive(Template, WebTemplate)]
 #[template(path = "level2_needed.html")]

@@ -91,6 +91,7 @@ pub async fn load(state: &AppState, jar: &CookieJar) -> Result<Option<BrowserSes
                     has_second_factor: crate::accounts::login::has_second_factor(&account),
                     kind: vneid_contract::AccountKind::parse(&account.kind)
                         .unwrap_or(vneid_contract::AccountKind::Citizen),
+                    must_change_password: account.must_change_password != 0,
                 }),
                 _ => None,
             }

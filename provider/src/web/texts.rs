@@ -39,6 +39,14 @@ pub struct Texts {
     pub level2_name: &'static str,
     pub asks_level: &'static str,
     pub signed_in_as: &'static str,
+    pub change_title: &'static str,
+    pub change_intro: &'static str,
+    pub new_password_label: &'static str,
+    pub confirm_password_label: &'static str,
+    pub password_rules: &'static str,
+    pub change_button: &'static str,
+    pub password_too_weak: &'static str,
+    pub passwords_differ: &'static str,
 }
 
 /// Vietnamese.
@@ -83,6 +91,14 @@ pub static VI: Texts = Texts {
     level2_name: "Mức độ 2",
     asks_level: "Dịch vụ yêu cầu:",
     signed_in_as: "Đang đăng nhập:",
+    change_title: "Đổi mật khẩu",
+    change_intro: "Mật khẩu lần đầu được gửi qua tin nhắn. Hãy đặt mật khẩu mới trước khi tiếp tục.",
+    new_password_label: "Mật khẩu mới",
+    confirm_password_label: "Nhập lại mật khẩu mới",
+    password_rules: "Ít nhất 8 ký tự, có cả chữ và số, không trùng số định danh.",
+    change_button: "Đổi mật khẩu",
+    password_too_weak: "Mật khẩu mới chưa đủ mạnh: ít nhất 8 ký tự, có cả chữ và số, không trùng số định danh.",
+    passwords_differ: "Hai lần nhập mật khẩu mới không giống nhau.",
 };
 
 /// English.
@@ -127,6 +143,14 @@ pub static EN: Texts = Texts {
     level2_name: "Level 2",
     asks_level: "The service asks for:",
     signed_in_as: "Signed in as:",
+    change_title: "Change your password",
+    change_intro: "Your first password came by SMS. Choose a new one before you continue.",
+    new_password_label: "New password",
+    confirm_password_label: "New password again",
+    password_rules: "At least 8 characters, with letters and digits, not your identification number.",
+    change_button: "Change password",
+    password_too_weak: "The new password is too weak: at least 8 characters, with letters and digits, not your identification number.",
+    passwords_differ: "The two new passwords differ.",
 };
 
 /// The texts for a language.

@@ -1,0 +1,132 @@
+//! The population registry: one interface over the National Population Database, the CCCD
+//! database and the immigration database. Two implementations: an embedded copy in our own
+//! database, loaded from an operator's export (`vneid-provider registry import`), and an HTTP
+//! adapter for a real registry service. Biometrics are feature vectors (templates) made by the
+//! capture device; the registry compares them with the enrolled ones.
+
+mod embedded;
+mod http;
+pub mod import;
+mod template;
+
+pub use embedded::EmbeddedRegistry;
+pub use http::HttpRegistry;
+pub use template::{Modality, Template, TemplateError};
+
+use serde::{Deserialize, Serialize};
+use vneid_contract::{AccountKind, Document, Gender};
+
+/// A person as the registry knows them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistryPerson {
+    /// Personal (or foreigner's) identification number.
+    pub id_number: String,
+    /// Citizen or foreigner.
+    pub kind: AccountKind,
+    pub family_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub middle_name: Option<String>,
+    pub given_name: String,
+    /// YYYY-MM-DD.
+    pub birthdate: String,
+    pub gender: Gender,
+    /// Foreigners: ISO 3166-1 alpha-2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nationality: Option<String>,
+    /// Foreigners: the passport or travel document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub travel_document: Option<vneid_contract::TravelDocument>,
+    /// Foreigners: the permanent or temporary residence card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub residence_card: Option<ResidenceCard>,
+    /// Documents on record (driving licence, health-insurance card, passport, ...).
+    #[serde(default)]
+    pub documents: Vec<Document>,
+}
+
+/// A foreigner's residence card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResidenceCard {
+    pub number: String,
+    /// `permanent` or `temporary`.
+    #[serde(rename = "type")]
+    pub card_type: String,
+    pub expires_on: String,
+}
+
+/// The result of comparing a captured template with the enrolled one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchOutcome {
+    /// What was compared.
+    pub modality: String,
+    /// Similarity, from -1 to 1 (cosine).
+    pub score: f64,
+    /// The threshold the score had to reach.
+    pub threshold: f64,
+    /// Whether it did.
+    pub matched: bool,
+}
+
+/// Why the registry could not answer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// The embedded registry's database failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The registry service failed or answered nonsense.
+    #[error("the registry service failed: {0}")]
+    Service(String),
+    /// No template of this modality is enrolled for the person.
+    #[error("no enrolled {0} template")]
+    NotEnrolled(String),
+}
+
+/// Similarity thresholds (cosine) for a match.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    pub portrait: f64,
+    pub fingerprint: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            portrait: 0.80,
+            fingerprint: 0.85,
+        }
+    }
+}
+
+/// The configured registry.
+#[derive(Clone)]
+pub enum Registry {
+    /// Our own database.
+    Embedded(EmbeddedRegistry),
+    /// A registry service over HTTP.
+    Http(HttpRegistry),
+}
+
+impl Registry {
+    /// The person with this number.
+    pub async fn person(&self, id_number: &str) -> Result<Option<RegistryPerson>, RegistryError> {
+        match self {
+            Registry::Embedded(r) => r.person(id_number).await,
+            Registry::Http(r) => r.person(id_number).await,
+        }
+    }
+
+    /// Compares a captured template with the person's enrolled one.
+    pub async fn match_template(
+        &self,
+        id_number: &str,
+        modality: &Modality,
+        probe: &Template,
+    ) -> Result<MatchOutcome, RegistryError> {
+        match self {
+            Registry::Embedded(r) => r.match_template(id_number, modality, probe).await,
+            Registry::Http(r) => r.match_template(id_number, modality, probe).await,
+        }
+    }
+}

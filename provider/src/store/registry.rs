@@ -1,0 +1,146 @@
+//! The embedded population registry.
+
+use super::{Store, StoreError};
+
+/// A person row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RegistryPersonRow {
+    pub id_number: String,
+    pub kind: String,
+    pub family_name: String,
+    pub middle_name: Option<String>,
+    pub given_name: String,
+    pub birthdate: String,
+    pub gender: String,
+    pub nationality: Option<String>,
+    pub travel_document: Option<String>,
+    pub residence_card: Option<String>,
+}
+
+/// A document on record.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RegistryDocumentRow {
+    pub doc_type: String,
+    pub number: String,
+    pub issued_on: Option<String>,
+    pub expires_on: Option<String>,
+    pub issuer: Option<String>,
+    pub details: Option<String>,
+}
+
+/// One person to import, with documents and enrolled templates (modality, JSON array).
+#[derive(Debug, Clone)]
+pub struct RegistryImport {
+    pub person: RegistryPersonRow,
+    pub documents: Vec<RegistryDocumentRow>,
+    pub templates: Vec<(String, String)>,
+}
+
+impl Store {
+    /// The person with this number.
+    pub async fn registry_person(
+        &self,
+        id_number: &str,
+    ) -> Result<Option<RegistryPersonRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id_number, kind, family_name, middle_name, given_name, birthdate, gender, \
+             nationality, travel_document, residence_card FROM registry_people WHERE id_number = $1",
+        )
+        .bind(id_number)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The documents on record for a person.
+    pub async fn registry_documents(
+        &self,
+        id_number: &str,
+    ) -> Result<Vec<RegistryDocumentRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT doc_type, number, issued_on, expires_on, issuer, details FROM registry_documents \
+             WHERE id_number = $1 ORDER BY doc_type, number",
+        )
+        .bind(id_number)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The enrolled template (JSON) of a modality.
+    pub async fn registry_template(
+        &self,
+        id_number: &str,
+        modality: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT template FROM registry_biometrics WHERE id_number = $1 AND modality = $2",
+        )
+        .bind(id_number)
+        .bind(modality)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(t,)| t))
+    }
+
+    /// Replaces these people in the registry, all in one transaction: either every row is in, or
+    /// none is. `progress` is called after each person.
+    pub async fn registry_import(
+        &self,
+        people: &[RegistryImport],
+        now: i64,
+        mut progress: impl FnMut(),
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        for p in people {
+            let r = &p.person;
+            sqlx::query("DELETE FROM registry_people WHERE id_number = $1")
+                .bind(&r.id_number)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO registry_people (id_number, kind, family_name, middle_name, given_name, \
+                 birthdate, gender, nationality, travel_document, residence_card, imported_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(&r.id_number)
+            .bind(&r.kind)
+            .bind(&r.family_name)
+            .bind(&r.middle_name)
+            .bind(&r.given_name)
+            .bind(&r.birthdate)
+            .bind(&r.gender)
+            .bind(&r.nationality)
+            .bind(&r.travel_document)
+            .bind(&r.residence_card)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            for d in &p.documents {
+                sqlx::query(
+                    "INSERT INTO registry_documents (id, id_number, doc_type, number, issued_on, \
+                     expires_on, issuer, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(crate::secret::new_id())
+                .bind(&r.id_number)
+                .bind(&d.doc_type)
+                .bind(&d.number)
+                .bind(&d.issued_on)
+                .bind(&d.expires_on)
+                .bind(&d.issuer)
+                .bind(&d.details)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for (modality, template) in &p.templates {
+                sqlx::query("INSERT INTO registry_biometrics (id_number, modality, template) VALUES ($1, $2, $3)")
+                    .bind(&r.id_number)
+                    .bind(modality)
+                    .bind(template)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            progress();
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
