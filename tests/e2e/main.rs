@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod flows;
+mod forged;
 mod interop;
 mod levels;
 mod notify;
