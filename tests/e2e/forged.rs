@@ -18,6 +18,9 @@ fn left_half_sha256(value: &str) -> String {
     URL_SAFE_NO_PAD.encode(&sha2::Sha256::digest(value.as_bytes())[..16])
 }
 
+/// Makes the ID token from the claims (and the nonce asked for).
+type Forge = Box<dyn Fn(&mut Value, &str) -> String + Send>;
+
 struct Fake {
     issuer: String,
     token: Arc<Mutex<String>>,
@@ -93,7 +96,7 @@ async fn forged_id_tokens_are_refused() {
     .await
     .unwrap();
 
-    let attempt = |forge: Box<dyn Fn(&mut Value, &str) -> String + Send>| {
+    let attempt = |forge: Forge| {
         let client = &client;
         let fake = &fake;
         async move {
@@ -132,7 +135,7 @@ async fn forged_id_tokens_are_refused() {
     assert_eq!(id.level, Some(Level::Level2));
 
     let other_key = ES256.generate_key_pair().unwrap().to_jwk_key_pair();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value, &str) -> String + Send>)> = vec![
+    let cases: Vec<(&str, Forge)> = vec![
         (
             "bad signature",
             Box::new(move |c: &mut Value, _: &str| sign_es256(&other_key, "k1", c)),
