@@ -61,6 +61,6 @@ pub use error::SdkError;
 pub use identity::{Person, VerifiedIdentity};
 pub use pending::{LoginRequest, PendingLogin, Prompt};
 pub use vneid_contract::{
-    ACR_LEVEL1, ACR_LEVEL2, AccountKind, Claim, Document, DocumentType, Gender, Level,
+    ACR_LEVEL1, ACR_LEVEL2, AccountKind, Claim, Document, DocumentType, Gender, Lang, Level,
     Organization, PersonalIdNumber, Scope, ScopeSet, TravelDocument,
 };

@@ -1,0 +1,237 @@
+//! Example bank eKYC (client `demo-bank` on http://127.0.0.1:3002): "Open an account" needs a
+//! Level 2 login with the `documents` scope; it shows the verified identity that replaced the ID
+//! card and keeps an eKYC record in SQLite with the ID token as evidence. Uses only the SDK's
+//! public API. Run beside the demo provider:
+//!
+//! ```sh
+//! cargo run --release -p vneid-provider -- demo      # terminal 1
+//! cargo run --release -p bank-ekyc                   # terminal 2, then open http://127.0.0.1:3002
+//! ```
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{FromRef, Path, State};
+use axum::http::Uri;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum_extra::extract::cookie::{Key, PrivateCookieJar};
+use sqlx::SqlitePool;
+use vneid_sdk::axum::VneidAuth;
+use vneid_sdk::{ClientCredentials, Level, ScopeSet, SdkError, VerifiedIdentity, VneidClient};
+
+/// The bank's state.
+#[derive(Clone)]
+pub struct Bank {
+    auth: VneidAuth,
+    db: SqlitePool,
+}
+
+impl FromRef<Bank> for VneidAuth {
+    fn from_ref(b: &Bank) -> VneidAuth {
+        b.auth.clone()
+    }
+}
+
+impl FromRef<Bank> for Key {
+    fn from_ref(b: &Bank) -> Key {
+        b.auth.key().clone()
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+struct HomePage {
+    user: Option<String>,
+}
+
+/// An eKYC record as shown.
+pub struct RecordView {
+    pub id: String,
+    pub name: String,
+    pub id_number: String,
+    pub birthdate: String,
+    pub level: String,
+    pub documents: Vec<String>,
+    pub portrait: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "record.html")]
+struct RecordPage {
+    user: Option<String>,
+    record: RecordView,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "message.html")]
+struct MessagePage {
+    user: Option<String>,
+    title: String,
+    message: String,
+    error: bool,
+}
+
+fn scopes(_level: Level) -> ScopeSet {
+    ScopeSet::parse("openid profile identity_number documents portrait").unwrap_or_default()
+}
+
+/// Builds the bank for the provider at `issuer`; `base` is the bank's own URL; `database_url`
+/// where the eKYC records go (`sqlite:bank-ekyc.db?mode=rwc`).
+pub async fn app(
+    issuer: &str,
+    base: &str,
+    database_url: &str,
+) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
+    let client = VneidClient::discover(
+        issuer,
+        "demo-bank",
+        ClientCredentials::Secret("demo-bank-secret".into()),
+        &format!("{base}/callback"),
+    )
+    .await?;
+    let db = SqlitePool::connect(database_url).await?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS ekyc_records (id TEXT PRIMARY KEY, subject TEXT NOT NULL, name TEXT NOT NULL, \
+         id_number TEXT NOT NULL, birthdate TEXT NOT NULL, level TEXT NOT NULL, documents TEXT NOT NULL, \
+         portrait TEXT, id_token TEXT NOT NULL, created_at INTEGER NOT NULL)",
+    )
+    .execute(&db)
+    .await?;
+    let bank = Bank {
+        auth: VneidAuth::new(client, Key::generate(), scopes),
+        db,
+    };
+    Ok(Router::new()
+        .route("/", get(home))
+        .route("/open", get(open))
+        .route("/callback", get(callback))
+        .route("/records/{id}", get(record))
+        .route("/logged-out", get(home))
+        .route("/logout", get(|| async { Redirect::to("/") }))
+        .with_state(bank))
+}
+
+async fn home() -> impl IntoResponse {
+    HomePage { user: None }
+}
+
+/// Opening an account always asks for a fresh Level 2 login with the documents.
+async fn open(State(b): State<Bank>, jar: PrivateCookieJar) -> impl IntoResponse {
+    b.auth.start(jar, Level::Level2, "/")
+}
+
+fn message(title: &str, message: String) -> MessagePage {
+    MessagePage {
+        user: None,
+        title: title.into(),
+        message,
+        error: true,
+    }
+}
+
+async fn callback(State(b): State<Bank>, jar: PrivateCookieJar, uri: Uri) -> Response {
+    let (jar, identity) = match b.auth.finish(jar, uri.query().unwrap_or("")).await {
+        Ok((jar, identity, _)) => (jar, identity),
+        Err((jar, SdkError::InsufficientLevel { .. })) => {
+            let text = "Mở tài khoản cần tài khoản định danh điện tử mức độ 2. Hãy đến Công an xã, phường cùng thẻ căn cước để nâng cấp.";
+            return (jar, message("Chưa đủ mức xác thực", text.into())).into_response();
+        }
+        Err((jar, error)) => {
+            return (jar, message("Không xác minh được", error.to_string())).into_response();
+        }
+    };
+    match keep_record(&b.db, &identity).await {
+        Ok(id) => (jar, Redirect::to(&format!("/records/{id}"))).into_response(),
+        Err(error) => (jar, message("Không lưu được hồ sơ", error)).into_response(),
+    }
+}
+
+/// Stores the eKYC record: what was verified, and the signed ID token as evidence.
+async fn keep_record(db: &SqlitePool, identity: &VerifiedIdentity) -> Result<String, String> {
+    let Some(pin) = identity.person.personal_id_number.as_ref() else {
+        return Err("the login released no personal identification number".into());
+    };
+    let id = format!(
+        "ekyc-{}-{}",
+        identity.subject.chars().take(8).collect::<String>(),
+        identity.auth_time.unwrap_or(0)
+    );
+    let documents = serde_json::to_string(&identity.documents).map_err(|e| e.to_string())?;
+    let level = identity.level.map(|l| l.acr()).unwrap_or("").to_string();
+    let birthdate = identity
+        .person
+        .birthdate
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    sqlx::query(
+        "INSERT OR REPLACE INTO ekyc_records (id, subject, name, id_number, birthdate, level, documents, portrait, \
+         id_token, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%s','now'))",
+    )
+    .bind(&id)
+    .bind(&identity.subject)
+    .bind(identity.full_name().unwrap_or_default())
+    .bind(pin.as_str())
+    .bind(birthdate)
+    .bind(level)
+    .bind(documents)
+    .bind(&identity.portrait)
+    .bind(&identity.id_token)
+    .execute(db)
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(id)
+}
+
+type RecordRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+);
+
+async fn record(State(b): State<Bank>, Path(id): Path<String>) -> Response {
+    let row: Option<RecordRow> = sqlx::query_as(
+        "SELECT id, name, id_number, birthdate, level, documents, portrait FROM ekyc_records WHERE id = ?",
+    )
+    .bind(&id)
+    .fetch_optional(&b.db)
+    .await
+    .ok()
+    .flatten();
+    let Some((id, name, id_number, birthdate, level, documents, portrait)) = row else {
+        return message("Không tìm thấy", "Không có hồ sơ này.".into()).into_response();
+    };
+    let documents: Vec<vneid_sdk::Document> = serde_json::from_str(&documents).unwrap_or_default();
+    let documents = documents
+        .iter()
+        .map(|d| {
+            format!(
+                "{}: {}",
+                d.doc_type.description(vneid_sdk::Lang::Vi),
+                d.number
+            )
+        })
+        .collect();
+    let level = if level == Level::Level2.acr() {
+        "Mức độ 2".to_string()
+    } else {
+        level
+    };
+    RecordPage {
+        user: Some(name.clone()),
+        record: RecordView {
+            id,
+            name,
+            id_number,
+            birthdate,
+            level,
+            documents,
+            portrait,
+        },
+    }
+    .into_response()
+}

@@ -1,0 +1,157 @@
+//! A real browser: headless Chromium (Debian's `chromium` and `chromium-driver`, installed by
+//! `.ci/run`) clicks through the example portal → provider login → consent → the portal page
+//! that greets the citizen by name, and the example bank's Level 2 flow with the TOTP code.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use vneid_tests::{Backend, TestProvider, spawn_provider};
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+// The driver process is waited for in `Driver`'s Drop.
+#[allow(clippy::zombie_processes)]
+async fn chromedriver() -> (Driver, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver must be installed (.ci/run installs Debian's chromium-driver)");
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if reqwest::get(format!("{url}/status")).await.is_ok() {
+            return (Driver(child), url);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+async fn browser(driver: &str) -> Client {
+    let mut caps = serde_json::Map::new();
+    let profile = std::env::temp_dir().join(format!("vneid-chrome-{}", rand::random::<u64>()));
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=390,844", format!("--user-data-dir={}", profile.display())]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(driver)
+        .await
+        .expect("a Chromium session")
+}
+
+async fn serve(router: axum::Router, port: u16) -> tokio::task::JoinHandle<()> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap_or_else(|e| {
+            panic!("port {port} is needed by the example app (the demo clients' redirect URI): {e}")
+        });
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() })
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn fill(c: &Client, name: &str, value: &str) {
+    let field = c
+        .wait()
+        .for_element(Locator::Css(&format!("input[name={name}]")))
+        .await
+        .unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
+    c.wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn portal_then_bank(provider: &TestProvider, driver: &str) {
+    // The portal: "My records" needs Level 1.
+    let c = browser(driver).await;
+    c.goto("http://127.0.0.1:3001/records").await.unwrap();
+    fill(&c, "username", "001095000001").await;
+    fill(&c, "password", "Demo@2026").await;
+    click(&c, "form[action$='/login'] button").await;
+    click(&c, "button[value=allow]").await;
+    let greeting = text(&c, "#greeting").await;
+    assert!(greeting.contains("Nguyễn Văn An"), "{greeting}");
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(std::env::temp_dir().join("vneid-portal.png"), png).unwrap();
+    c.close().await.unwrap();
+
+    // The bank: Level 2 with the TOTP code, documents, the eKYC record.
+    let c = browser(driver).await;
+    c.goto("http://127.0.0.1:3002/").await.unwrap();
+    click(&c, "#open").await;
+    fill(&c, "username", "079198000002").await;
+    fill(&c, "password", "Demo@2026").await;
+    click(&c, "form[action$='/login'] button").await;
+    fill(&c, "otp", &provider.totp()).await;
+    click(&c, "form[action$='/otp'] button[type=submit]").await;
+    click(&c, "button[value=allow]").await;
+    assert_eq!(text(&c, "#name").await, "Trần Thị Bình");
+    assert_eq!(text(&c, "#pin").await, "079198000002");
+    assert_eq!(text(&c, "#level").await, "Mức độ 2");
+    let page = c.source().await.unwrap();
+    assert!(
+        page.contains("Giấy phép lái xe: 790123456789"),
+        "documents shown"
+    );
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(std::env::temp_dir().join("vneid-bank.png"), png).unwrap();
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_logs_in_to_the_portal_and_the_bank() {
+    let provider = spawn_provider(Backend::Sqlite).await;
+    let portal = public_portal::app(&provider.issuer, "http://127.0.0.1:3001")
+        .await
+        .unwrap();
+    let db = std::env::temp_dir().join(format!("bank-{}.db", rand::random::<u64>()));
+    let bank = bank_ekyc::app(
+        &provider.issuer,
+        "http://127.0.0.1:3002",
+        &format!("sqlite:{}?mode=rwc", db.display()),
+    )
+    .await
+    .unwrap();
+    let _portal = serve(portal, 3001).await;
+    let _bank = serve(bank, 3002).await;
+    let (_driver, url) = chromedriver().await;
+    portal_then_bank(&provider, &url).await;
+}
