@@ -161,6 +161,48 @@ pub async fn rotate_key(config: &Config, alg: SigningAlg) -> Result<String, CliE
         .await?)
 }
 
+/// Registers a registration officer; returns the generated password and TOTP secret (shown once).
+pub async fn add_officer(
+    config: &Config,
+    username: &str,
+    name: &str,
+    station: &str,
+) -> Result<(String, String), CliError> {
+    if username.is_empty()
+        || username.len() > 64
+        || !username
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+    {
+        return Err(CliError::Invalid(
+            "the username is 1-64 letters, digits, `.` or `_`".into(),
+        ));
+    }
+    let password = crate::secret::random_token(12);
+    let secret_bytes: [u8; 20] = rand::random();
+    let base32 = totp_rs::Secret::from(secret_bytes.to_vec()).to_base32();
+    let sealer = Sealer::new(config.key_encryption_key.clone());
+    let officer = crate::store::OfficerRow {
+        id: crate::secret::new_id(),
+        username: username.into(),
+        name: name.into(),
+        station: station.into(),
+        role: "registration_officer".into(),
+        password_hash: crate::accounts::password::hash_blocking(&password)
+            .map_err(|e| CliError::Invalid(e.to_string()))?,
+        totp_secret: sealer
+            .seal(base32.as_bytes())
+            .map_err(|e| CliError::Invalid(e.to_string()))?,
+        failed_logins: 0,
+        locked_until: None,
+    };
+    store(config)
+        .await?
+        .insert_officer(&officer, Clock::default().now())
+        .await?;
+    Ok((password, base32))
+}
+
 /// What an import did.
 pub struct ImportReport {
     /// People imported.

@@ -15,6 +15,8 @@ use crate::store::{ClientRow, NewAccount, NewDocument, Store};
 pub const DEMO_PASSWORD: &str = "Demo@2026";
 /// The Level 2 demo account's TOTP secret (base32).
 pub const DEMO_TOTP_SECRET: &str = "JBSWY3DPEHPK3PXP";
+/// The demo registration officer (password and TOTP secret as the demo citizens').
+pub const DEMO_OFFICER: &str = "canbo01";
 /// The Level 1 demo citizen's identification number.
 pub const LEVEL1_USERNAME: &str = "001095000001";
 /// The Level 2 demo citizen's identification number.
@@ -142,6 +144,18 @@ pub async fn seed(store: &Store, sealer: &Sealer, now: i64) -> Result<(), AppErr
     for client in &DEMO_CLIENTS {
         store.insert_client(&demo_client_row(client), now).await?;
     }
+    let officer = crate::store::OfficerRow {
+        id: crate::secret::new_id(),
+        username: DEMO_OFFICER.into(),
+        name: "Cán bộ demo".into(),
+        station: "Công an phường Bến Nghé (demo)".into(),
+        role: "registration_officer".into(),
+        password_hash: password::hash(DEMO_PASSWORD.to_string()).await?,
+        totp_secret: sealer.seal(DEMO_TOTP_SECRET.as_bytes())?,
+        failed_logins: 0,
+        locked_until: None,
+    };
+    store.insert_officer(&officer, now).await?;
     Ok(())
 }
 
@@ -174,6 +188,8 @@ pub fn banner(issuer: &str) -> String {
          accounts (password {DEMO_PASSWORD}):\n\
          \x20 {LEVEL1_USERNAME}  Nguyễn Văn An   Level 1\n\
          \x20 {LEVEL2_USERNAME}  Trần Thị Bình   Level 2, TOTP secret {DEMO_TOTP_SECRET}\n\n\
+         registration desk: {issuer}/desk  officer {DEMO_OFFICER}, password {DEMO_PASSWORD}, TOTP {DEMO_TOTP_SECRET}\n\
+         demo outbox:       {issuer}/demo/outbox\n\n\
          clients (client_secret_basic, every scope):\n"
     );
     for c in &DEMO_CLIENTS {

@@ -37,6 +37,13 @@ enum Command {
         #[command(subcommand)]
         command: ClientsCommand,
     },
+    /// Manage registration officers (the Level 2 desk at /desk).
+    Officers {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        command: OfficersCommand,
+    },
     /// Manage the embedded population registry.
     Registry {
         #[command(flatten)]
@@ -93,6 +100,22 @@ enum ClientsCommand {
     Remove {
         /// The client id.
         id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OfficersCommand {
+    /// Register an officer; the generated password and TOTP secret are printed once.
+    Add {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// The police station (shown on evidence).
+        #[arg(long)]
+        station: String,
     },
 }
 
@@ -193,6 +216,19 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     println!("client {id} removed");
                 }
             }
+            Ok(())
+        }
+        Command::Officers { config, command } => {
+            let config = Config::load(config.config.as_deref())?;
+            let OfficersCommand::Add {
+                username,
+                name,
+                station,
+            } = command;
+            let (password, secret) = cli::add_officer(&config, &username, &name, &station).await?;
+            println!(
+                "officer {username} registered (shown once):\n  password:    {password}\n  TOTP secret: {secret}"
+            );
             Ok(())
         }
         Command::Registry { config, command } => {

@@ -7,6 +7,7 @@ mod browser;
 mod flows;
 mod forged;
 mod interop;
+mod journey;
 mod levels;
 mod notify;
 mod protocol;

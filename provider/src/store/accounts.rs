@@ -232,7 +232,7 @@ impl Store {
     }
 }
 
-async fn insert_document(
+pub(super) async fn insert_document(
     exec: &mut sqlx::AnyConnection,
     account_id: &str,
     doc: &NewDocument,

@@ -1,0 +1,343 @@
+//! Registration officers, their sessions, and the desk's verifications and enrolments.
+
+use super::accounts::{insert_account, insert_document};
+use super::audit::{AuditEvent, audit_in};
+use super::outbox::{OutboxRow, enqueue};
+use super::{AccountRow, NewAccount, NewDocument, OrganizationRow, Store, StoreError, unique};
+
+/// An officer.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OfficerRow {
+    pub id: String,
+    pub username: String,
+    pub name: String,
+    pub station: String,
+    pub role: String,
+    pub password_hash: String,
+    pub totp_secret: String,
+    pub failed_logins: i64,
+    pub locked_until: Option<i64>,
+}
+
+/// A verification done at the desk (evidence JSON), valid until used or expired.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VerificationRow {
+    pub id: String,
+    pub officer_id: String,
+    pub id_number: String,
+    pub evidence: String,
+}
+
+/// What an enrolment writes.
+pub struct Enrolment<'a> {
+    pub verification_id: &'a str,
+    pub officer_id: &'a str,
+    /// A new account, or the id of the account to upgrade.
+    pub account: Result<NewAccount, String>,
+    pub documents: &'a [NewDocument],
+    pub totp_secret_sealed: &'a str,
+    pub evidence: &'a str,
+    pub notification: OutboxRow,
+}
+
+impl Store {
+    /// Registers an officer.
+    pub async fn insert_officer(&self, o: &OfficerRow, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO officers (id, username, name, station, role, password_hash, totp_secret, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&o.id)
+        .bind(&o.username)
+        .bind(&o.name)
+        .bind(&o.station)
+        .bind(&o.role)
+        .bind(&o.password_hash)
+        .bind(&o.totp_secret)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(unique("an officer with this username"))?;
+        Ok(())
+    }
+
+    /// The officer with this username.
+    pub async fn officer_by_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<OfficerRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, username, name, station, role, password_hash, totp_secret, failed_logins, locked_until \
+             FROM officers WHERE username = $1",
+        )
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Counts an officer's failed login; locks at `threshold`.
+    pub async fn officer_failed_login(
+        &self,
+        id: &str,
+        threshold: i64,
+        lock_until: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE officers SET failed_logins = failed_logins + 1, \
+             locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END WHERE id = $3",
+        )
+        .bind(threshold)
+        .bind(lock_until)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Accepts an officer's TOTP step once; clears the failure count.
+    pub async fn officer_totp_step(&self, id: &str, step: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE officers SET totp_last_step = $1, failed_logins = 0, locked_until = NULL \
+             WHERE id = $2 AND totp_last_step < $1",
+        )
+        .bind(step)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Opens an officer's session.
+    pub async fn create_desk_session(
+        &self,
+        id_hash: &str,
+        csrf: &str,
+        officer_id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO desk_sessions (id_hash, csrf, officer_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id_hash)
+            .bind(csrf)
+            .bind(officer_id)
+            .bind(now)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The officer and CSRF token of a live desk session.
+    pub async fn desk_session(
+        &self,
+        id_hash: &str,
+        now: i64,
+    ) -> Result<Option<(OfficerRow, String)>, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT officer_id, csrf FROM desk_sessions WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(id_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((officer_id, csrf)) = row else {
+            return Ok(None);
+        };
+        let officer: Option<OfficerRow> = sqlx::query_as(
+            "SELECT id, username, name, station, role, password_hash, totp_secret, failed_logins, locked_until \
+             FROM officers WHERE id = $1",
+        )
+        .bind(officer_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(officer.map(|o| (o, csrf)))
+    }
+
+    /// Ends a desk session.
+    pub async fn delete_desk_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM desk_sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records a verification and its audit event.
+    pub async fn insert_verification(
+        &self,
+        v: &VerificationRow,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO desk_verifications (id, officer_id, id_number, evidence, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&v.id)
+        .bind(&v.officer_id)
+        .bind(&v.id_number)
+        .bind(&v.evidence)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        let event = AuditEvent {
+            kind: "desk_verification",
+            account_id: None,
+            client_id: None,
+            detail: serde_json::json!({ "officer": v.officer_id, "id_number": v.id_number, "verification": v.id }),
+        };
+        audit_in(&mut *tx, event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A live, unused verification.
+    pub async fn verification(
+        &self,
+        id: &str,
+        now: i64,
+    ) -> Result<Option<VerificationRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, officer_id, id_number, evidence FROM desk_verifications \
+             WHERE id = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Creates the Level 2 account or upgrades the Level 1 one, integrates the documents, binds
+    /// the second factor, uses up the verification, audits and notifies: one transaction.
+    /// Returns the account id.
+    pub async fn enrol_level2(&self, e: Enrolment<'_>, now: i64) -> Result<String, StoreError> {
+        let mut tx = self.begin().await?;
+        let used = sqlx::query(
+            "UPDATE desk_verifications SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(e.verification_id)
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() != 1 {
+            return Err(StoreError::Duplicate("an enrolment for this verification"));
+        }
+        let account_id = match &e.account {
+            Ok(new) => {
+                insert_account(&mut tx, new, &[], now).await?;
+                new.id.clone()
+            }
+            Err(existing) => existing.clone(),
+        };
+        sqlx::query(
+            "UPDATE accounts SET level = 2, totp_secret = $1, totp_last_step = 0, verification_evidence = $2, \
+             verified_at = $3, updated_at = $3 WHERE id = $4",
+        )
+        .bind(e.totp_secret_sealed)
+        .bind(e.evidence)
+        .bind(now)
+        .bind(&account_id)
+        .execute(&mut *tx)
+        .await?;
+        for doc in e.documents {
+            sqlx::query(
+                "DELETE FROM documents WHERE account_id = $1 AND doc_type = $2 AND number = $3",
+            )
+            .bind(&account_id)
+            .bind(&doc.doc_type)
+            .bind(&doc.number)
+            .execute(&mut *tx)
+            .await?;
+            insert_document(&mut tx, &account_id, doc, now).await?;
+        }
+        let mut notification = e.notification;
+        notification.account_id = Some(account_id.clone());
+        enqueue(&mut tx, &notification).await?;
+        let event = AuditEvent {
+            kind: "level2_enrolled",
+            account_id: Some(&account_id),
+            client_id: None,
+            detail: serde_json::json!({ "officer": e.officer_id, "verification": e.verification_id, "documents": e.documents.len() }),
+        };
+        audit_in(&mut *tx, event, now).await?;
+        tx.commit().await?;
+        Ok(account_id)
+    }
+
+    /// Sets an account's status (`active`, `locked`, `revoked`) as an officer, with its audit
+    /// event; locking or revoking ends its sessions and tokens at once.
+    pub async fn set_account_status(
+        &self,
+        account: &AccountRow,
+        status: &str,
+        officer_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE accounts SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(status)
+            .bind(now)
+            .bind(&account.id)
+            .execute(&mut *tx)
+            .await?;
+        if status != "active" {
+            sqlx::query("DELETE FROM browser_sessions WHERE account_id = $1")
+                .bind(&account.id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(&account.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let event = AuditEvent {
+            kind: "account_status_changed",
+            account_id: Some(&account.id),
+            client_id: None,
+            detail: serde_json::json!({ "status": status, "officer": officer_id }),
+        };
+        audit_in(&mut *tx, event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Registers an organisation represented by an account.
+    pub async fn insert_organization(
+        &self,
+        o: &OrganizationRow,
+        officer_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO organizations (id, code, name, short_name, foreign_name, established_on, head_office_address, \
+             representative_account_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(crate::secret::new_id())
+        .bind(&o.code)
+        .bind(&o.name)
+        .bind(&o.short_name)
+        .bind(&o.foreign_name)
+        .bind(&o.established_on)
+        .bind(&o.head_office_address)
+        .bind(&o.representative_account_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(unique("an organisation with this code"))?;
+        let event = AuditEvent {
+            kind: "organization_registered",
+            account_id: Some(&o.representative_account_id),
+            client_id: None,
+            detail: serde_json::json!({ "code": o.code, "officer": officer_id }),
+        };
+        audit_in(&mut *tx, event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
