@@ -13,5 +13,6 @@ mod notify;
 mod protocol;
 mod registration;
 mod sdk;
+mod selfservice;
 mod sessions;
 mod tokens;

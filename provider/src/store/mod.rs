@@ -13,6 +13,7 @@ mod purge;
 mod registrations;
 mod registry;
 mod requests;
+mod selfservice;
 mod sessions;
 mod settings;
 mod tokens;
@@ -30,6 +31,7 @@ pub use keys::KeyRow;
 pub use outbox::{OutboxRow, enqueue};
 pub use registrations::{RegistrationRow, insert_registration};
 pub use registry::{RegistryDocumentRow, RegistryImport, RegistryPersonRow};
+pub use selfservice::ConsentRow;
 pub use sessions::{SessionLogin, SessionRow};
 pub use tokens::{NewToken, RefreshUse, TokenKind, TokenRow, insert_token, take_refresh_token};
 

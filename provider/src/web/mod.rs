@@ -1,5 +1,6 @@
 //! The pages a person sees: login, second factor, consent, "Level 2 needed", errors.
 
+pub mod account;
 pub mod desk;
 pub mod interaction;
 pub mod pages;
