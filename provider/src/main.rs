@@ -25,6 +25,9 @@ enum Command {
         /// Port to listen on (the issuer follows it).
         #[arg(long, default_value_t = 8080)]
         port: u16,
+        /// A registry export to import at start (e.g. examples/registry/sample.json).
+        #[arg(long)]
+        registry: Option<PathBuf>,
     },
     /// Serve with a configuration file (environment variables VNEID_* override it).
     Serve(ConfigArg),
@@ -166,7 +169,7 @@ type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
 async fn run(cli: Cli) -> Result<(), AnyError> {
     match cli.command {
-        Command::Demo { port } => run_demo(port).await,
+        Command::Demo { port, registry } => run_demo(port, registry).await,
         Command::Serve(arg) => {
             let config = Config::load(arg.config.as_deref())?;
             let listener = TcpListener::bind(config.bind).await?;
@@ -268,20 +271,32 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
     }
 }
 
-async fn run_demo(port: u16) -> Result<(), AnyError> {
+async fn run_demo(port: u16, registry: Option<PathBuf>) -> Result<(), AnyError> {
     let path = std::env::temp_dir().join(format!("vneid-demo-{}.db", std::process::id()));
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
     let issuer = url::Url::parse(&format!("http://127.0.0.1:{port}"))?;
-    let config = Config::new(
+    let mut config = Config::new(
         issuer,
         format!("sqlite:{}", path.display()),
         KeyEncryptionKey::generate(),
     );
+    // Demo mode: notifications on the console and at /demo/outbox.
+    config.demo = true;
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let state = vneid_provider::prepare(config, Clock::default()).await?;
     demo::seed(&state.store, &state.sealer, state.now()).await?;
+    if let Some(file) = registry {
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let report = cli::import_registry(&state.config, &text, false).await?;
+        println!(
+            "{} people imported into the demo registry from {}",
+            report.imported,
+            file.display()
+        );
+    }
     println!("{}", demo::banner(&state.issuer));
     vneid_provider::serve(listener, state).await?;
     let _ = std::fs::remove_file(&path);

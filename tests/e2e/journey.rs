@@ -256,3 +256,124 @@ async fn from_registry_to_level2(backend: Backend) {
 }
 
 on_both_backends!(from_registry_to_level2);
+
+async fn organisations_and_foreigners_release_their_claims(backend: Backend) {
+    let provider = spawn_provider(backend).await;
+    import(&provider).await;
+    // The desk registers an organisation represented by the Level 2 demo citizen.
+    let officer = Browser::new(&provider.base);
+    officer_login(&provider, &officer).await;
+    let (url, _, html) = officer
+        .navigate(&format!("{}/desk", provider.base))
+        .await
+        .page();
+    let org = [
+        ("code", "0101234567"),
+        ("name", "Công ty TNHH Bình An"),
+        ("short_name", "BINH AN CO"),
+        ("foreign_name", "Binh An Company Limited"),
+        ("established_on", "2019-06-01"),
+        ("head_office_address", "1 Lê Lợi, Quận 1, TP. Hồ Chí Minh"),
+        ("representative", "001095000001"),
+    ];
+    let (url, _, html) = officer
+        .submit(&url, &html, "/desk/organizations", &org)
+        .await
+        .page();
+    assert!(
+        html.contains("mức độ 2"),
+        "a Level 1 representative is refused: {html}"
+    );
+    let mut org = org.to_vec();
+    org[6] = ("representative", "079198000002");
+    let (_, _, html) = officer
+        .submit(&url, &html, "/desk/organizations", &org)
+        .await
+        .page();
+    assert!(html.contains("Đã đăng ký tổ chức"), "{html}");
+
+    let bank = client(&provider, "demo-bank").await;
+    let citizen = Browser::new(&provider.base);
+    let (url, pending) = bank.begin(&LoginRequest::new(
+        Level::Level2,
+        ScopeSet::parse("openid profile organization").unwrap(),
+    ));
+    let back = vneid_tests::login(&provider, &citizen, url.as_str(), "079198000002").await;
+    let id = bank.complete(pending, back.query().unwrap()).await.unwrap();
+    let organization = id.organization.expect("the organization claim");
+    assert_eq!(organization.code, "0101234567");
+    assert_eq!(organization.short_name.as_deref(), Some("BINH AN CO"));
+    assert_eq!(organization.representative.id_number, "079198000002");
+
+    // A foreigner registers Level 1 (the password comes by email) and releases the foreigner's claims.
+    let jane = serde_json::json!({
+        "kind": "foreigner", "id_number": "AB12345678", "email": "jane@example.com", "family_name": "Smith", "given_name": "Jane",
+        "birthdate": "1990-02-03", "gender": "female", "nationality": "GB", "portrait": { "template": template(4, 0.02), "device_id": "p" }
+    });
+    let (_, body) = submit(&provider, &jane, None).await;
+    assert_eq!(body["status"], "approved", "{body}");
+    let mail = provider
+        .state
+        .store
+        .outbox_recent(50)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.recipient == "jane@example.com")
+        .unwrap();
+    let password = mail
+        .body
+        .split("Mat khau lan dau: ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let portal = client(&provider, "demo-portal").await;
+    let foreigner = Browser::new(&provider.base);
+    let (url, pending) = portal.begin(&LoginRequest::new(
+        Level::Level1,
+        ScopeSet::parse("openid profile identity_number").unwrap(),
+    ));
+    let (url, _, html) = foreigner.navigate(url.as_str()).await.page();
+    let (url, _, html) = foreigner
+        .submit(
+            &url,
+            &html,
+            "/login",
+            &[("username", "AB12345678"), ("password", &password)],
+        )
+        .await
+        .page();
+    let (url, _, html) = foreigner
+        .submit(
+            &url,
+            &html,
+            "/password",
+            &[
+                ("new_password", "Jane-2026-new"),
+                ("confirm_password", "Jane-2026-new"),
+            ],
+        )
+        .await
+        .page();
+    let back = foreigner
+        .submit(&url, &html, "/consent", &[("decision", "allow")])
+        .await
+        .away();
+    let id = portal
+        .complete(pending, back.query().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(id.person.kind, Some(vneid_sdk::AccountKind::Foreigner));
+    assert_eq!(id.person.foreigner_id_number.as_deref(), Some("AB12345678"));
+    assert_eq!(id.person.nationality.as_deref(), Some("GB"));
+    assert_eq!(
+        id.person.travel_document.as_ref().unwrap().place_of_issue,
+        "London"
+    );
+    assert!(id.person.personal_id_number.is_none());
+}
+
+on_both_backends!(organisations_and_foreigners_release_their_claims);
