@@ -22,6 +22,8 @@ pub struct NewClient {
     pub auth_method: ClientAuthMethod,
     pub signing_alg: SigningAlg,
     pub subject_type: SubjectType,
+    /// Public keys (a JWKS document) for `private_key_jwt`.
+    pub jwks: Option<String>,
 }
 
 /// What is wrong with an administrative request.
@@ -45,7 +47,7 @@ async fn store(config: &Config) -> Result<Store, CliError> {
     Ok(store)
 }
 
-/// Registers a client; returns its generated secret.
+/// Registers a client; returns its generated secret (empty for `private_key_jwt` clients).
 pub async fn add_client(config: &Config, new: NewClient) -> Result<String, CliError> {
     ClientId::parse(&new.id).ok_or_else(|| {
         CliError::Invalid("the client id must be 1-128 printable characters without spaces".into())
@@ -70,24 +72,44 @@ pub async fn add_client(config: &Config, new: NewClient) -> Result<String, CliEr
             )));
         }
     }
+    let jwks = match (new.auth_method, &new.jwks) {
+        (ClientAuthMethod::PrivateKeyJwt, Some(jwks)) => {
+            let set = josekit::jwk::JwkSet::from_bytes(jwks.as_bytes())
+                .map_err(|e| CliError::Invalid(format!("--jwks: {e}")))?;
+            if set.keys().is_empty() || set.keys().iter().any(|k| k.parameter("d").is_some()) {
+                return Err(CliError::Invalid(
+                    "--jwks must hold public keys only, at least one".into(),
+                ));
+            }
+            Some(jwks.clone())
+        }
+        (ClientAuthMethod::PrivateKeyJwt, None) => {
+            return Err(CliError::Invalid(
+                "private_key_jwt needs --jwks FILE".into(),
+            ));
+        }
+        _ => None,
+    };
     let secret = crate::secret::new_bearer();
+    let secret_hash = jwks.is_none().then(|| crate::secret::hash(&secret));
     let row = ClientRow {
         id: new.id,
         name: new.name,
-        secret_hash: Some(crate::secret::hash(&secret)),
+        secret_hash,
         auth_method: new.auth_method.as_str().into(),
         redirect_uris: json!(new.redirect_uris).to_string(),
         post_logout_redirect_uris: json!(new.post_logout_redirect_uris).to_string(),
         allowed_scopes: scopes.to_string(),
         signing_alg: new.signing_alg.as_str().into(),
         subject_type: new.subject_type.as_str().into(),
-        jwks: None,
+        jwks,
     };
+    let has_secret = row.secret_hash.is_some();
     store(config)
         .await?
         .insert_client(&row, Clock::default().now())
         .await?;
-    Ok(secret)
+    Ok(if has_secret { secret } else { String::new() })
 }
 
 /// A table of the registered clients.

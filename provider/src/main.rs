@@ -88,8 +88,11 @@ enum ClientsCommand {
         #[arg(long, default_value = "openid profile")]
         scopes: String,
         /// Token-endpoint authentication.
-        #[arg(long, default_value = "client_secret_basic", value_parser = ["client_secret_basic", "client_secret_post"])]
+        #[arg(long, default_value = "client_secret_basic", value_parser = ["client_secret_basic", "client_secret_post", "private_key_jwt"])]
         auth_method: String,
+        /// For private_key_jwt: a file with the client's public keys (JWKS).
+        #[arg(long)]
+        jwks: Option<PathBuf>,
         /// ID-token signing algorithm.
         #[arg(long, default_value = "ES256", value_parser = ["ES256", "RS256"])]
         signing_alg: String,
@@ -197,7 +200,15 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     auth_method,
                     signing_alg,
                     subject_type,
+                    jwks,
                 } => {
+                    let jwks = match jwks {
+                        Some(file) => Some(
+                            std::fs::read_to_string(&file)
+                                .map_err(|e| format!("cannot read {}: {e}", file.display()))?,
+                        ),
+                        None => None,
+                    };
                     let registration = cli::NewClient {
                         id,
                         name,
@@ -209,9 +220,16 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                         signing_alg: SigningAlg::parse(&signing_alg).ok_or("bad signing alg")?,
                         subject_type: SubjectType::parse(&subject_type)
                             .ok_or("bad subject type")?,
+                        jwks,
                     };
                     let secret = cli::add_client(&config, registration).await?;
-                    println!("client registered; its secret (shown once, store it now):\n{secret}");
+                    if secret.is_empty() {
+                        println!("client registered; it authenticates with private_key_jwt");
+                    } else {
+                        println!(
+                            "client registered; its secret (shown once, store it now):\n{secret}"
+                        );
+                    }
                 }
                 ClientsCommand::List => print!("{}", cli::list_clients(&config).await?),
                 ClientsCommand::Remove { id } => {

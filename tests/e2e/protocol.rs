@@ -94,6 +94,7 @@ async fn scopes_outside_the_registration_are_refused(backend: Backend) {
         auth_method: vneid_provider::oidc::types::ClientAuthMethod::SecretPost,
         signing_alg: vneid_provider::oidc::types::SigningAlg::Rs256,
         subject_type: vneid_provider::oidc::types::SubjectType::Public,
+        jwks: None,
     };
     let secret = vneid_provider::cli::add_client(&config, registration)
         .await

@@ -17,6 +17,8 @@ pub struct Client {
     pub allowed_scopes: ScopeSet,
     pub signing_alg: SigningAlg,
     pub subject_type: SubjectType,
+    /// Public keys for `private_key_jwt` (a JWKS document).
+    pub jwks: Option<String>,
 }
 
 /// A stored registration that no longer parses (edited by hand?).
@@ -46,6 +48,7 @@ impl TryFrom<ClientRow> for Client {
             signing_alg: SigningAlg::parse(&row.signing_alg).ok_or_else(|| bad("signing_alg"))?,
             subject_type: SubjectType::parse(&row.subject_type)
                 .ok_or_else(|| bad("subject_type"))?,
+            jwks: row.jwks.clone(),
         })
     }
 }

@@ -24,7 +24,21 @@ pub async fn authenticate(
     headers: &HeaderMap,
     body_client_id: Option<&str>,
     body_secret: Option<&str>,
+    assertion: Option<(&str, &str)>,
 ) -> Result<Client, OAuthError> {
+    if let Some((assertion_type, assertion)) = assertion {
+        if headers.contains_key(AUTHORIZATION) || body_secret.is_some() {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method, not several",
+            ));
+        }
+        if assertion_type != super::client_assertion::ASSERTION_TYPE {
+            return Err(OAuthError::invalid_client(
+                "unsupported client_assertion_type",
+            ));
+        }
+        return super::client_assertion::authenticate(state, assertion, body_client_id).await;
+    }
     let presented = presented(headers, body_client_id, body_secret)?;
     let client_id = ClientId::parse(&presented.client_id)
         .ok_or_else(|| OAuthError::invalid_client("unknown client"))?;

@@ -3,6 +3,7 @@
 pub mod authorize;
 pub mod claims_request;
 pub mod client;
+pub mod client_assertion;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;

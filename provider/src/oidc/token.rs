@@ -30,6 +30,8 @@ pub struct TokenParams {
     scope: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
+    client_assertion_type: Option<String>,
+    client_assertion: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -57,6 +59,10 @@ pub async fn token(
         &headers,
         params.client_id.as_deref(),
         params.client_secret.as_deref(),
+        params
+            .client_assertion_type
+            .as_deref()
+            .zip(params.client_assertion.as_deref()),
     )
     .await?;
     let grant_type = match params.grant_type.as_deref() {
