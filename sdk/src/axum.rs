@@ -1,39 +1,68 @@
-//! axum integration (feature `axum`): a login handler, a `finish` step for the app's callback,
-//! the session in a private (encrypted, authenticated) cookie, and extractors that demand a
-//! level and send the browser to login, or to step-up, when the session's level is too low.
+//! axum integration (feature `axum`): login, callback and logout handlers, the session in a
+//! private (encrypted, authenticated) cookie, and extractors that demand a level and send the
+//! browser to login, or to step-up, when the session's level is too low.
 //!
 //! ```no_run
-//! use axum::{Router, routing::get, extract::{Query, State, FromRef}, response::{IntoResponse, Redirect}};
+//! use axum::{Router, routing::get, extract::{State, FromRef}, response::{IntoResponse, Redirect}};
 //! use axum_extra::extract::cookie::{Key, PrivateCookieJar};
-//! use vneid_sdk::axum::{RequireLevel, VneidAuth};
+//! use vneid_sdk::axum::{CurrentSession, RequireLevel, VneidAuth};
+//! use vneid_sdk::{ClientCredentials, Level, ScopeSet, VneidClient};
 //!
 //! #[derive(Clone)]
 //! struct App { auth: VneidAuth }
 //! impl FromRef<App> for VneidAuth { fn from_ref(a: &App) -> VneidAuth { a.auth.clone() } }
 //! impl FromRef<App> for Key { fn from_ref(a: &App) -> Key { a.auth.key().clone() } }
 //!
-//! async fn records(RequireLevel(session): RequireLevel<1>) -> String {
-//!     format!("Hello {}", session.name.unwrap_or_default())
-//! }
-//! async fn callback(State(app): State<App>, jar: PrivateCookieJar, uri: axum::http::Uri) -> impl IntoResponse {
-//!     match app.auth.finish(jar, uri.query().unwrap_or("")).await {
-//!         Ok((jar, _identity, next)) => (jar, Redirect::to(&next)).into_response(),
-//!         Err((jar, error)) => (jar, error.to_string()).into_response(),
+//! async fn home(CurrentSession(session): CurrentSession) -> String {
+//!     match session {
+//!         Some(s) => format!("Hello {}", s.name.unwrap_or_default()),
+//!         None => "Hello, please log in".into(),
 //!     }
 //! }
-//! # fn router(app: App) -> Router {
-//! Router::new()
+//! // Level 1 is enough to read; applying needs Level 2 (a Level 1 session steps up).
+//! async fn records(RequireLevel(session): RequireLevel<1>) -> String {
+//!     format!("Records of {}", session.name.unwrap_or_default())
+//! }
+//! async fn apply(RequireLevel(session): RequireLevel<2>) -> String {
+//!     format!("Application form for {}", session.name.unwrap_or_default())
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = VneidClient::discover(
+//!     "http://127.0.0.1:8080",
+//!     "demo-portal",
+//!     ClientCredentials::Secret("demo-portal-secret".into()),
+//!     "http://127.0.0.1:3001/callback",
+//! )
+//! .await?;
+//! let scopes = |level: Level| match level {
+//!     Level::Level1 => ScopeSet::parse("openid profile").expect("known scopes"),
+//!     Level::Level2 => ScopeSet::parse("openid profile identity_number").expect("known scopes"),
+//! };
+//! // The key encrypts the cookies: load 64 random bytes from your secrets in production.
+//! let app = App { auth: VneidAuth::new(client, Key::generate(), scopes) };
+//! let router: Router = Router::new()
+//!     .route("/", get(home))
 //!     .route("/login", get(vneid_sdk::axum::login))
-//!     .route("/callback", get(callback))
+//!     .route("/callback", get(vneid_sdk::axum::callback))
+//!     .route("/logout", get(vneid_sdk::axum::logout))
 //!     .route("/records", get(records))
-//!     .with_state(app)
+//!     .route("/apply", get(apply))
+//!     .with_state(app);
+//! # let _ = router; Ok(())
 //! # }
 //! ```
+//!
+//! An app that must keep more of the identity than the session holds (a bank's eKYC record:
+//! documents, portrait, the ID token as evidence) writes its own callback around
+//! [`VneidAuth::finish`], which returns the whole [`VerifiedIdentity`].
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{FromRef, FromRequestParts, Query, State};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, Key, PrivateCookieJar, SameSite};
 use serde::{Deserialize, Serialize};
@@ -46,6 +75,10 @@ use crate::pending::{LoginRequest, PendingLogin};
 
 const SESSION: &str = "vneid_rp_session";
 const PENDING: &str = "vneid_rp_pending";
+/// How long a login may take at the provider (its interaction lasts 30 minutes).
+const PENDING_LIFETIME: Duration = Duration::from_secs(30 * 60);
+/// The default session lifetime (the provider's own session lasts 8 hours).
+const SESSION_LIFETIME: Duration = Duration::from_secs(8 * 60 * 60);
 
 /// The integration's settings; cheap to clone.
 #[derive(Clone)]
@@ -55,6 +88,7 @@ pub struct VneidAuth {
     login_path: String,
     scopes: Arc<dyn Fn(Level) -> ScopeSet + Send + Sync>,
     secure: bool,
+    session_lifetime: Duration,
 }
 
 /// What the session cookie keeps of a login (not the whole identity: cookies are small; keep
@@ -69,6 +103,9 @@ pub struct Session {
     pub level: Option<Level>,
     /// When the citizen authenticated.
     pub auth_time: Option<i64>,
+    /// When the session ends (Unix seconds); a cookie without it is no session.
+    #[serde(default)]
+    pub expires_at: i64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -77,20 +114,31 @@ struct Pending {
     next: String,
 }
 
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn seconds(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
 impl VneidAuth {
     /// The integration for `client`, with `key` for the private cookies (64 random bytes, kept
-    /// across restarts), and the scopes to ask for at each level.
+    /// across restarts), and the scopes to ask for at each level. Cookies are `Secure` when the
+    /// client's redirect URI is https.
     pub fn new(
         client: VneidClient,
         key: Key,
         scopes: impl Fn(Level) -> ScopeSet + Send + Sync + 'static,
     ) -> Self {
+        let secure = client.redirect_uri().starts_with("https://");
         VneidAuth {
             client: Arc::new(client),
             key,
             login_path: "/login".into(),
             scopes: Arc::new(scopes),
-            secure: false,
+            secure,
+            session_lifetime: SESSION_LIFETIME,
         }
     }
 
@@ -100,7 +148,13 @@ impl VneidAuth {
         self
     }
 
-    /// Mark the cookies `Secure` (the app is served over https).
+    /// How long a session lasts (default 8 hours).
+    pub fn with_session_lifetime(mut self, lifetime: Duration) -> Self {
+        self.session_lifetime = lifetime;
+        self
+    }
+
+    /// Mark the cookies `Secure` or not (default: whether the redirect URI is https).
     pub fn secure(mut self, secure: bool) -> Self {
         self.secure = secure;
         self
@@ -125,13 +179,20 @@ impl VneidAuth {
         format!("{}?{query}", self.login_path)
     }
 
-    fn cookie(&self, name: &'static str, value: String) -> Cookie<'static> {
+    fn cookie(&self, name: &'static str, value: String, max_age: Duration) -> Cookie<'static> {
         Cookie::build((name, value))
             .http_only(true)
+            // Lax: the cookies come along on the provider's top-level redirect back.
             .same_site(SameSite::Lax)
             .secure(self.secure)
             .path("/")
+            .max_age(time::Duration::seconds(seconds(max_age)))
             .build()
+    }
+
+    /// A removal cookie that matches the path the cookie was set with.
+    fn removal(name: &'static str) -> Cookie<'static> {
+        Cookie::build(name).path("/").build()
     }
 
     /// Starts a login: keeps the pending login in a private cookie and redirects to the provider.
@@ -148,15 +209,18 @@ impl VneidAuth {
             login,
             next: safe_next(next),
         };
+        // Serializing plain strings and numbers cannot fail; if it did, the callback would
+        // report a state mismatch rather than the app panicking.
         let value = serde_json::to_string(&pending).unwrap_or_default();
         (
-            jar.add(self.cookie(PENDING, value)),
+            jar.add(self.cookie(PENDING, value, PENDING_LIFETIME)),
             Redirect::to(url.as_str()),
         )
     }
 
     /// Completes the login at the app's callback: verifies everything, opens the session, and
-    /// returns the identity and where to go next.
+    /// returns the identity and where to go next. Without a pending-login cookie (expired, or
+    /// another browser) the error is [`SdkError::StateMismatch`].
     pub async fn finish(
         &self,
         jar: PrivateCookieJar,
@@ -165,7 +229,7 @@ impl VneidAuth {
         let pending: Option<Pending> = jar
             .get(PENDING)
             .and_then(|c| serde_json::from_str(c.value()).ok());
-        let jar = jar.remove(Cookie::from(PENDING));
+        let jar = jar.remove(Self::removal(PENDING));
         let Some(pending) = pending else {
             return Err((jar, SdkError::StateMismatch));
         };
@@ -176,9 +240,10 @@ impl VneidAuth {
                     name: identity.full_name(),
                     level: identity.level,
                     auth_time: identity.auth_time,
+                    expires_at: unix_now().saturating_add(seconds(self.session_lifetime)),
                 };
-                let jar = jar
-                    .add(self.cookie(SESSION, serde_json::to_string(&session).unwrap_or_default()));
+                let value = serde_json::to_string(&session).unwrap_or_default();
+                let jar = jar.add(self.cookie(SESSION, value, self.session_lifetime));
                 Ok((jar, identity, pending.next))
             }
             Err(e) => Err((jar, e)),
@@ -187,13 +252,18 @@ impl VneidAuth {
 
     /// Ends the session at the app.
     pub fn logout(&self, jar: PrivateCookieJar) -> PrivateCookieJar {
-        jar.remove(Cookie::from(SESSION))
+        jar.remove(Self::removal(SESSION))
     }
 
-    /// The session, if any.
+    /// The session, if any and not expired.
     pub fn session(&self, jar: &PrivateCookieJar) -> Option<Session> {
         jar.get(SESSION)
-            .and_then(|c| serde_json::from_str(c.value()).ok())
+            .and_then(|c| serde_json::from_str::<Session>(c.value()).ok())
+            .filter(|s| s.expires_at > unix_now())
+    }
+
+    fn jar(&self, headers: &HeaderMap) -> PrivateCookieJar {
+        PrivateCookieJar::from_headers(headers, self.key.clone())
     }
 }
 
@@ -218,17 +288,80 @@ pub struct LoginQuery {
 /// `GET /login?level=1|2&next=/path`: starts a login.
 pub async fn login(
     State(auth): State<VneidAuth>,
-    jar: PrivateCookieJar,
+    headers: HeaderMap,
     Query(q): Query<LoginQuery>,
 ) -> Response {
-    let level = Level::from_number(i64::from(q.level.unwrap_or(1))).unwrap_or(Level::Level1);
-    auth.start(jar, level, q.next.as_deref().unwrap_or("/"))
+    // An unknown level asks for the highest: fail closed.
+    let level = Level::from_number(i64::from(q.level.unwrap_or(1))).unwrap_or(Level::Level2);
+    auth.start(auth.jar(&headers), level, q.next.as_deref().unwrap_or("/"))
         .into_response()
+}
+
+/// `GET /callback`: completes the login, opens the session and goes back where the login
+/// started. Failures answer a short page with a fitting status; the detail goes to the log.
+pub async fn callback(State(auth): State<VneidAuth>, headers: HeaderMap, uri: Uri) -> Response {
+    match auth
+        .finish(auth.jar(&headers), uri.query().unwrap_or(""))
+        .await
+    {
+        Ok((jar, _, next)) => (jar, Redirect::to(&next)).into_response(),
+        Err((jar, error)) => (jar, CallbackError(error)).into_response(),
+    }
+}
+
+/// `GET /logout`: ends the session at the app and goes home.
+pub async fn logout(State(auth): State<VneidAuth>, headers: HeaderMap) -> Response {
+    (auth.logout(auth.jar(&headers)), Redirect::to("/")).into_response()
+}
+
+/// A failed callback as a response: the status and a generic text for the citizen; the
+/// error itself is logged, not shown.
+pub struct CallbackError(pub SdkError);
+
+impl IntoResponse for CallbackError {
+    fn into_response(self) -> Response {
+        let (status, text) = match &self.0 {
+            SdkError::InsufficientLevel { .. } => (
+                StatusCode::FORBIDDEN,
+                "This service needs a Level 2 electronic identity account. Activate it at the police of your commune or ward with your chip-based identity card.",
+            ),
+            SdkError::Denied => (
+                StatusCode::FORBIDDEN,
+                "You declined to share the information this service needs.",
+            ),
+            e if e.is_transient() => (
+                StatusCode::BAD_GATEWAY,
+                "The identity provider could not be reached. Please try again later.",
+            ),
+            _ => (
+                StatusCode::BAD_REQUEST,
+                "The login could not be completed. Please start again.",
+            ),
+        };
+        tracing::warn!(error = %self.0, "VNeID login failed");
+        (status, text).into_response()
+    }
+}
+
+/// The session, if there is one: for pages that greet a logged-in citizen but do not need one.
+pub struct CurrentSession(pub Option<Session>);
+
+impl<S> FromRequestParts<S> for CurrentSession
+where
+    S: Send + Sync,
+    VneidAuth: FromRef<S>,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = VneidAuth::from_ref(state);
+        Ok(CurrentSession(auth.session(&auth.jar(&parts.headers))))
+    }
 }
 
 /// An extractor that demands a session of at least level `N` (1 or 2). Without a session the
 /// browser goes to login; with a lower level, to login at level `N` (the provider asks only the
-/// second factor: step-up).
+/// second factor: step-up). Any other `N` demands Level 2.
 pub struct RequireLevel<const N: u8>(pub Session);
 
 impl<S, const N: u8> FromRequestParts<S> for RequireLevel<N>
@@ -240,14 +373,13 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Redirect> {
         let auth = VneidAuth::from_ref(state);
-        let jar = PrivateCookieJar::from_headers(&parts.headers, auth.key.clone());
         let required = Level::from_number(i64::from(N)).unwrap_or(Level::Level2);
         let next = parts
             .uri
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or("/");
-        match auth.session(&jar) {
+        match auth.session(&auth.jar(&parts.headers)) {
             Some(session) if session.level.is_some_and(|l| l.satisfies(required)) => {
                 Ok(RequireLevel(session))
             }
@@ -264,5 +396,6 @@ mod tests {
         assert_eq!(super::safe_next("//evil.example"), "/");
         assert_eq!(super::safe_next("https://evil.example"), "/");
         assert_eq!(super::safe_next("/\\evil"), "/");
+        assert_eq!(super::safe_next(""), "/");
     }
 }

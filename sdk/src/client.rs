@@ -1,25 +1,28 @@
 //! The relying-party client: discovery, the authorization URL, and the completion of a login
-//! with every check a bank or a portal must not forget.
+//! with every check a bank or a portal must not forget. `openidconnect`'s 17 type parameters
+//! stay in here.
 
-use std::sync::RwLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use openidconnect::core::{
-    CoreAuthPrompt, CoreAuthenticationFlow, CoreClient, CoreIdTokenVerifier, CoreJsonWebKeySet,
-    CoreJwsSigningAlgorithm, CoreProviderMetadata,
+    CoreAuthPrompt, CoreAuthenticationFlow, CoreClient, CoreClientAuthMethod, CoreIdToken,
+    CoreJsonWebKeySet, CoreProviderMetadata,
 };
 use openidconnect::{
-    AccessTokenHash, AuthenticationContextClass, AuthorizationCode, ClientId, ClientSecret,
-    CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, LanguageTag, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AccessToken, AuthType, AuthenticationContextClass, AuthorizationCode, ClientId, CsrfToken,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, LanguageTag, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError,
+    Scope, TokenResponse,
 };
 use serde_json::{Map, Value};
-use subtle::ConstantTimeEq;
-use vneid_contract::{Level, Scope as VScope};
+use vneid_contract::Scope as VScope;
 
-use crate::error::SdkError;
+use crate::callback::Callback;
+use crate::error::{IdTokenError, SdkError, TokenExchangeError, UserInfoError};
 use crate::identity::VerifiedIdentity;
+use crate::keys::KeyCache;
 use crate::pending::{LoginRequest, PendingLogin, Prompt};
+use crate::verify::{self, Expected, VerifiedIdToken};
 
 type Core = CoreClient<
     EndpointSet,
@@ -30,119 +33,171 @@ type Core = CoreClient<
     EndpointMaybeSet,
 >;
 
+/// Timeout of every request to the provider.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(15);
+/// Largest response body read from the provider (UserInfo carries the portrait).
+const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// A client secret: printed as `[redacted]`, read only through [`ClientSecret::secret`].
+pub struct ClientSecret(String);
+
+impl ClientSecret {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        ClientSecret(secret.into())
+    }
+
+    /// The secret itself.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for ClientSecret {
+    fn from(s: &str) -> Self {
+        ClientSecret(s.to_string())
+    }
+}
+
+impl From<String> for ClientSecret {
+    fn from(s: String) -> Self {
+        ClientSecret(s)
+    }
+}
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientSecret([redacted])")
+    }
+}
+
 /// How the client authenticates at the token endpoint.
 #[non_exhaustive]
 pub enum ClientCredentials {
-    /// `client_secret_basic`.
-    Secret(String),
+    /// A client secret, sent with `client_secret_basic` (or `client_secret_post` when the
+    /// provider offers only that).
+    Secret(ClientSecret),
+    /// `private_key_jwt` (RFC 7523). Reserved: the provider does not offer it yet, so
+    /// [`VneidClient::discover`] answers [`SdkError::Unsupported`].
+    PrivateKeyJwt {
+        /// The `kid` registered with the provider.
+        key_id: String,
+        /// The private key, PEM.
+        private_key_pem: ClientSecret,
+    },
 }
 
 impl std::fmt::Debug for ClientCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ClientCredentials([redacted])")
+        match self {
+            ClientCredentials::Secret(_) => f.write_str("Secret([redacted])"),
+            ClientCredentials::PrivateKeyJwt { key_id, .. } => f
+                .debug_struct("PrivateKeyJwt")
+                .field("key_id", key_id)
+                .finish_non_exhaustive(),
+        }
     }
 }
 
-/// Keys cached from `jwks_uri`: refetched once on an unknown `kid` (at most every 30 s), and
-/// kept when the provider cannot be reached.
-struct JwksCache {
-    keys: CoreJsonWebKeySet,
-    fetched: Instant,
-}
-
-const REFETCH_AFTER: Duration = Duration::from_secs(30);
-/// Clock skew tolerated on `iat`, `exp` and `auth_time`.
-const LEEWAY: i64 = 60;
-
-/// A relying party of the VNeID provider (or any OpenID provider, for standards-only logins).
+/// A relying party of the VNeID provider (or of any OpenID provider, for standards-only
+/// logins with [`LoginRequest::level`] `None`). Discover it once and share it (it holds one
+/// HTTP client and the provider's keys).
 pub struct VneidClient {
     core: Core,
     http: openidconnect::reqwest::Client,
     issuer: String,
     issuer_url: IssuerUrl,
-    client_id: String,
-    iss_in_response: bool,
-    jwks_uri: openidconnect::JsonWebKeySetUrl,
-    jwks: RwLock<JwksCache>,
+    client_id: ClientId,
+    /// The provider lists `at_hash` among its claims: a token without one is refused.
+    at_hash_required: bool,
+    keys: KeyCache,
 }
 
 impl std::fmt::Debug for VneidClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("VneidClient")
             .field("issuer", &self.issuer)
-            .field("client_id", &self.client_id)
+            .field("client_id", &self.client_id.as_str())
             .finish_non_exhaustive()
     }
 }
 
+/// The one place the SDK reads the clock.
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
 
 impl VneidClient {
-    /// Discovers the provider at `issuer` and sets the client up.
+    /// Discovers the provider at `issuer` (exactly as the provider spells it, e.g.
+    /// `https://id.example.vn`), fetches its keys, and sets the client up.
     pub async fn discover(
         issuer: &str,
         client_id: &str,
         credentials: ClientCredentials,
         redirect_uri: &str,
     ) -> Result<VneidClient, SdkError> {
+        let secret = match credentials {
+            ClientCredentials::Secret(secret) => secret,
+            ClientCredentials::PrivateKeyJwt { .. } => {
+                return Err(SdkError::Unsupported(
+                    "private_key_jwt client authentication",
+                ));
+            }
+        };
+        let issuer_url = IssuerUrl::new(issuer.to_string())
+            .map_err(|e| SdkError::Config(format!("issuer URL: {e}")))?;
+        let redirect = RedirectUrl::new(redirect_uri.to_string())
+            .map_err(|e| SdkError::Config(format!("redirect URI: {e}")))?;
+        if client_id.is_empty() {
+            return Err(SdkError::Config("the client id is empty".into()));
+        }
+        // One HTTP stack (openidconnect's reqwest), one client, never following redirects
+        // (a redirect from the token endpoint would carry the code elsewhere).
+        let http = openidconnect::reqwest::Client::builder()
+            .redirect(openidconnect::reqwest::redirect::Policy::none())
+            .timeout(HTTP_TIMEOUT)
+            .build()
+            .map_err(|e| SdkError::Config(format!("HTTP client: {e}")))?;
         let discovery = |cause: String| SdkError::Discovery {
             issuer: issuer.to_string(),
             cause,
         };
-        let http = openidconnect::reqwest::Client::builder()
-            .redirect(openidconnect::reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(15))
-            .build()
-            .map_err(|e| SdkError::Config(e.to_string()))?;
-        let issuer_url = IssuerUrl::new(issuer.to_string())
-            .map_err(|e| SdkError::Config(format!("issuer: {e}")))?;
-        let bytes = http
-            .get(format!(
-                "{}/.well-known/openid-configuration",
-                issuer.trim_end_matches('/')
-            ))
-            .send()
-            .await
-            .map_err(|e| discovery(e.to_string()))?
-            .bytes()
-            .await
-            .map_err(|e| discovery(e.to_string()))?;
-        let raw: Value = serde_json::from_slice(&bytes).map_err(|e| discovery(e.to_string()))?;
-        let iss_in_response = raw
-            .get("authorization_response_iss_parameter_supported")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let metadata = CoreProviderMetadata::discover_async(issuer_url.clone(), &http)
-            .await
-            .map_err(|e| discovery(e.to_string()))?;
+        let metadata = fetch_metadata(&http, issuer).await.map_err(discovery)?;
+        // Compared as strings, as the callback's and the ID token's `iss` will be: a trailing
+        // slash of difference would fail every login, so it fails here.
+        if metadata.issuer().as_str() != issuer {
+            return Err(discovery(format!(
+                "discovery names the issuer `{}`",
+                metadata.issuer().as_str()
+            )));
+        }
+        let auth_type = auth_type(metadata.token_endpoint_auth_methods_supported())?;
+        let at_hash_required = metadata
+            .claims_supported()
+            .is_some_and(|claims| claims.iter().any(|c| c.as_str() == "at_hash"));
         let jwks_uri = metadata.jwks_uri().clone();
-        let keys = metadata.jwks().clone();
-        let ClientCredentials::Secret(secret) = credentials;
-        let redirect = RedirectUrl::new(redirect_uri.to_string())
-            .map_err(|e| SdkError::Config(format!("redirect URI: {e}")))?;
+        let keys = CoreJsonWebKeySet::fetch_async(&jwks_uri, &http)
+            .await
+            .map_err(|e| discovery(format!("the keys at {}: {e}", jwks_uri.as_str())))?;
+        let metadata = metadata.set_jwks(keys.clone());
         let core = CoreClient::from_provider_metadata(
             metadata,
             ClientId::new(client_id.to_string()),
-            Some(ClientSecret::new(secret)),
+            Some(openidconnect::ClientSecret::new(secret.0)),
         )
-        .set_redirect_uri(redirect);
+        .set_redirect_uri(redirect)
+        .set_auth_type(auth_type);
         Ok(VneidClient {
             core,
             http,
             issuer: issuer.to_string(),
             issuer_url,
-            client_id: client_id.to_string(),
-            iss_in_response,
-            jwks_uri,
-            jwks: RwLock::new(JwksCache {
-                keys,
-                fetched: Instant::now(),
-            }),
+            client_id: ClientId::new(client_id.to_string()),
+            at_hash_required,
+            keys: KeyCache::new(jwks_uri, keys),
         })
     }
 
@@ -151,7 +206,22 @@ impl VneidClient {
         &self.issuer
     }
 
-    /// Starts a login: the URL to send the browser to, and what to keep until the callback.
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        self.client_id.as_str()
+    }
+
+    /// The redirect URI the provider sends the browser back to.
+    pub fn redirect_uri(&self) -> &str {
+        self.core.redirect_uri().map_or("", |r| r.as_str())
+    }
+
+    /// Starts a login: the URL to send the browser to, and what to keep (in the session)
+    /// until the callback. The level is asked with `acr_values`; the state, the nonce and
+    /// the PKCE (S256) verifier are fresh random values.
+    ///
+    /// `documents` and `organization` are released only from a Level 2 login: asked at
+    /// Level 1 they are simply absent.
     pub fn begin(&self, request: &LoginRequest) -> (url::Url, PendingLogin) {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut auth = self
@@ -162,6 +232,7 @@ impl VneidClient {
                 Nonce::new_random,
             )
             .set_pkce_challenge(challenge);
+        // openidconnect adds `openid` itself.
         for scope in request.scopes.iter().filter(|s| *s != VScope::OpenId) {
             auth = auth.add_scope(Scope::new(scope.as_str().to_string()));
         }
@@ -191,270 +262,269 @@ impl VneidClient {
             pkce_verifier: verifier.secret().clone(),
             level: request.level,
             scopes: request.scopes.clone(),
-            max_age: request.max_age.map(|d| d.as_secs() as i64),
+            max_age: request
+                .max_age
+                .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
             created_at: now(),
         };
         (url, pending)
     }
 
-    /// Completes a login from the callback's query string: checks `state` and `iss`, turns
-    /// errors into [`SdkError`]s, exchanges the code, validates the ID token completely, fetches
-    /// UserInfo when the scopes need it, and returns the verified identity.
+    /// Completes a login from the callback's query string: checks `state` (constant time)
+    /// and `iss` (RFC 9207), turns the provider's errors into [`SdkError`]s, exchanges the
+    /// code with the PKCE verifier, validates the ID token completely, fetches UserInfo when
+    /// the scopes go beyond `openid` (and checks its `sub`), and returns the verified identity.
     pub async fn complete(
         &self,
         pending: PendingLogin,
         callback_query: &str,
     ) -> Result<VerifiedIdentity, SdkError> {
-        let params: Map<String, Value> =
-            url::form_urlencoded::parse(callback_query.trim_start_matches('?').as_bytes())
-                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-                .collect();
-        let get = |name: &str| params.get(name).and_then(Value::as_str);
-        let state_ok: bool =
-            get("state").is_some_and(|s| s.as_bytes().ct_eq(pending.state.as_bytes()).into());
-        if !state_ok {
-            return Err(SdkError::StateMismatch);
-        }
-        match get("iss") {
-            Some(iss) if iss == self.issuer => {}
-            None if !self.iss_in_response => {}
-            other => {
-                return Err(SdkError::IssuerMismatch {
-                    expected: self.issuer.clone(),
-                    found: other.map(str::to_string),
-                });
-            }
-        }
-        if let Some(code) = get("error") {
-            let description = get("error_description").unwrap_or("").to_string();
-            return Err(match code {
-                "unmet_authentication_requirements" => SdkError::InsufficientLevel {
-                    required: pending.level.unwrap_or(Level::Level2),
-                },
-                "access_denied" => SdkError::Denied,
-                "login_required" | "consent_required" | "interaction_required" => {
-                    SdkError::InteractionRequired(code.to_string())
-                }
-                _ => SdkError::Provider {
-                    code: code.to_string(),
-                    description,
-                },
-            });
-        }
-        let code = get("code").ok_or(SdkError::MissingCode)?;
+        let code = Callback::parse(callback_query)?.into_code(
+            &pending.state,
+            &self.issuer,
+            pending.level,
+        )?;
         let tokens = self
             .core
-            .exchange_code(AuthorizationCode::new(code.to_string()))
-            .map_err(|e| SdkError::Config(e.to_string()))?
+            .exchange_code(AuthorizationCode::new(code))
+            .map_err(|e| SdkError::Config(format!("token endpoint: {e}")))?
             .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
             .request_async(&self.http)
             .await
-            .map_err(|e| SdkError::TokenExchange(token_error(&e)))?;
+            .map_err(|e| SdkError::TokenExchange(token_error(e)))?;
         let id_token = tokens
             .id_token()
-            .ok_or_else(|| SdkError::InvalidIdToken("the token response has no ID token".into()))?;
-        let nonce = Nonce::new(pending.nonce.clone());
-        let claims = match self.verify(id_token, &nonce) {
-            Ok(claims) => claims,
-            Err(first) => {
-                // Perhaps a key we have not seen yet (rotation): refetch once and retry.
-                if self.refetch_keys().await {
-                    self.verify(id_token, &nonce)?
-                } else {
-                    return Err(first);
-                }
-            }
-        };
-        if let Some(azp) = claims.authorized_party()
-            && azp.as_str() != self.client_id
-        {
-            return Err(SdkError::InvalidIdToken(format!(
-                "azp is {}, not this client",
-                azp.as_str()
-            )));
-        }
-        let issued = claims.issue_time().timestamp();
-        if issued > now() + LEEWAY {
-            return Err(SdkError::InvalidIdToken("issued in the future".into()));
-        }
-        if let Some(expected) = claims.access_token_hash() {
-            let keys = self.keys();
-            let verifier = self.verifier(&keys);
-            let alg = id_token
-                .signing_alg()
-                .map_err(|e| SdkError::InvalidIdToken(e.to_string()))?;
-            let key = id_token
-                .signing_key(&verifier)
-                .map_err(|e| SdkError::InvalidIdToken(e.to_string()))?;
-            let actual = AccessTokenHash::from_token(tokens.access_token(), alg, key)
-                .map_err(|e| SdkError::InvalidIdToken(e.to_string()))?;
-            if &actual != expected {
-                return Err(SdkError::InvalidIdToken(
-                    "at_hash does not match the access token".into(),
-                ));
-            }
-        }
-        let reached = claims
-            .auth_context_ref()
-            .and_then(|acr| Level::from_acr(acr.as_str()));
-        if let Some(required) = pending.level {
-            // Fail closed: no acr, an unknown acr, or a lower one is refused.
-            if !reached.is_some_and(|r| r.satisfies(required)) {
-                return Err(SdkError::LevelTooLow { required, reached });
-            }
-        }
-        let auth_time = claims.auth_time().map(|t| t.timestamp());
-        if let Some(max_age) = pending.max_age {
-            let at = auth_time.ok_or_else(|| {
-                SdkError::InvalidIdToken("auth_time is missing although max_age was asked".into())
-            })?;
-            let age = now() - at;
-            if age > max_age + LEEWAY {
-                return Err(SdkError::LoginTooOld { age, max_age });
-            }
-        }
-        let subject = claims.subject().as_str().to_string();
-        let methods = claims
-            .auth_method_refs()
-            .map(|m| m.iter().map(|m| m.to_string()).collect())
-            .unwrap_or_default();
-        let raw_token = id_token.to_string();
-        let mut all = jwt_payload(&raw_token)?;
-        if pending
+            .ok_or(SdkError::InvalidIdToken(IdTokenError::Missing))?;
+        let verified = self
+            .verify(id_token, tokens.access_token(), &pending)
+            .await?;
+        let mut claims = verified.payload;
+        let needs_userinfo = pending
             .scopes
             .iter()
-            .any(|s| s != VScope::OpenId && s != VScope::OfflineAccess)
-        {
-            let info = self.userinfo(tokens.access_token().secret()).await?;
-            if info.get("sub").and_then(Value::as_str) != Some(subject.as_str()) {
-                return Err(SdkError::UserInfo(
-                    "UserInfo answered for another subject".into(),
-                ));
+            .any(|s| s != VScope::OpenId && s != VScope::OfflineAccess);
+        if needs_userinfo {
+            let info = self.userinfo(tokens.access_token()).await?;
+            // A substituted access token would describe someone else.
+            if info.get("sub").and_then(Value::as_str) != Some(verified.subject.as_str()) {
+                return Err(SdkError::UserInfo(UserInfoError::SubjectMismatch));
             }
-            all.extend(info);
+            claims.extend(info);
         }
-        VerifiedIdentity::from_claims(subject, reached, auth_time, methods, raw_token, all)
-    }
-
-    fn keys(&self) -> CoreJsonWebKeySet {
-        match self.jwks.read() {
-            Ok(cache) => cache.keys.clone(),
-            Err(poisoned) => poisoned.into_inner().keys.clone(),
-        }
-    }
-
-    fn verifier<'a>(&self, keys: &CoreJsonWebKeySet) -> CoreIdTokenVerifier<'a> {
-        // No client secret: an HS256 token "signed" with anything is never accepted.
-        CoreIdTokenVerifier::new_public_client(
-            ClientId::new(self.client_id.clone()),
-            self.issuer_url.clone(),
-            keys.clone(),
+        VerifiedIdentity::from_claims(
+            verified.subject,
+            verified.level,
+            verified.auth_time,
+            verified.methods,
+            verified.raw,
+            claims,
         )
-        .set_allowed_algs([
-            CoreJwsSigningAlgorithm::EcdsaP256Sha256,
-            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-        ])
     }
 
-    fn verify(
+    /// Validates the ID token; on an unknown `kid` (a key rotation) refetches the keys once
+    /// (rate-limited) and tries again.
+    async fn verify(
         &self,
-        id_token: &openidconnect::core::CoreIdToken,
-        nonce: &Nonce,
-    ) -> Result<openidconnect::core::CoreIdTokenClaims, SdkError> {
-        let keys = self.keys();
-        let verifier = self.verifier(&keys);
-        id_token
-            .claims(&verifier, nonce)
-            .cloned()
-            .map_err(|e| SdkError::InvalidIdToken(e.to_string()))
-    }
-
-    /// Refetches the JWKS if the last fetch is old enough; keeps the old keys on failure.
-    /// Returns whether new keys were loaded.
-    async fn refetch_keys(&self) -> bool {
-        let recent = match self.jwks.read() {
-            Ok(cache) => cache.fetched.elapsed() < REFETCH_AFTER,
-            Err(_) => false,
+        id_token: &CoreIdToken,
+        access_token: &AccessToken,
+        pending: &PendingLogin,
+    ) -> Result<VerifiedIdToken, SdkError> {
+        let nonce = Nonce::new(pending.nonce.clone());
+        let check = |keys: &CoreJsonWebKeySet| {
+            let expected = Expected {
+                issuer: &self.issuer_url,
+                client_id: &self.client_id,
+                nonce: &nonce,
+                level: pending.level,
+                max_age: pending.max_age,
+                at_hash_required: self.at_hash_required,
+                now: now(),
+            };
+            verify::verify(id_token, access_token, keys, &expected)
         };
-        if recent {
-            return false;
-        }
-        match CoreJsonWebKeySet::fetch_async(&self.jwks_uri, &self.http).await {
-            Ok(keys) => {
-                if let Ok(mut cache) = self.jwks.write() {
-                    *cache = JwksCache {
-                        keys,
-                        fetched: Instant::now(),
-                    };
-                }
-                true
+        match check(&self.keys.current()) {
+            Err(e) if verify::is_unknown_key(&e) && self.keys.refetch(&self.http).await => {
+                check(&self.keys.current())
             }
-            Err(_) => {
-                if let Ok(mut cache) = self.jwks.write() {
-                    cache.fetched = Instant::now();
-                }
-                false
-            }
+            result => result,
         }
     }
 
-    async fn userinfo(&self, access_token: &str) -> Result<Map<String, Value>, SdkError> {
+    async fn userinfo(&self, access_token: &AccessToken) -> Result<Map<String, Value>, SdkError> {
+        let failed = SdkError::UserInfo;
         let url = self
             .core
             .user_info_url()
-            .ok_or_else(|| SdkError::UserInfo("the provider has no UserInfo endpoint".into()))?;
+            .ok_or(failed(UserInfoError::NoEndpoint))?;
         let response = self
             .http
             .get(url.url().clone())
-            .bearer_auth(access_token)
+            .bearer_auth(access_token.secret())
             .send()
             .await
-            .map_err(|e| SdkError::UserInfo(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(SdkError::UserInfo(format!("status {}", response.status())));
-        }
-        let bytes = response
-            .bytes()
+            .map_err(|e| failed(UserInfoError::Network(Box::new(e))))?;
+        let status = response.status();
+        let body = read_limited(response)
             .await
-            .map_err(|e| SdkError::UserInfo(e.to_string()))?;
-        match serde_json::from_slice::<Value>(&bytes)
-            .map_err(|e| SdkError::UserInfo(e.to_string()))?
-        {
-            Value::Object(map) => Ok(map),
-            _ => Err(SdkError::UserInfo("not a JSON object".into())),
+            .map_err(|e| failed(UserInfoError::Network(e)))?;
+        if !status.is_success() {
+            let error = serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_string));
+            return Err(failed(UserInfoError::Refused {
+                status: status.as_u16(),
+                error,
+            }));
+        }
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(_) => Err(failed(UserInfoError::InvalidResponse(
+                "not a JSON object".into(),
+            ))),
+            Err(e) => Err(failed(UserInfoError::InvalidResponse(Box::new(e)))),
         }
     }
 
-    /// Forces the next completion to refetch the keys (tests of rotation).
+    /// Lets the next ID token with an unknown `kid` refetch the keys at once, whatever the
+    /// rate limit (for tests of key rotation).
     #[doc(hidden)]
     pub fn expire_keys(&self) {
-        if let Ok(mut cache) = self.jwks.write() {
-            cache.fetched = Instant::now() - REFETCH_AFTER;
+        self.keys.allow_refetch();
+    }
+}
+
+/// Fetches and parses the discovery document (one request; the issuer is compared by the
+/// caller).
+async fn fetch_metadata(
+    http: &openidconnect::reqwest::Client,
+    issuer: &str,
+) -> Result<CoreProviderMetadata, String> {
+    let url = format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    );
+    let response = http.get(&url).send().await.map_err(|e| e.to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("{url} answered HTTP {}", response.status()));
+    }
+    let body = read_limited(response).await.map_err(|e| e.to_string())?;
+    serde_json::from_slice(&body).map_err(|e| format!("{url} is not a discovery document: {e}"))
+}
+
+/// The token-endpoint authentication: `client_secret_basic` (the default of RFC 8414 when the
+/// provider lists nothing), else `client_secret_post`.
+fn auth_type(supported: Option<&Vec<CoreClientAuthMethod>>) -> Result<AuthType, SdkError> {
+    let Some(methods) = supported else {
+        return Ok(AuthType::BasicAuth);
+    };
+    if methods.contains(&CoreClientAuthMethod::ClientSecretBasic) {
+        Ok(AuthType::BasicAuth)
+    } else if methods.contains(&CoreClientAuthMethod::ClientSecretPost) {
+        Ok(AuthType::RequestBody)
+    } else {
+        Err(SdkError::Unsupported(
+            "client authentication with a client secret",
+        ))
+    }
+}
+
+/// Reads a body up to [`MAX_BODY`] bytes.
+async fn read_limited(
+    mut response: openidconnect::reqwest::Response,
+) -> Result<Vec<u8>, crate::error::BoxError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err("the response is too large".into());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn token_error<RE, T>(error: RequestTokenError<RE, T>) -> TokenExchangeError
+where
+    RE: std::error::Error + Send + Sync + 'static,
+    T: openidconnect::ErrorResponse + 'static,
+{
+    match error {
+        RequestTokenError::ServerResponse(response) => {
+            // The standard response serializes to {"error": ..., "error_description": ...}.
+            let json = serde_json::to_value(&response).unwrap_or(Value::Null);
+            let field = |name: &str| json.get(name).and_then(Value::as_str).map(str::to_string);
+            TokenExchangeError::Refused {
+                code: field("error").unwrap_or_else(|| "unknown_error".into()),
+                description: field("error_description"),
+            }
+        }
+        RequestTokenError::Request(e) => TokenExchangeError::Network(Box::new(e)),
+        RequestTokenError::Parse(e, _) => TokenExchangeError::InvalidResponse(Box::new(e)),
+        RequestTokenError::Other(reason) => TokenExchangeError::InvalidResponse(reason.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let creds = ClientCredentials::Secret("hunter2".into());
+        assert!(!format!("{creds:?}").contains("hunter2"));
+        let key = ClientCredentials::PrivateKeyJwt {
+            key_id: "k1".into(),
+            private_key_pem: "-----BEGIN PRIVATE KEY-----".into(),
+        };
+        assert!(!format!("{key:?}").contains("BEGIN"));
+        assert_eq!(ClientSecret::new("s").secret(), "s");
+    }
+
+    #[test]
+    fn basic_auth_is_preferred() {
+        use CoreClientAuthMethod::{ClientSecretBasic, ClientSecretPost, PrivateKeyJwt};
+        assert!(matches!(auth_type(None), Ok(AuthType::BasicAuth)));
+        assert!(matches!(
+            auth_type(Some(&vec![ClientSecretPost, ClientSecretBasic])),
+            Ok(AuthType::BasicAuth)
+        ));
+        assert!(matches!(
+            auth_type(Some(&vec![ClientSecretPost])),
+            Ok(AuthType::RequestBody)
+        ));
+        assert!(matches!(
+            auth_type(Some(&vec![PrivateKeyJwt])),
+            Err(SdkError::Unsupported(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn private_key_jwt_is_refused_before_any_request() {
+        let creds = ClientCredentials::PrivateKeyJwt {
+            key_id: "k1".into(),
+            private_key_pem: "pem".into(),
+        };
+        let result =
+            VneidClient::discover("http://127.0.0.1:1", "bank", creds, "http://x/cb").await;
+        assert!(matches!(result, Err(SdkError::Unsupported(_))));
+    }
+
+    #[test]
+    fn token_errors_keep_the_code() {
+        use openidconnect::StandardErrorResponse;
+        use openidconnect::core::CoreErrorResponseType;
+        let response = StandardErrorResponse::new(
+            CoreErrorResponseType::InvalidGrant,
+            Some("the code was used already".into()),
+            None,
+        );
+        let error: RequestTokenError<std::io::Error, _> =
+            RequestTokenError::ServerResponse(response);
+        match token_error(error) {
+            TokenExchangeError::Refused { code, description } => {
+                assert_eq!(code, "invalid_grant");
+                assert_eq!(description.as_deref(), Some("the code was used already"));
+            }
+            other => panic!("{other:?}"),
         }
     }
-}
-
-/// The payload of a JWT whose signature was verified.
-fn jwt_payload(jwt: &str) -> Result<Map<String, Value>, SdkError> {
-    use base64::Engine;
-    let bad = || SdkError::InvalidIdToken("malformed payload".into());
-    let part = jwt.split('.').nth(1).ok_or_else(bad)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| bad())?;
-    match serde_json::from_slice(&bytes).map_err(|_| bad())? {
-        Value::Object(map) => Ok(map),
-        _ => Err(bad()),
-    }
-}
-
-fn token_error<E: std::error::Error>(e: &E) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

@@ -2,14 +2,15 @@
 
 use serde_json::{Map, Value};
 use vneid_contract::{
-    AccountKind, Document, DocumentType, Gender, Level, Organization, PersonalIdNumber,
+    AccountKind, AuthMethod, Document, DocumentType, Gender, Level, Organization, PersonalIdNumber,
     TravelDocument,
 };
 
-use crate::error::SdkError;
+use crate::error::{ClaimError, SdkError};
 
-/// Who logged in, at which level, with the claims released: every check done.
-#[derive(Debug, Clone)]
+/// Who logged in, at which level, with the claims released: every check done. Its `Debug`
+/// leaves out the ID token, the portrait and the raw claims (personal data in logs).
+#[derive(Clone)]
 pub struct VerifiedIdentity {
     /// The subject: pairwise for this relying party, stable across logins.
     pub subject: String,
@@ -35,6 +36,42 @@ pub struct VerifiedIdentity {
     pub id_token: String,
     /// Every claim received (ID token and UserInfo), for anything not modelled here.
     pub claims: Map<String, Value>,
+}
+
+impl std::fmt::Debug for VerifiedIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedIdentity")
+            .field("subject", &self.subject)
+            .field("level", &self.level)
+            .field("auth_time", &self.auth_time)
+            .field("methods", &self.methods)
+            .field("person", &self.person)
+            .field("phone", &self.phone)
+            .field("email", &self.email)
+            .field(
+                "portrait",
+                &self
+                    .portrait
+                    .as_ref()
+                    .map(|p| format!("[{} bytes]", p.len())),
+            )
+            .field("documents", &self.documents)
+            .field("organization", &self.organization)
+            .field("id_token", &format_args!("[{} bytes]", self.id_token.len()))
+            .field("claims", &format_args!("[{} claims]", self.claims.len()))
+            .finish()
+    }
+}
+
+/// The JPEG bytes of a `data:image/jpeg;base64,...` portrait.
+fn decode_portrait(uri: &str) -> Result<Vec<u8>, SdkError> {
+    use base64::Engine;
+    let b64 = uri
+        .strip_prefix("data:image/jpeg;base64,")
+        .ok_or_else(|| malformed("portrait", "not a data:image/jpeg;base64 URI"))?;
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|e| malformed("portrait", e))
 }
 
 /// The holder's identity.
@@ -64,8 +101,30 @@ pub struct Person {
     pub travel_document: Option<TravelDocument>,
 }
 
-fn text(claims: &Map<String, Value>, name: &str) -> Option<String> {
-    claims.get(name).and_then(Value::as_str).map(str::to_string)
+/// A claim's name and what is wrong with its value.
+fn malformed(claim: &str, reason: impl std::fmt::Display) -> SdkError {
+    SdkError::Inconsistent(ClaimError::Malformed {
+        claim: claim.to_string(),
+        reason: reason.to_string(),
+    })
+}
+
+/// A string claim: absent (or null) is `None`, any other type is an error.
+fn text(claims: &Map<String, Value>, name: &str) -> Result<Option<String>, SdkError> {
+    match claims.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(malformed(name, "not a string")),
+    }
+}
+
+/// A boolean claim (the `*_verified` flags); absent means not verified.
+fn flag(claims: &Map<String, Value>, name: &str) -> Result<bool, SdkError> {
+    match claims.get(name) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(malformed(name, "not a boolean")),
+    }
 }
 
 fn typed<T: serde::de::DeserializeOwned>(
@@ -76,35 +135,42 @@ fn typed<T: serde::de::DeserializeOwned>(
         None | Some(Value::Null) => Ok(None),
         Some(v) => serde_json::from_value(v.clone())
             .map(Some)
-            .map_err(|e| SdkError::Inconsistent(format!("claim `{name}` is malformed: {e}"))),
+            .map_err(|e| malformed(name, e)),
     }
 }
 
 impl Person {
-    /// Reads the person from the claims, checking what can be cross-checked.
+    /// Reads the person from the claims, checking what can be cross-checked: the
+    /// identification number's century, sex and year digits against the birth date and sex.
     pub(crate) fn from_claims(claims: &Map<String, Value>) -> Result<Person, SdkError> {
         let format = time::macros::format_description!("[year]-[month]-[day]");
-        let birthdate =
-            match text(claims, "birthdate") {
-                Some(s) => Some(time::Date::parse(&s, format).map_err(|_| {
-                    SdkError::Inconsistent(format!("birthdate `{s}` is not a date"))
-                })?),
-                None => None,
-            };
-        let gender = text(claims, "gender").and_then(|g| Gender::parse(&g));
-        let personal_id_number = match text(claims, "personal_id_number") {
+        let birthdate = match text(claims, "birthdate")? {
+            Some(s) => Some(
+                time::Date::parse(&s, format)
+                    .map_err(|_| malformed("birthdate", format!("`{s}` is not YYYY-MM-DD")))?,
+            ),
+            None => None,
+        };
+        let gender = match text(claims, "gender")? {
+            Some(g) => Some(
+                Gender::parse(&g)
+                    .ok_or_else(|| malformed("gender", format!("`{g}` is not male or female")))?,
+            ),
+            None => None,
+        };
+        let personal_id_number = match text(claims, "personal_id_number")? {
             Some(s) => {
                 let pin = PersonalIdNumber::parse(&s)
-                    .map_err(|e| SdkError::Inconsistent(e.to_string()))?;
+                    .map_err(|e| SdkError::Inconsistent(ClaimError::IdNumber(e)))?;
                 if let (Some(date), Some(gender)) = (birthdate, gender) {
                     pin.check_against(date, gender)
-                        .map_err(|e| SdkError::Inconsistent(e.to_string()))?;
+                        .map_err(|e| SdkError::Inconsistent(ClaimError::IdNumberMismatch(e)))?;
                 }
                 Some(pin)
             }
             None => None,
         };
-        let foreigner_id_number = text(claims, "foreigner_id_number");
+        let foreigner_id_number = text(claims, "foreigner_id_number")?;
         let kind = match (&personal_id_number, &foreigner_id_number) {
             (Some(_), _) => Some(AccountKind::Citizen),
             (None, Some(_)) => Some(AccountKind::Foreigner),
@@ -112,15 +178,15 @@ impl Person {
         };
         Ok(Person {
             kind,
-            name: text(claims, "name"),
-            family_name: text(claims, "family_name"),
-            middle_name: text(claims, "middle_name"),
-            given_name: text(claims, "given_name"),
+            name: text(claims, "name")?,
+            family_name: text(claims, "family_name")?,
+            middle_name: text(claims, "middle_name")?,
+            given_name: text(claims, "given_name")?,
             birthdate,
             gender,
             personal_id_number,
             foreigner_id_number,
-            nationality: text(claims, "nationality"),
+            nationality: text(claims, "nationality")?,
             travel_document: typed(claims, "travel_document")?,
         })
     }
@@ -136,16 +202,27 @@ impl VerifiedIdentity {
         claims: Map<String, Value>,
     ) -> Result<VerifiedIdentity, SdkError> {
         let person = Person::from_claims(&claims)?;
-        let flag = |name: &str| claims.get(name).and_then(Value::as_bool).unwrap_or(false);
+        let phone = match text(&claims, "phone_number")? {
+            Some(p) => Some((p, flag(&claims, "phone_number_verified")?)),
+            None => None,
+        };
+        let email = match text(&claims, "email")? {
+            Some(e) => Some((e, flag(&claims, "email_verified")?)),
+            None => None,
+        };
+        let portrait = text(&claims, "portrait")?;
+        if let Some(uri) = &portrait {
+            decode_portrait(uri)?;
+        }
         Ok(VerifiedIdentity {
             subject,
             level,
             auth_time,
             methods,
             person,
-            phone: text(&claims, "phone_number").map(|p| (p, flag("phone_number_verified"))),
-            email: text(&claims, "email").map(|e| (e, flag("email_verified"))),
-            portrait: text(&claims, "portrait"),
+            phone,
+            email,
+            portrait,
             documents: typed(&claims, "documents")?.unwrap_or_default(),
             organization: typed(&claims, "organization")?,
             id_token,
@@ -198,6 +275,27 @@ impl VerifiedIdentity {
         Some(age)
     }
 
+    /// The portrait's JPEG bytes (checked to decode when the login completed).
+    pub fn portrait_jpeg(&self) -> Option<Vec<u8>> {
+        self.portrait
+            .as_deref()
+            .and_then(|uri| decode_portrait(uri).ok())
+    }
+
+    /// The authentication methods the SDK knows (RFC 8176); others are left out.
+    pub fn auth_methods(&self) -> Vec<AuthMethod> {
+        self.methods
+            .iter()
+            .filter_map(|m| AuthMethod::parse(m))
+            .collect()
+    }
+
+    /// When the citizen authenticated.
+    pub fn authenticated_at(&self) -> Option<time::OffsetDateTime> {
+        self.auth_time
+            .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+    }
+
     /// Whether this login may stand in for presenting the chip-based identity card
     /// (Decree 59 Art. 13: a Level 2 login of a citizen).
     pub fn replaces_identity_card(&self) -> bool {
@@ -243,6 +341,9 @@ mod tests {
         );
         let err = VerifiedIdentity::from_claims("s".into(), None, None, vec![], "t".into(), c)
             .unwrap_err();
-        assert!(matches!(err, SdkError::Inconsistent(_)), "{err}");
+        assert!(
+            matches!(err, SdkError::Inconsistent(ClaimError::IdNumberMismatch(_))),
+            "{err}"
+        );
     }
 }

@@ -508,6 +508,30 @@ pub async fn enrol(
     else {
         return Ok(home_error("not in the registry"));
     };
+    // Decree 69: no Level 2 under 6; a foreigner needs a valid residence card.
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let today = time::OffsetDateTime::from_unix_timestamp(now)
+        .map(|t| t.date())
+        .ok();
+    let age = time::Date::parse(&p.birthdate, format)
+        .ok()
+        .zip(today)
+        .map(|(born, today)| crate::accounts::registration::age_on(born, today));
+    if age.is_none_or(|age| age < 6) {
+        return Ok(home_error(
+            "Không cấp tài khoản mức độ 2 cho người dưới 6 tuổi (Nghị định 69/2024) — no Level 2 under 6",
+        ));
+    }
+    let card_valid = p
+        .residence_card
+        .as_ref()
+        .zip(today)
+        .is_some_and(|(card, today)| card.expires_on.as_str() > today.to_string().as_str());
+    if p.kind == vneid_contract::AccountKind::Foreigner && !card_valid {
+        return Ok(home_error(
+            "Người nước ngoài cần thẻ thường trú hoặc tạm trú còn hạn (a valid residence card is needed)",
+        ));
+    }
     let phone = Some(field("phone_number").trim().to_string()).filter(|s| !s.is_empty());
     let email = Some(field("email").trim().to_string()).filter(|s| !s.is_empty());
     if phone
