@@ -77,8 +77,8 @@ pub enum ClientCredentials {
     /// A client secret, sent with `client_secret_basic` (or `client_secret_post` when the
     /// provider offers only that).
     Secret(ClientSecret),
-    /// `private_key_jwt` (RFC 7523). Reserved: the provider does not offer it yet, so
-    /// [`VneidClient::discover`] answers [`SdkError::Unsupported`].
+    /// `private_key_jwt` (RFC 7523): each token request carries a fresh assertion signed with
+    /// this key (a P-256 key signs ES256, an RSA key RS256); the provider holds the public key.
     PrivateKeyJwt {
         /// The `kid` registered with the provider.
         key_id: String,
@@ -111,6 +111,47 @@ pub struct VneidClient {
     /// The provider lists `at_hash` among its claims: a token without one is refused.
     at_hash_required: bool,
     keys: KeyCache,
+    /// For `private_key_jwt`.
+    assertion_key: Option<AssertionKey>,
+    /// The token endpoint: the audience of client assertions.
+    token_url: String,
+}
+
+/// A signing key for client assertions.
+struct AssertionKey {
+    key_id: String,
+    signer: Box<dyn josekit::jws::JwsSigner>,
+}
+
+impl AssertionKey {
+    fn from_pem(key_id: String, pem: &str) -> Result<AssertionKey, SdkError> {
+        let signer: Box<dyn josekit::jws::JwsSigner> = match josekit::jws::ES256
+            .signer_from_pem(pem)
+        {
+            Ok(s) => Box::new(s),
+            Err(_) => Box::new(josekit::jws::RS256.signer_from_pem(pem).map_err(|_| {
+                SdkError::Config("the private key is neither a P-256 nor an RSA key in PEM".into())
+            })?),
+        };
+        Ok(AssertionKey { key_id, signer })
+    }
+
+    /// A fresh assertion for one token request (RFC 7523 3): 60 seconds, a unique `jti`.
+    fn assertion(&self, client_id: &str, audience: &str) -> Result<String, SdkError> {
+        let mut payload = josekit::jwt::JwtPayload::new();
+        payload.set_issuer(client_id);
+        payload.set_subject(client_id);
+        payload.set_audience(vec![audience]);
+        payload.set_jwt_id(openidconnect::CsrfToken::new_random().secret());
+        let now = std::time::SystemTime::now();
+        payload.set_issued_at(&now);
+        payload.set_expires_at(&(now + std::time::Duration::from_secs(60)));
+        let mut header = josekit::jws::JwsHeader::new();
+        header.set_token_type("JWT");
+        header.set_key_id(&self.key_id);
+        josekit::jwt::encode_with_signer(&payload, &header, self.signer.as_ref())
+            .map_err(|e| SdkError::Config(format!("cannot sign the client assertion: {e}")))
+    }
 }
 
 impl std::fmt::Debug for VneidClient {
@@ -139,13 +180,15 @@ impl VneidClient {
         credentials: ClientCredentials,
         redirect_uri: &str,
     ) -> Result<VneidClient, SdkError> {
-        let secret = match credentials {
-            ClientCredentials::Secret(secret) => secret,
-            ClientCredentials::PrivateKeyJwt { .. } => {
-                return Err(SdkError::Unsupported(
-                    "private_key_jwt client authentication",
-                ));
-            }
+        let (secret, assertion_key) = match credentials {
+            ClientCredentials::Secret(secret) => (Some(secret), None),
+            ClientCredentials::PrivateKeyJwt {
+                key_id,
+                private_key_pem,
+            } => (
+                None,
+                Some(AssertionKey::from_pem(key_id, private_key_pem.secret())?),
+            ),
         };
         let issuer_url = IssuerUrl::new(issuer.to_string())
             .map_err(|e| SdkError::Config(format!("issuer URL: {e}")))?;
@@ -174,7 +217,23 @@ impl VneidClient {
                 metadata.issuer().as_str()
             )));
         }
-        let auth_type = auth_type(metadata.token_endpoint_auth_methods_supported())?;
+        let auth_type = match &assertion_key {
+            None => auth_type(metadata.token_endpoint_auth_methods_supported())?,
+            Some(_) => {
+                let offered = metadata
+                    .token_endpoint_auth_methods_supported()
+                    .is_some_and(|m| m.contains(&CoreClientAuthMethod::PrivateKeyJwt));
+                if !offered {
+                    return Err(SdkError::Unsupported("private_key_jwt at this provider"));
+                }
+                // The client id goes in the body beside the assertion; no secret is sent.
+                AuthType::RequestBody
+            }
+        };
+        let token_url = metadata
+            .token_endpoint()
+            .map(|u| u.as_str().to_string())
+            .unwrap_or_default();
         let at_hash_required = metadata
             .claims_supported()
             .is_some_and(|claims| claims.iter().any(|c| c.as_str() == "at_hash"));
@@ -186,7 +245,7 @@ impl VneidClient {
         let core = CoreClient::from_provider_metadata(
             metadata,
             ClientId::new(client_id.to_string()),
-            Some(openidconnect::ClientSecret::new(secret.0)),
+            secret.map(|s| openidconnect::ClientSecret::new(s.0)),
         )
         .set_redirect_uri(redirect)
         .set_auth_type(auth_type);
@@ -198,6 +257,8 @@ impl VneidClient {
             client_id: ClientId::new(client_id.to_string()),
             at_hash_required,
             keys: KeyCache::new(jwks_uri, keys),
+            assertion_key,
+            token_url,
         })
     }
 
@@ -284,11 +345,21 @@ impl VneidClient {
             &self.issuer,
             pending.level,
         )?;
-        let tokens = self
+        let mut exchange = self
             .core
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| SdkError::Config(format!("token endpoint: {e}")))?
-            .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()));
+        if let Some(key) = &self.assertion_key {
+            let assertion = key.assertion(self.client_id.as_str(), &self.token_url)?;
+            exchange = exchange
+                .add_extra_param(
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                )
+                .add_extra_param("client_assertion", assertion);
+        }
+        let tokens = exchange
             .request_async(&self.http)
             .await
             .map_err(|e| SdkError::TokenExchange(token_error(e)))?;
@@ -498,14 +569,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn private_key_jwt_is_refused_before_any_request() {
+    async fn a_private_key_that_is_not_pem_is_refused_before_any_request() {
         let creds = ClientCredentials::PrivateKeyJwt {
             key_id: "k1".into(),
             private_key_pem: "pem".into(),
         };
         let result =
             VneidClient::discover("http://127.0.0.1:1", "bank", creds, "http://x/cb").await;
-        assert!(matches!(result, Err(SdkError::Unsupported(_))));
+        assert!(matches!(result, Err(SdkError::Config(_))));
     }
 
     #[test]

@@ -128,3 +128,59 @@ async fn clients_authenticate_with_a_signed_assertion(backend: Backend) {
 }
 
 on_both_backends!(clients_authenticate_with_a_signed_assertion);
+
+/// The SDK signs its own assertions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_authenticates_with_private_key_jwt() {
+    let provider = spawn_provider(Backend::Sqlite).await;
+    let pair = ES256.generate_key_pair().unwrap();
+    let mut public = pair.to_jwk_public_key();
+    public.set_key_id("sdk-key");
+    public.set_algorithm("ES256");
+    let jwks =
+        serde_json::json!({ "keys": [serde_json::to_value(public.as_ref()).unwrap()] }).to_string();
+    let config = vneid_provider::config::Config::new(
+        provider.issuer.parse().unwrap(),
+        provider.database_url.clone(),
+        provider.kek.clone(),
+    );
+    let registration = vneid_provider::cli::NewClient {
+        id: "keyed-portal".into(),
+        name: "Keyed portal".into(),
+        redirect_uris: vec![PORTAL_CALLBACK.into()],
+        post_logout_redirect_uris: vec![],
+        scopes: "openid profile".into(),
+        auth_method: ClientAuthMethod::PrivateKeyJwt,
+        signing_alg: SigningAlg::Es256,
+        subject_type: SubjectType::Pairwise,
+        jwks: Some(jwks),
+    };
+    vneid_provider::cli::add_client(&config, registration)
+        .await
+        .unwrap();
+    let pem = String::from_utf8(pair.to_pem_private_key()).unwrap();
+    let credentials = vneid_sdk::ClientCredentials::PrivateKeyJwt {
+        key_id: "sdk-key".into(),
+        private_key_pem: pem.into(),
+    };
+    let client = vneid_sdk::VneidClient::discover(
+        &provider.issuer,
+        "keyed-portal",
+        credentials,
+        PORTAL_CALLBACK,
+    )
+    .await
+    .unwrap();
+    let request = vneid_sdk::LoginRequest::new(
+        vneid_sdk::Level::Level1,
+        vneid_sdk::ScopeSet::parse("openid profile").unwrap(),
+    );
+    let (url, pending) = client.begin(&request);
+    let browser = Browser::new(&provider.base);
+    let back = login(&provider, &browser, url.as_str(), "001095000001").await;
+    let identity = client
+        .complete(pending, back.query().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(identity.full_name().as_deref(), Some("Nguyễn Văn An"));
+}
