@@ -75,9 +75,17 @@ pub async fn fresh_database(backend: Backend) -> String {
 
 /// Starts a provider on a fresh database with the demo accounts and clients.
 pub async fn spawn_provider(backend: Backend) -> TestProvider {
+    spawn_provider_with(backend, |_| {}).await
+}
+
+/// Like [`spawn_provider`], with the configuration adjusted first.
+pub async fn spawn_provider_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut Config),
+) -> TestProvider {
     let database_url = fresh_database(backend).await;
     let kek = KeyEncryptionKey::generate();
-    let provider = spawn_on(&database_url, &kek, None).await;
+    let provider = spawn_configured(&database_url, &kek, None, configure).await;
     vneid_provider::demo::seed(
         &provider.state.store,
         &provider.state.sealer,
@@ -95,6 +103,15 @@ pub async fn spawn_on(
     kek: &KeyEncryptionKey,
     issuer: Option<&str>,
 ) -> TestProvider {
+    spawn_configured(database_url, kek, issuer, |_| {}).await
+}
+
+async fn spawn_configured(
+    database_url: &str,
+    kek: &KeyEncryptionKey,
+    issuer: Option<&str>,
+    configure: impl FnOnce(&mut Config),
+) -> TestProvider {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let issuer = issuer
@@ -106,6 +123,7 @@ pub async fn spawn_on(
         kek.clone(),
     );
     config.max_connections = 4;
+    configure(&mut config);
     let state = vneid_provider::prepare(config, Clock::default())
         .await
         .unwrap();
