@@ -5,29 +5,50 @@ use crate::scope::Scope;
 
 /// A claim of CONTRACT.md, or a protocol claim the provider issues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[allow(missing_docs)]
 pub enum Claim {
+    /// `sub`: the subject identifier, pairwise per client by default.
     Sub,
+    /// `name`: full name.
     Name,
+    /// `family_name`: family name (họ).
     FamilyName,
+    /// `middle_name`: middle name(s) (chữ đệm).
     MiddleName,
+    /// `given_name`: given name (tên).
     GivenName,
+    /// `birthdate`: date of birth, YYYY-MM-DD.
     Birthdate,
+    /// `gender`: `male` or `female`.
     Gender,
+    /// `personal_id_number`: a citizen's 12-digit personal identification number.
     PersonalIdNumber,
+    /// `foreigner_id_number`: a foreigner's identification number.
     ForeignerIdNumber,
+    /// `nationality`: ISO 3166-1 alpha-2.
     Nationality,
+    /// `travel_document`: a foreigner's passport or travel document.
     TravelDocument,
+    /// `portrait`: the portrait photo as a `data:` URI (UserInfo only).
     Portrait,
+    /// `phone_number`: E.164.
     PhoneNumber,
+    /// `phone_number_verified`.
     PhoneNumberVerified,
+    /// `email`.
     Email,
+    /// `email_verified`.
     EmailVerified,
+    /// `documents`: the documents integrated into a Level 2 account.
     Documents,
+    /// `organization`: the organisation the holder represents.
     Organization,
+    /// `acr`: the level of assurance this login reached.
     Acr,
+    /// `amr`: the authentication methods used (RFC 8176).
     Amr,
+    /// `auth_time`: when the holder authenticated.
     AuthTime,
+    /// `verified_claims` (OpenID Connect for Identity Assurance).
     VerifiedClaims,
 }
 
@@ -55,6 +76,15 @@ const NAMES: [(Claim, &str); 22] = [
     (Claim::AuthTime, "auth_time"),
     (Claim::VerifiedClaims, "verified_claims"),
 ];
+
+// `Claim::as_str` indexes `NAMES` by discriminant: keep the table in declaration order.
+const _: () = {
+    let mut i = 0;
+    while i < NAMES.len() {
+        assert!(NAMES[i].0 as usize == i, "NAMES is out of order");
+        i += 1;
+    }
+};
 
 impl Claim {
     /// Every claim.
@@ -198,12 +228,21 @@ pub fn scope_description(scope: Scope, lang: Lang) -> &'static str {
             "Log in with your electronic identity",
         ),
         Scope::Profile => ("Họ tên, ngày sinh, giới tính", "Name, date of birth, sex"),
-        Scope::IdentityNumber => ("Số định danh", "Identification number"),
+        Scope::IdentityNumber => (
+            "Số định danh cá nhân (người nước ngoài: số định danh, quốc tịch, hộ chiếu)",
+            "Your identification number (foreigners: also nationality and passport)",
+        ),
         Scope::Portrait => ("Ảnh chân dung", "Portrait photo"),
         Scope::Phone => ("Số điện thoại", "Phone number"),
         Scope::Email => ("Địa chỉ email", "Email address"),
-        Scope::Documents => ("Giấy tờ đã tích hợp", "Integrated documents"),
-        Scope::Organization => ("Thông tin tổ chức", "Organisation"),
+        Scope::Documents => (
+            "Giấy tờ đã tích hợp (giấy phép lái xe, thẻ bảo hiểm y tế, hộ chiếu)",
+            "Integrated documents (driving licence, health-insurance card, passport)",
+        ),
+        Scope::Organization => (
+            "Thông tin tổ chức mà bạn là người đại diện theo pháp luật",
+            "The organisation you legally represent",
+        ),
         Scope::OfflineAccess => (
             "Giữ đăng nhập khi bạn không sử dụng dịch vụ",
             "Stay signed in to this service when you are not using it",
@@ -223,17 +262,86 @@ mod tests {
     fn claim_names_round_trip_and_know_their_scope() {
         for c in Claim::ALL {
             assert_eq!(Claim::parse(c.as_str()), Some(c));
+            assert_eq!(c.as_str().parse::<Claim>(), Ok(c));
+            assert_eq!(c.to_string(), c.as_str());
         }
-        assert_eq!(Claim::Documents.required_level(), Some(Level::Level2));
+        assert_eq!(Claim::parse("address"), None);
+        assert_eq!(Claim::Sub.scope(), Some(Scope::OpenId));
+        assert_eq!(Claim::Sub.required_level(), None);
         assert_eq!(Claim::Name.scope(), Some(Scope::Profile));
-        assert_eq!(Claim::Acr.scope(), None);
+        assert_eq!(Claim::Name.required_level(), Some(Level::Level1));
+        assert_eq!(Claim::TravelDocument.scope(), Some(Scope::IdentityNumber));
+        assert_eq!(Claim::Documents.required_level(), Some(Level::Level2));
+        assert_eq!(Claim::Organization.required_level(), Some(Level::Level2));
+        for c in [
+            Claim::Acr,
+            Claim::Amr,
+            Claim::AuthTime,
+            Claim::VerifiedClaims,
+        ] {
+            assert_eq!(c.scope(), None);
+            assert_eq!(c.required_level(), None);
+        }
         assert!(!Claim::Portrait.id_token_allowed());
+        assert!(Claim::PersonalIdNumber.id_token_allowed());
+    }
+
+    #[test]
+    fn every_claim_of_a_scope_names_that_scope_back() {
+        for s in Scope::ALL {
+            for c in s.claims() {
+                assert_eq!(c.scope(), Some(s), "{c}");
+            }
+        }
+    }
+
+    #[test]
+    fn claims_serialize_as_their_names() {
+        assert_eq!(
+            serde_json::to_string(&Claim::PersonalIdNumber).unwrap(),
+            "\"personal_id_number\""
+        );
+        let c: Claim = serde_json::from_str("\"auth_time\"").unwrap();
+        assert_eq!(c, Claim::AuthTime);
+        assert!(serde_json::from_str::<Claim>("\"address\"").is_err());
+    }
+
+    #[test]
+    fn every_claim_and_scope_is_described_in_both_languages() {
+        for c in Claim::ALL {
+            let (vi, en) = (
+                claim_description(c, Lang::Vi),
+                claim_description(c, Lang::En),
+            );
+            assert!(!vi.is_empty() && !en.is_empty() && vi != en, "{c}");
+        }
+        for s in Scope::ALL {
+            let (vi, en) = (
+                scope_description(s, Lang::Vi),
+                scope_description(s, Lang::En),
+            );
+            assert!(!vi.is_empty() && !en.is_empty() && vi != en, "{s}");
+        }
+        assert_eq!(claim_description(Claim::Name, Lang::Vi), "Họ và tên");
+        assert_eq!(
+            claim_description(Claim::PersonalIdNumber, Lang::En),
+            "Personal identification number"
+        );
+        assert_eq!(
+            scope_description(Scope::OfflineAccess, Lang::Vi),
+            "Giữ đăng nhập khi bạn không sử dụng dịch vụ"
+        );
     }
 
     #[test]
     fn ui_locales_pick_the_first_language_we_speak() {
         assert_eq!(Lang::from_ui_locales("fr en-US vi"), Some(Lang::En));
-        assert_eq!(Lang::from_ui_locales("vi-VN"), Some(Lang::Vi));
+        assert_eq!(Lang::from_ui_locales("en-US vi"), Some(Lang::En));
+        assert_eq!(Lang::from_ui_locales("VI-vn"), Some(Lang::Vi));
+        assert_eq!(Lang::from_ui_locales(" vi"), Some(Lang::Vi));
         assert_eq!(Lang::from_ui_locales("fr"), None);
+        assert_eq!(Lang::from_ui_locales(""), None);
+        assert_eq!(Lang::default(), Lang::Vi);
+        assert_eq!(Lang::En.as_str(), "en");
     }
 }

@@ -138,17 +138,56 @@ mod tests {
     fn levels_are_ordered_and_map_to_acr() {
         assert!(Level::Level2 > Level::Level1);
         assert!(Level::Level2.satisfies(Level::Level1));
+        assert!(Level::Level2.satisfies(Level::Level2));
         assert!(!Level::Level1.satisfies(Level::Level2));
         for l in Level::ALL {
             assert_eq!(Level::from_acr(l.acr()), Some(l));
             assert_eq!(Level::from_number(i64::from(l.as_number())), Some(l));
+            assert_eq!(l.to_string(), l.acr());
         }
+        assert_eq!(Level::Level1.acr(), "urn:vneid:acr:level1");
+        assert_eq!(Level::Level2.as_number(), 2);
+        assert_eq!(Level::Level2.assurance_level(), "level2");
         assert_eq!(Level::from_acr("urn:vneid:acr:level3"), None);
-        let json = serde_json_like(Level::Level2);
-        assert_eq!(json, "urn:vneid:acr:level2");
+        assert_eq!(Level::from_number(0), None);
+        assert_eq!(Level::from_number(3), None);
     }
 
-    fn serde_json_like(l: Level) -> String {
-        l.to_string()
+    #[test]
+    fn levels_serialize_as_acr_values() {
+        assert_eq!(
+            serde_json::to_string(&Level::Level2).unwrap(),
+            "\"urn:vneid:acr:level2\""
+        );
+        let l: Level = serde_json::from_str("\"urn:vneid:acr:level1\"").unwrap();
+        assert_eq!(l, Level::Level1);
+        let err = serde_json::from_str::<Level>("\"level1\"").unwrap_err();
+        assert!(err.to_string().contains("unknown acr value `level1`"), "{err}");
+    }
+
+    #[test]
+    fn auth_methods_are_rfc_8176_values() {
+        let all = [
+            (AuthMethod::Pwd, "pwd"),
+            (AuthMethod::Otp, "otp"),
+            (AuthMethod::Hwk, "hwk"),
+            (AuthMethod::Mfa, "mfa"),
+            (AuthMethod::Face, "face"),
+            (AuthMethod::Fpt, "fpt"),
+            (AuthMethod::Sms, "sms"),
+        ];
+        for (m, name) in all {
+            assert_eq!(m.as_str(), name);
+            assert_eq!(AuthMethod::parse(name), Some(m));
+            assert_eq!(name.parse::<AuthMethod>(), Ok(m));
+        }
+        assert_eq!(AuthMethod::parse("PWD"), None);
+        assert!("kba".parse::<AuthMethod>().is_err());
+        let amr: Vec<AuthMethod> = serde_json::from_str(r#"["pwd","otp","mfa"]"#).unwrap();
+        assert_eq!(amr, [AuthMethod::Pwd, AuthMethod::Otp, AuthMethod::Mfa]);
+        assert_eq!(
+            serde_json::to_string(&amr).unwrap(),
+            r#"["pwd","otp","mfa"]"#
+        );
     }
 }

@@ -19,13 +19,32 @@ pub use person::{
 pub use pin::{PersonalIdNumber, PinError, PinMismatch};
 pub use scope::{Scope, ScopeSet, UnknownScope};
 
-/// Implements `Display`, `FromStr`-like parsing and serde as the wire string for a closed enum
-/// with `as_str` and `parse`.
+/// A string that is not one of the wire names of a closed enum (returned by its `FromStr`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} `{value}`")]
+pub struct UnknownValue {
+    /// What was being parsed (`scope`, `claim`, `acr value`, ...).
+    pub kind: &'static str,
+    /// The string that was given.
+    pub value: String,
+}
+
+/// Implements `Display`, `FromStr` and serde as the wire string for a closed enum with `as_str`
+/// and `parse`.
 macro_rules! string_serde {
     ($t:ty, $what:literal) => {
         impl std::fmt::Display for $t {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+        impl std::str::FromStr for $t {
+            type Err = $crate::UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                <$t>::parse(s).ok_or_else(|| $crate::UnknownValue {
+                    kind: $what,
+                    value: s.to_string(),
+                })
             }
         }
         impl serde::Serialize for $t {
@@ -36,9 +55,7 @@ macro_rules! string_serde {
         impl<'de> serde::Deserialize<'de> for $t {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                <$t>::parse(&s).ok_or_else(|| {
-                    serde::de::Error::custom(format!(concat!("unknown ", $what, " `{}`"), s))
-                })
+                s.parse::<$t>().map_err(serde::de::Error::custom)
             }
         }
     };

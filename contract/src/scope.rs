@@ -196,18 +196,78 @@ mod tests {
     use super::*;
 
     #[test]
+    fn scope_names_levels_and_claims_follow_the_contract() {
+        for s in Scope::ALL {
+            assert_eq!(Scope::parse(s.as_str()), Some(s));
+            assert_eq!(s.as_str().parse::<Scope>(), Ok(s));
+        }
+        assert_eq!(Scope::IdentityNumber.as_str(), "identity_number");
+        assert_eq!(Scope::OfflineAccess.as_str(), "offline_access");
+        assert_eq!(Scope::parse("OpenID"), None);
+        assert_eq!(Scope::OpenId.required_level(), None);
+        assert_eq!(Scope::OfflineAccess.required_level(), None);
+        assert_eq!(Scope::Email.required_level(), Some(Level::Level1));
+        assert_eq!(Scope::Documents.required_level(), Some(Level::Level2));
+        assert_eq!(Scope::Organization.required_level(), Some(Level::Level2));
+        assert_eq!(Scope::OpenId.claims(), [Claim::Sub]);
+        assert!(Scope::OfflineAccess.claims().is_empty());
+        assert_eq!(Scope::Portrait.claims(), [Claim::Portrait]);
+    }
+
+    #[test]
     fn parses_canonicalises_and_refuses_unknown_scopes() {
-        let set = ScopeSet::parse("profile  openid profile documents").unwrap();
+        let set = ScopeSet::parse(" profile  openid profile documents ").unwrap();
         assert_eq!(set.to_string(), "openid profile documents");
         assert_eq!(set.required_level(), Some(Level::Level2));
         assert_eq!(
-            ScopeSet::parse("openid address"),
+            ScopeSet::parse("openid address phone2"),
             Err(UnknownScope("address".into()))
         );
-        assert!(ScopeSet::parse("openid").unwrap().is_subset(&set));
-        assert!(set.claims().contains(&Claim::Documents));
-        for s in Scope::ALL {
-            assert_eq!(Scope::parse(s.as_str()), Some(s));
-        }
+        assert_eq!(
+            UnknownScope("address".into()).to_string(),
+            "unknown scope `address`"
+        );
+        assert!(ScopeSet::parse("").unwrap().is_empty());
+        assert_eq!(ScopeSet::parse("openid offline_access").unwrap().required_level(), None);
+    }
+
+    #[test]
+    fn set_operations() {
+        let asked = ScopeSet::parse("openid profile documents").unwrap();
+        let allowed = ScopeSet::parse("openid profile email").unwrap();
+        assert!(ScopeSet::parse("openid").unwrap().is_subset(&asked));
+        assert!(!asked.is_subset(&allowed));
+        let both = asked.intersection(&allowed);
+        assert_eq!(both.to_string(), "openid profile");
+        assert!(both.contains(Scope::Profile) && !both.contains(Scope::Documents));
+        let mut built: ScopeSet = [Scope::Email, Scope::OpenId].into_iter().collect();
+        built.insert(Scope::Email);
+        assert_eq!(built.iter().collect::<Vec<_>>(), [Scope::OpenId, Scope::Email]);
+    }
+
+    #[test]
+    fn claims_are_deduplicated_in_claim_order() {
+        let set = ScopeSet::parse("email openid phone").unwrap();
+        assert_eq!(
+            set.claims(),
+            [
+                Claim::Sub,
+                Claim::PhoneNumber,
+                Claim::PhoneNumberVerified,
+                Claim::Email,
+                Claim::EmailVerified,
+            ]
+        );
+    }
+
+    #[test]
+    fn serializes_as_the_canonical_string() {
+        let set = ScopeSet::parse("profile openid").unwrap();
+        assert_eq!(serde_json::to_string(&set).unwrap(), "\"openid profile\"");
+        let back: ScopeSet = serde_json::from_str("\"profile openid\"").unwrap();
+        assert_eq!(back, set);
+        let err = serde_json::from_str::<ScopeSet>("\"openid address\"").unwrap_err();
+        assert!(err.to_string().contains("unknown scope `address`"), "{err}");
+        assert_eq!(serde_json::to_string(&Scope::OpenId).unwrap(), "\"openid\"");
     }
 }

@@ -136,6 +136,77 @@ async fn portal_then_bank(provider: &TestProvider, driver: &str) {
     c.close().await.unwrap();
 }
 
+/// Issue 4's journey in the browser, through the example apps: a person only in the registry
+/// registers Level 1 by the API, logs in to the portal with the SMS password (changing it), is
+/// upgraded at the desk, and opens a bank account at Level 2 with the enrolled code.
+async fn registry_to_bank(provider: &TestProvider, driver: &str) {
+    super::registration::import(provider).await;
+    let (_, body) = super::registration::submit(provider, &super::registration::chau(), None).await;
+    assert_eq!(body["status"], "approved");
+    let sms = super::registration::sms_password(provider, "+84912345678").await;
+
+    let citizen = browser(driver).await;
+    citizen.goto("http://127.0.0.1:3001/records").await.unwrap();
+    fill(&citizen, "username", "001301000123").await;
+    fill(&citizen, "password", &sms).await;
+    click(&citizen, "form[action$='/login'] button").await;
+    fill(&citizen, "new_password", "Chau-2026-moi").await;
+    fill(&citizen, "confirm_password", "Chau-2026-moi").await;
+    click(&citizen, "form[action$='/password'] button").await;
+    click(&citizen, "button[value=allow]").await;
+    assert!(text(&citizen, "#greeting").await.contains("Lê Minh Châu"));
+    assert_eq!(text(&citizen, "#level").await, "Mức độ 1");
+
+    let officer = browser(driver).await;
+    officer
+        .goto(&format!("{}/desk", provider.base))
+        .await
+        .unwrap();
+    fill(&officer, "username", "canbo01").await;
+    fill(&officer, "password", "Demo@2026").await;
+    fill(&officer, "otp", &vneid_tests::totp_at(provider.state.now())).await;
+    click(&officer, "form[action='/desk/login'] button").await;
+    fill(&officer, "id_number", "001301000123").await;
+    click(&officer, "form[action='/desk/people'] button").await;
+    let probe =
+        |seed, shift| serde_json::to_string(&super::registration::template(seed, shift)).unwrap();
+    fill_area(&officer, "portrait_template", &probe(1, 0.02)).await;
+    fill_area(&officer, "fingerprint_template", &probe(2, 0.01)).await;
+    click(&officer, "form[action='/desk/verify'] button").await;
+    click(&officer, "input[name=consent]").await;
+    click(&officer, "form[action='/desk/enrol'] button[type=submit]").await;
+    let secret = text(&officer, "#totp-secret").await;
+    let png = officer.screenshot().await.unwrap();
+    std::fs::write(std::env::temp_dir().join("vneid-desk.png"), png).unwrap();
+    officer.close().await.unwrap();
+
+    citizen.goto("http://127.0.0.1:3002/").await.unwrap();
+    click(&citizen, "#open").await;
+    let totp = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(&secret).unwrap())
+        .build_noncompliant();
+    fill(
+        &citizen,
+        "otp",
+        &totp.generate(provider.state.now() as u64).to_string(),
+    )
+    .await;
+    click(&citizen, "form[action$='/otp'] button[type=submit]").await;
+    click(&citizen, "button[value=allow]").await;
+    assert_eq!(text(&citizen, "#name").await, "Lê Minh Châu");
+    assert_eq!(text(&citizen, "#level").await, "Mức độ 2");
+    citizen.close().await.unwrap();
+}
+
+async fn fill_area(c: &Client, name: &str, value: &str) {
+    let field = c
+        .wait()
+        .for_element(Locator::Css(&format!("textarea[name={name}]")))
+        .await
+        .unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_logs_in_to_the_portal_and_the_bank() {
     let provider = spawn_provider(Backend::Sqlite).await;
@@ -154,4 +225,5 @@ async fn chromium_logs_in_to_the_portal_and_the_bank() {
     let _bank = serve(bank, 3002).await;
     let (_driver, url) = chromedriver().await;
     portal_then_bank(&provider, &url).await;
+    registry_to_bank(&provider, &url).await;
 }
