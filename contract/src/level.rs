@@ -162,7 +162,10 @@ mod tests {
         let l: Level = serde_json::from_str("\"urn:vneid:acr:level1\"").unwrap();
         assert_eq!(l, Level::Level1);
         let err = serde_json::from_str::<Level>("\"level1\"").unwrap_err();
-        assert!(err.to_string().contains("unknown acr value `level1`"), "{err}");
+        assert!(
+            err.to_string().contains("unknown acr value `level1`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -195,3 +195,112 @@ pub struct Organization {
     /// The legal representative.
     pub representative: Representative,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn genders_and_account_kinds_use_their_wire_names() {
+        for (g, name) in [(Gender::Male, "male"), (Gender::Female, "female")] {
+            assert_eq!(g.as_str(), name);
+            assert_eq!(Gender::parse(name), Some(g));
+            assert_eq!(serde_json::to_string(&g).unwrap(), format!("\"{name}\""));
+        }
+        assert_eq!(Gender::parse("Male"), None);
+        assert!(serde_json::from_str::<Gender>("\"other\"").is_err());
+        for k in [
+            AccountKind::Citizen,
+            AccountKind::Foreigner,
+            AccountKind::Organization,
+        ] {
+            assert_eq!(AccountKind::parse(k.as_str()), Some(k));
+            let back: AccountKind = serde_json::from_str(&format!("\"{k}\"")).unwrap();
+            assert_eq!(back, k);
+        }
+        assert_eq!(AccountKind::Foreigner.as_str(), "foreigner");
+    }
+
+    #[test]
+    fn document_types_keep_unknown_names() {
+        for (t, name) in [
+            (DocumentType::DrivingLicence, "driving_licence"),
+            (DocumentType::HealthInsuranceCard, "health_insurance_card"),
+            (DocumentType::Passport, "passport"),
+        ] {
+            assert_eq!(t.as_str(), name);
+            assert_eq!(DocumentType::parse(name), t);
+        }
+        let other = DocumentType::parse("vehicle_registration");
+        assert_eq!(
+            other,
+            DocumentType::Other("vehicle_registration".to_string())
+        );
+        assert_eq!(other.as_str(), "vehicle_registration");
+        assert_eq!(
+            DocumentType::HealthInsuranceCard.description(Lang::Vi),
+            "Thẻ bảo hiểm y tế"
+        );
+        assert_eq!(DocumentType::Passport.description(Lang::En), "Passport");
+    }
+
+    #[test]
+    fn documents_use_the_contract_field_names() {
+        let mut details = BTreeMap::new();
+        details.insert("class".to_string(), "B2".to_string());
+        let doc = Document {
+            doc_type: DocumentType::DrivingLicence,
+            number: "790123456789".into(),
+            issued_on: Some("2020-01-02".into()),
+            expires_on: None,
+            issuer: Some("Sở GTVT TP. Hồ Chí Minh".into()),
+            details,
+        };
+        let json = serde_json::to_string(&doc).unwrap();
+        assert_eq!(
+            json,
+            r#"{"type":"driving_licence","number":"790123456789","issued_on":"2020-01-02","issuer":"Sở GTVT TP. Hồ Chí Minh","details":{"class":"B2"}}"#
+        );
+        assert_eq!(serde_json::from_str::<Document>(&json).unwrap(), doc);
+        let bare: Document =
+            serde_json::from_str(r#"{"type":"residence_card","number":"1"}"#).unwrap();
+        assert_eq!(bare.doc_type, DocumentType::Other("residence_card".into()));
+        assert!(bare.details.is_empty() && bare.issued_on.is_none());
+        assert_eq!(
+            serde_json::to_string(&bare).unwrap(),
+            r#"{"type":"residence_card","number":"1"}"#
+        );
+    }
+
+    #[test]
+    fn travel_documents_and_organizations_use_the_contract_field_names() {
+        let travel = TravelDocument {
+            number: "C1234567".into(),
+            doc_type: "P".into(),
+            issued_on: "2019-05-06".into(),
+            place_of_issue: "Seoul".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&travel).unwrap(),
+            r#"{"number":"C1234567","type":"P","issued_on":"2019-05-06","place_of_issue":"Seoul"}"#
+        );
+        let org = Organization {
+            code: "0100100100".into(),
+            name: "Công ty TNHH Ví dụ".into(),
+            short_name: Some("VIDU".into()),
+            foreign_name: None,
+            established_on: "2010-10-10".into(),
+            head_office_address: "1 Tràng Tiền, Hà Nội".into(),
+            representative: Representative {
+                id_number: "001095000001".into(),
+                name: "Nguyễn Văn An".into(),
+            },
+        };
+        let json = serde_json::to_string(&org).unwrap();
+        assert_eq!(
+            json,
+            r#"{"code":"0100100100","name":"Công ty TNHH Ví dụ","short_name":"VIDU","established_on":"2010-10-10","head_office_address":"1 Tràng Tiền, Hà Nội","representative":{"id_number":"001095000001","name":"Nguyễn Văn An"}}"#
+        );
+        assert_eq!(serde_json::from_str::<Organization>(&json).unwrap(), org);
+    }
+}

@@ -99,36 +99,63 @@ pub enum PinError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PinMismatch {
-    /// The century digit says another century.
-    #[error("the 4th digit ({digit}) means a birth in {century}–{end}, but the declared birth year is {birth_year}", century = century_of(*digit), end = century_of(*digit) + 99)]
+    /// The 4th digit says another century.
+    #[error(
+        "the 4th digit ({digit}) means {} born in {}–{}, but the declared birth year is {birth_year}",
+        person_of(*digit),
+        century_of(*digit),
+        century_of(*digit) + 99
+    )]
     Century {
         /// The 4th digit.
         digit: u8,
         /// The declared birth year.
         birth_year: i32,
     },
-    /// The century digit says the other sex.
-    #[error("the 4th digit ({digit}) means {}, but the declared sex is {gender}", if digit.is_multiple_of(2) { "male" } else { "female" })]
+    /// The 4th digit says the other sex.
+    #[error(
+        "the 4th digit ({digit}) means {} born in {}–{}, but the declared sex is {gender}",
+        person_of(*digit),
+        century_of(*digit),
+        century_of(*digit) + 99
+    )]
     Sex {
         /// The 4th digit.
         digit: u8,
         /// The declared sex.
         gender: Gender,
     },
-    /// Digits 5 and 6 are not the last two digits of the birth year.
+    /// The 5th and 6th digits are not the last two digits of the birth year.
     #[error(
-        "the 5th and 6th digits ({digits}) should be the last two digits of the birth year {birth_year}"
+        "the 5th and 6th digits ({digits}) are the last two digits of the year of birth, but the declared birth year is {birth_year}"
     )]
     Year {
-        /// Digits 5 and 6.
+        /// The 5th and 6th digits.
         digits: String,
         /// The declared birth year.
         birth_year: i32,
     },
 }
 
+/// The first year of the century the 4th digit encodes.
 fn century_of(digit: u8) -> i32 {
     1900 + 100 * i32::from(digit / 2)
+}
+
+/// The sex the 4th digit encodes: even for men, odd for women.
+fn gender_of(digit: u8) -> Gender {
+    if digit.is_multiple_of(2) {
+        Gender::Male
+    } else {
+        Gender::Female
+    }
+}
+
+fn person_of(digit: u8) -> &'static str {
+    match gender_of(digit) {
+        Gender::Male => "a man",
+        Gender::Female => "a woman",
+    }
 }
 
 impl PersonalIdNumber {
@@ -179,11 +206,7 @@ impl PersonalIdNumber {
 
     /// The sex the number encodes.
     pub fn gender(&self) -> Gender {
-        if self.digit(3).is_multiple_of(2) {
-            Gender::Male
-        } else {
-            Gender::Female
-        }
+        gender_of(self.digit(3))
     }
 
     /// The first year of the century of birth.
@@ -244,15 +267,50 @@ mod tests {
     #[test]
     fn the_demo_numbers_parse_and_agree_with_their_holders() {
         let an = PersonalIdNumber::parse("001095000001").unwrap();
+        assert_eq!(an.as_str(), "001095000001");
+        assert_eq!(an.province_code(), 1);
         assert_eq!(an.province_name(), "Hà Nội");
         assert_eq!(an.gender(), Gender::Male);
+        assert_eq!(an.century_start(), 1900);
         assert_eq!(an.birth_year(), 1995);
         an.check_against(date!(1995 - 03 - 12), Gender::Male)
             .unwrap();
         let binh = PersonalIdNumber::parse("079198000002").unwrap();
+        assert_eq!(binh.province_code(), 79);
         assert_eq!(binh.province_name(), "Hồ Chí Minh");
+        assert_eq!(binh.gender(), Gender::Female);
+        assert_eq!(binh.birth_year(), 1998);
         binh.check_against(date!(1998 - 07 - 25), Gender::Female)
             .unwrap();
+    }
+
+    #[test]
+    fn every_province_code_is_accepted() {
+        assert_eq!(PROVINCES.len(), 63);
+        for (code, name) in PROVINCES {
+            let pin = PersonalIdNumber::parse(&format!("0{code:02}095000001")).unwrap();
+            assert_eq!(pin.province_code(), code);
+            assert_eq!(pin.province_name(), name);
+        }
+    }
+
+    #[test]
+    fn the_century_digit_gives_century_and_sex() {
+        let cases = [
+            (1, 1900, Gender::Female),
+            (2, 2000, Gender::Male),
+            (3, 2000, Gender::Female),
+            (4, 2100, Gender::Male),
+            (7, 2200, Gender::Female),
+            (8, 2300, Gender::Male),
+            (9, 2300, Gender::Female),
+        ];
+        for (c, century, gender) in cases {
+            let pin = PersonalIdNumber::parse(&format!("001{c}05000001")).unwrap();
+            assert_eq!(pin.century_start(), century, "{c}");
+            assert_eq!(pin.birth_year(), century + 5);
+            assert_eq!(pin.gender(), gender);
+        }
     }
 
     #[test]
@@ -262,7 +320,19 @@ mod tests {
             Err(PinError::WrongLength { found: 11 })
         );
         assert_eq!(
+            PersonalIdNumber::parse("0010950000011"),
+            Err(PinError::WrongLength { found: 13 })
+        );
+        assert_eq!(
+            PersonalIdNumber::parse(" 01095000001"),
+            Err(PinError::NotDigits)
+        );
+        assert_eq!(
             PersonalIdNumber::parse("00109500000a"),
+            Err(PinError::NotDigits)
+        );
+        assert_eq!(
+            PersonalIdNumber::parse("00109500000٣"),
             Err(PinError::NotDigits)
         );
         assert_eq!(
@@ -273,26 +343,80 @@ mod tests {
             PersonalIdNumber::parse("101095000001"),
             Err(PinError::UnknownProvince { code: "101".into() })
         );
+        assert_eq!(
+            PinError::WrongLength { found: 11 }.to_string(),
+            "a personal identification number has 12 digits, this one has 11"
+        );
+        assert!(
+            PinError::UnknownProvince { code: "003".into() }
+                .to_string()
+                .starts_with("`003` is not the code of a province or city")
+        );
     }
 
     #[test]
     fn mismatches_name_the_digit() {
         let an = PersonalIdNumber::parse("001095000001").unwrap();
-        assert!(matches!(
-            an.check_against(date!(2001 - 01 - 01), Gender::Male),
-            Err(PinMismatch::Century { digit: 0, .. })
-        ));
-        assert!(matches!(
-            an.check_against(date!(1995 - 01 - 01), Gender::Female),
-            Err(PinMismatch::Sex { .. })
-        ));
+        let err = an
+            .check_against(date!(2001 - 01 - 01), Gender::Male)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            PinMismatch::Century {
+                digit: 0,
+                birth_year: 2001
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "the 4th digit (0) means a man born in 1900–1999, but the declared birth year is 2001"
+        );
+        let err = an
+            .check_against(date!(1995 - 01 - 01), Gender::Female)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            PinMismatch::Sex {
+                digit: 0,
+                gender: Gender::Female
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "the 4th digit (0) means a man born in 1900–1999, but the declared sex is female"
+        );
         let err = an
             .check_against(date!(1996 - 01 - 01), Gender::Male)
             .unwrap_err();
+        assert_eq!(
+            err,
+            PinMismatch::Year {
+                digits: "95".into(),
+                birth_year: 1996
+            }
+        );
         assert!(err.to_string().contains("5th and 6th digits (95)"), "{err}");
-        let born_2005 = PersonalIdNumber::parse("001205000001").unwrap();
+        let born_2005 = PersonalIdNumber::parse("001305000001").unwrap();
         born_2005
-            .check_against(date!(2005 - 06 - 01), Gender::Male)
+            .check_against(date!(2005 - 06 - 01), Gender::Female)
             .unwrap();
+        let err = born_2005
+            .check_against(date!(1905 - 06 - 01), Gender::Female)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("a woman born in 2000–2099"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn displays_and_serializes_as_the_digits() {
+        let pin = PersonalIdNumber::parse("079198000002").unwrap();
+        assert_eq!(pin.to_string(), "079198000002");
+        assert_eq!(serde_json::to_string(&pin).unwrap(), "\"079198000002\"");
+        let back: PersonalIdNumber = serde_json::from_str("\"079198000002\"").unwrap();
+        assert_eq!(back, pin);
+        let err = serde_json::from_str::<PersonalIdNumber>("\"003095000001\"").unwrap_err();
+        assert!(err.to_string().contains("`003`"), "{err}");
     }
 }

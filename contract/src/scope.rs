@@ -228,7 +228,12 @@ mod tests {
             "unknown scope `address`"
         );
         assert!(ScopeSet::parse("").unwrap().is_empty());
-        assert_eq!(ScopeSet::parse("openid offline_access").unwrap().required_level(), None);
+        assert_eq!(
+            ScopeSet::parse("openid offline_access")
+                .unwrap()
+                .required_level(),
+            None
+        );
     }
 
     #[test]
@@ -242,7 +247,10 @@ mod tests {
         assert!(both.contains(Scope::Profile) && !both.contains(Scope::Documents));
         let mut built: ScopeSet = [Scope::Email, Scope::OpenId].into_iter().collect();
         built.insert(Scope::Email);
-        assert_eq!(built.iter().collect::<Vec<_>>(), [Scope::OpenId, Scope::Email]);
+        assert_eq!(
+            built.iter().collect::<Vec<_>>(),
+            [Scope::OpenId, Scope::Email]
+        );
     }
 
     #[test]

@@ -29,12 +29,12 @@ fn assertion(key: &josekit::jwk::Jwk, client: &str, aud: &str, jti: &str, exp_in
         .unwrap()
 }
 
-async fn clients_authenticate_with_a_signed_assertion(backend: Backend) {
-    let provider = spawn_provider(backend).await;
-    let key = ES256.generate_key_pair().unwrap().to_jwk_key_pair();
-    let mut public = key.to_public_key().unwrap();
-    public.set_key_id("rp-key");
-    public.set_algorithm("ES256");
+/// Registers a `private_key_jwt` client with one public key.
+async fn register_keyed(
+    provider: &vneid_tests::TestProvider,
+    id: &str,
+    public: &josekit::jwk::Jwk,
+) {
     let jwks =
         serde_json::json!({ "keys": [serde_json::to_value(public.as_ref()).unwrap()] }).to_string();
     let config = vneid_provider::config::Config::new(
@@ -43,8 +43,8 @@ async fn clients_authenticate_with_a_signed_assertion(backend: Backend) {
         provider.kek.clone(),
     );
     let registration = vneid_provider::cli::NewClient {
-        id: "keyed-bank".into(),
-        name: "Keyed bank".into(),
+        id: id.into(),
+        name: "Keyed client".into(),
         redirect_uris: vec![PORTAL_CALLBACK.into()],
         post_logout_redirect_uris: vec![],
         scopes: "openid profile".into(),
@@ -60,6 +60,15 @@ async fn clients_authenticate_with_a_signed_assertion(backend: Backend) {
         "",
         "no secret"
     );
+}
+
+async fn clients_authenticate_with_a_signed_assertion(backend: Backend) {
+    let provider = spawn_provider(backend).await;
+    let key = ES256.generate_key_pair().unwrap().to_jwk_key_pair();
+    let mut public = key.to_public_key().unwrap();
+    public.set_key_id("rp-key");
+    public.set_algorithm("ES256");
+    register_keyed(&provider, "keyed-bank", &public).await;
     let token_endpoint = format!("{}/token", provider.issuer);
     let browser = Browser::new(&provider.base);
     let redeem = |code: String, assertion: String| {
@@ -137,27 +146,7 @@ async fn the_sdk_authenticates_with_private_key_jwt() {
     let mut public = pair.to_jwk_public_key();
     public.set_key_id("sdk-key");
     public.set_algorithm("ES256");
-    let jwks =
-        serde_json::json!({ "keys": [serde_json::to_value(public.as_ref()).unwrap()] }).to_string();
-    let config = vneid_provider::config::Config::new(
-        provider.issuer.parse().unwrap(),
-        provider.database_url.clone(),
-        provider.kek.clone(),
-    );
-    let registration = vneid_provider::cli::NewClient {
-        id: "keyed-portal".into(),
-        name: "Keyed portal".into(),
-        redirect_uris: vec![PORTAL_CALLBACK.into()],
-        post_logout_redirect_uris: vec![],
-        scopes: "openid profile".into(),
-        auth_method: ClientAuthMethod::PrivateKeyJwt,
-        signing_alg: SigningAlg::Es256,
-        subject_type: SubjectType::Pairwise,
-        jwks: Some(jwks),
-    };
-    vneid_provider::cli::add_client(&config, registration)
-        .await
-        .unwrap();
+    register_keyed(&provider, "keyed-portal", &public).await;
     let pem = String::from_utf8(pair.to_pem_private_key()).unwrap();
     let credentials = vneid_sdk::ClientCredentials::PrivateKeyJwt {
         key_id: "sdk-key".into(),

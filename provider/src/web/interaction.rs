@@ -384,6 +384,23 @@ async fn form_session(
     }
 }
 
+/// The login in progress and the browser session behind a form post, or the page to show
+/// instead (expired login, wrong CSRF token).
+async fn form_step(
+    state: &AppState,
+    id: &str,
+    jar: &CookieJar,
+    csrf: &str,
+) -> Result<Result<(Interaction, BrowserSession), Response>, AppError> {
+    let ia = match load_interaction(state, id).await? {
+        Ok(ia) => ia,
+        Err(page) => return Ok(Err(page)),
+    };
+    Ok(form_session(state, jar, csrf)
+        .await?
+        .map(|session| (ia, session)))
+}
+
 /// `POST /interaction/{id}/login`.
 pub async fn login(
     State(state): State<AppState>,
@@ -391,12 +408,8 @@ pub async fn login(
     jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
-    let ia = match load_interaction(&state, &id).await? {
-        Ok(ia) => ia,
-        Err(page) => return Ok(page),
-    };
-    let session = match form_session(&state, &jar, &form.csrf).await? {
-        Ok(s) => s,
+    let (ia, session) = match form_step(&state, &id, &jar, &form.csrf).await? {
+        Ok(v) => v,
         Err(page) => return Ok(page),
     };
     let lang = session::lang(&jar, ia.request.lang());
@@ -486,12 +499,8 @@ pub async fn otp(
     jar: CookieJar,
     Form(form): Form<OtpForm>,
 ) -> Result<Response, AppError> {
-    let ia = match load_interaction(&state, &id).await? {
-        Ok(ia) => ia,
-        Err(page) => return Ok(page),
-    };
-    let session = match form_session(&state, &jar, &form.csrf).await? {
-        Ok(s) => s,
+    let (ia, session) = match form_step(&state, &id, &jar, &form.csrf).await? {
+        Ok(v) => v,
         Err(page) => return Ok(page),
     };
     let Some(auth) = session.auth.clone() else {
@@ -545,12 +554,8 @@ pub async fn change_password(
     jar: CookieJar,
     Form(form): Form<ChangePasswordForm>,
 ) -> Result<Response, AppError> {
-    let ia = match load_interaction(&state, &id).await? {
-        Ok(ia) => ia,
-        Err(page) => return Ok(page),
-    };
-    let session = match form_session(&state, &jar, &form.csrf).await? {
-        Ok(s) => s,
+    let (ia, session) = match form_step(&state, &id, &jar, &form.csrf).await? {
+        Ok(v) => v,
         Err(page) => return Ok(page),
     };
     let Some(auth) = session.auth.as_ref().filter(|a| a.must_change_password) else {
@@ -597,12 +602,8 @@ pub async fn consent(
     jar: CookieJar,
     Form(form): Form<ConsentForm>,
 ) -> Result<Response, AppError> {
-    let ia = match load_interaction(&state, &id).await? {
-        Ok(ia) => ia,
-        Err(page) => return Ok(page),
-    };
-    let session = match form_session(&state, &jar, &form.csrf).await? {
-        Ok(s) => s,
+    let (ia, session) = match form_step(&state, &id, &jar, &form.csrf).await? {
+        Ok(v) => v,
         Err(page) => return Ok(page),
     };
     let Some(auth) = session.auth.as_ref() else {
@@ -648,12 +649,8 @@ pub async fn abort(
     jar: CookieJar,
     Form(form): Form<AbortForm>,
 ) -> Result<Response, AppError> {
-    let ia = match load_interaction(&state, &id).await? {
-        Ok(ia) => ia,
-        Err(page) => return Ok(page),
-    };
-    let session = match form_session(&state, &jar, &form.csrf).await? {
-        Ok(s) => s,
+    let (ia, session) = match form_step(&state, &id, &jar, &form.csrf).await? {
+        Ok(v) => v,
         Err(page) => return Ok(page),
     };
     let auth = session.auth.as_ref();
