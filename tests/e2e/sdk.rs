@@ -300,9 +300,10 @@ async fn discovery_failures_are_typed() {
         key_id: "k1".into(),
         private_key_pem: "-----BEGIN PRIVATE KEY-----".into(),
     };
+    // A private key that is not PEM is a configuration error, before any request.
     assert!(matches!(
         VneidClient::discover(&provider.issuer, "demo-bank", jwt, cb).await,
-        Err(SdkError::Unsupported(_))
+        Err(SdkError::Config(_))
     ));
     // A wrong secret is found at the first exchange.
     let client = VneidClient::discover(
