@@ -6,11 +6,11 @@ use vneid_tests::{
     Backend, TestProvider, VERIFIER, login, on_both_backends, param, spawn_provider,
 };
 
-async fn last_code(provider: &TestProvider, recipient: &str) -> String {
+async fn last_code(provider: &TestProvider, recipient: &str, kind: &str) -> String {
     let messages = provider.state.store.outbox_recent(50).await.unwrap();
     let m = messages
         .iter()
-        .find(|m| m.recipient == recipient && m.kind.starts_with("secret:"))
+        .find(|m| m.recipient == recipient && m.kind == format!("secret:{kind}"))
         .expect("a code was sent");
     m.body
         .split_whitespace()
@@ -102,7 +102,7 @@ async fn citizens_manage_their_account(backend: Backend) {
         )
         .await
         .page();
-    let code = last_code(&provider, "+84987654321").await;
+    let code = last_code(&provider, "+84987654321", "contact_code").await;
     let (_, _, html) = me
         .submit(
             &url,
@@ -155,7 +155,7 @@ async fn citizens_manage_their_account(backend: Backend) {
         )
         .await
         .page();
-    let code = last_code(&provider, "+84987654321").await;
+    let code = last_code(&provider, "+84987654321", "reset_code").await;
     let (url, _, html) = other
         .submit(
             &url,
