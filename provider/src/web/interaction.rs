@@ -353,6 +353,9 @@ fn consent_items(
     ));
     let mut items = vec![claim_description(Claim::Sub, lang)];
     items.extend(claims.iter().map(|c| claim_description(*c, lang)));
+    if request.claims.verified_claims {
+        items.push(claim_description(Claim::VerifiedClaims, lang));
+    }
     if request.scopes.contains(Scope::OfflineAccess) {
         items.push(scope_description(Scope::OfflineAccess, lang));
     }
