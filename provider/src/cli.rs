@@ -201,8 +201,7 @@ pub async fn add_officer(
         ));
     }
     let password = crate::secret::random_token(12);
-    let secret_bytes: [u8; 20] = rand::random();
-    let base32 = totp_rs::Secret::from(secret_bytes.to_vec()).to_base32();
+    let base32 = crate::accounts::totp::new_secret();
     let sealer = Sealer::new(config.key_encryption_key.clone());
     let officer = crate::store::OfficerRow {
         id: crate::secret::new_id(),

@@ -3,7 +3,8 @@
 use reqwest::StatusCode;
 use vneid_tests::browser::{Browser, Landing};
 use vneid_tests::{
-    Backend, CHALLENGE, PORTAL_CALLBACK, VERIFIER, login, on_both_backends, param, spawn_provider,
+    Backend, CHALLENGE, PORTAL_CALLBACK, VERIFIER, login, login_code, on_both_backends, param,
+    spawn_provider,
 };
 
 /// An unknown client or an unregistered redirect URI gets a page, never a redirect.
@@ -238,14 +239,7 @@ async fn token_errors_follow_rfc6749(backend: Backend) {
 async fn pkce_and_redirect_uri_are_bound_to_the_code(backend: Backend) {
     let provider = spawn_provider(backend).await;
     let browser = Browser::new(&provider.base);
-    let back = login(
-        &provider,
-        &browser,
-        &provider.authorize_url(&[]),
-        "001095000001",
-    )
-    .await;
-    let code = param(&back, "code").unwrap();
+    let code = login_code(&provider, &browser, "001095000001").await;
     let (status, body) = provider
         .redeem(&code, "wrong-verifier-wrong-verifier-wrong-verifier-x")
         .await;

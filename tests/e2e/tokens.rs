@@ -1,7 +1,9 @@
 //! Codes, tokens, subjects and keys.
 
 use vneid_tests::browser::Browser;
-use vneid_tests::{Backend, VERIFIER, login, on_both_backends, param, spawn_on, spawn_provider};
+use vneid_tests::{
+    Backend, VERIFIER, login, login_code, on_both_backends, param, spawn_on, spawn_provider,
+};
 
 async fn bearer(base: &str, token: &str) -> u16 {
     reqwest::Client::new()
@@ -18,14 +20,7 @@ async fn bearer(base: &str, token: &str) -> u16 {
 async fn a_replayed_code_revokes_its_tokens(backend: Backend) {
     let provider = spawn_provider(backend).await;
     let browser = Browser::new(&provider.base);
-    let back = login(
-        &provider,
-        &browser,
-        &provider.authorize_url(&[]),
-        "001095000001",
-    )
-    .await;
-    let code = param(&back, "code").unwrap();
+    let code = login_code(&provider, &browser, "001095000001").await;
     let (status, body) = provider.redeem(&code, VERIFIER).await;
     assert_eq!(status, 200);
     let access = body["access_token"].as_str().unwrap().to_string();
@@ -52,14 +47,7 @@ async fn a_replayed_code_revokes_its_tokens(backend: Backend) {
 async fn a_code_is_redeemed_once_under_concurrency(backend: Backend) {
     let provider = spawn_provider(backend).await;
     let browser = Browser::new(&provider.base);
-    let back = login(
-        &provider,
-        &browser,
-        &provider.authorize_url(&[]),
-        "001095000001",
-    )
-    .await;
-    let code = param(&back, "code").unwrap();
+    let code = login_code(&provider, &browser, "001095000001").await;
     let attempts: Vec<_> = (0..8)
         .map(|_| {
             let (base, code) = (provider.base.clone(), code.clone());

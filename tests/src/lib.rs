@@ -266,6 +266,16 @@ pub async fn login(
     landing.away()
 }
 
+/// Logs `username` in to the demo portal with the default request; returns the code.
+pub async fn login_code(
+    provider: &TestProvider,
+    browser: &browser::Browser,
+    username: &str,
+) -> String {
+    let back = login(provider, browser, &provider.authorize_url(&[]), username).await;
+    param(&back, "code").expect("a code")
+}
+
 /// The TOTP code of the Level 2 demo account at `unix_time`.
 pub fn totp_at(unix_time: i64) -> String {
     let secret = totp_rs::Secret::try_from_base32("JBSWY3DPEHPK3PXP").unwrap();

@@ -137,24 +137,20 @@ fn validate(r: &RegistrationRequest) -> Result<Checked, Vec<FieldError>> {
             "give a phone number or an email address".into(),
         );
     }
-    if let Some(phone) = &r.phone_number {
-        let digits = phone.strip_prefix("+84").unwrap_or("");
-        if !(9..=10).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            err(
-                "phone_number",
-                "must be a Vietnamese number in E.164 form, +84 and 9 or 10 digits".into(),
-            );
-        }
+    if r.phone_number
+        .as_deref()
+        .is_some_and(|p| !super::contact::is_phone(p))
+    {
+        err(
+            "phone_number",
+            "must be a Vietnamese number in E.164 form, +84 and 9 or 10 digits".into(),
+        );
     }
-    if let Some(email) = &r.email {
-        let ok = email.len() <= 254
-            && !email.contains(char::is_whitespace)
-            && email
-                .split_once('@')
-                .is_some_and(|(a, d)| !a.is_empty() && d.contains('.'));
-        if !ok {
-            err("email", "is not an email address".into());
-        }
+    if r.email
+        .as_deref()
+        .is_some_and(|e| !super::contact::is_email(e))
+    {
+        err("email", "is not an email address".into());
     }
     if kind == Some(AccountKind::Foreigner) {
         let n = r.nationality.as_deref().unwrap_or("");

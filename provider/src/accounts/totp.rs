@@ -10,6 +10,12 @@ pub fn totp(base32_secret: &str) -> Option<Totp> {
     Some(Builder::new().with_secret(secret).build_noncompliant())
 }
 
+/// A fresh 160-bit secret (RFC 4226's recommendation), base32 as authenticator apps take it.
+pub fn new_secret() -> String {
+    let bytes: [u8; 20] = rand::random();
+    Secret::from(bytes.to_vec()).to_base32()
+}
+
 /// The time step a code is valid for at `now`, if it is valid.
 pub fn check(base32_secret: &str, code: &str, now: i64) -> Option<i64> {
     let totp = totp(base32_secret)?;

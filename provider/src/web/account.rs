@@ -369,15 +369,9 @@ pub async fn change_contact(
     let value = form.value.unwrap_or_default().trim().to_string();
     let phone = form.kind == "phone";
     let valid = if phone {
-        value
-            .strip_prefix("+84")
-            .is_some_and(|d| (9..=10).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()))
+        crate::accounts::contact::is_phone(&value)
     } else {
-        value.len() <= 254
-            && value
-                .split_once('@')
-                .is_some_and(|(a, d)| !a.is_empty() && d.contains('.'))
-            && !value.contains(' ')
+        crate::accounts::contact::is_email(&value)
     };
     if !valid {
         return dashboard(

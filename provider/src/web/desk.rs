@@ -536,7 +536,7 @@ pub async fn enrol(
     let email = Some(field("email").trim().to_string()).filter(|s| !s.is_empty());
     if phone
         .as_deref()
-        .is_some_and(|ph| !ph.starts_with("+84") || !(12..=13).contains(&ph.len()))
+        .is_some_and(|ph| !crate::accounts::contact::is_phone(ph))
     {
         return Ok(home_error("Số điện thoại phải có dạng +84 và 9-10 chữ số"));
     }
@@ -602,8 +602,7 @@ pub async fn enrol(
     } else {
         Channel::Email
     };
-    let secret_bytes: [u8; 20] = rand::random();
-    let base32 = totp_rs::Secret::from(secret_bytes.to_vec()).to_base32();
+    let base32 = crate::accounts::totp::new_secret();
     let evidence = level2_evidence(&v.evidence);
     let body = match &first_password {
         Some(pw) => format!(
