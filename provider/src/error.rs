@@ -30,6 +30,9 @@ pub enum AppError {
     /// The population registry failed.
     #[error("the population registry failed: {0}")]
     Registry(String),
+    /// A stored account row is invalid.
+    #[error(transparent)]
+    Account(#[from] crate::accounts::account::BadAccount),
     /// Password hashing failed or its task died.
     #[error("password hashing failed: {0}")]
     Password(String),

@@ -1,5 +1,7 @@
-//! Accounts: passwords, second factors, and the claims an account releases.
+//! Accounts: the typed account, passwords, second factors, and the claims an account releases.
+//! The rules live here; `web/` only parses forms and renders the outcome.
 
+pub mod account;
 pub mod claims;
 pub mod contact;
 pub mod login;
