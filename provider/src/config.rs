@@ -33,6 +33,13 @@ pub struct Config {
     /// How long a lock lasts, in seconds.
     #[serde(default = "default_lockout_seconds")]
     pub lockout_seconds: i64,
+    /// Wrong second-factor codes in a row before the second factor is locked (its own counter:
+    /// a correct password never resets it).
+    #[serde(default = "default_lockout_threshold")]
+    pub second_factor_threshold: i64,
+    /// How long a second-factor lock lasts, in seconds.
+    #[serde(default = "default_second_factor_lock_seconds")]
+    pub second_factor_lock_seconds: i64,
     /// The population registry: embedded unless `url` names a registry service.
     #[serde(default)]
     pub registry: RegistryConfig,
@@ -176,6 +183,9 @@ fn default_lockout_threshold() -> i64 {
 fn default_lockout_seconds() -> i64 {
     15 * 60
 }
+fn default_second_factor_lock_seconds() -> i64 {
+    30 * 60
+}
 
 impl Config {
     /// A configuration with defaults for everything but the essentials.
@@ -189,6 +199,8 @@ impl Config {
             lifetimes: Lifetimes::default(),
             lockout_threshold: default_lockout_threshold(),
             lockout_seconds: default_lockout_seconds(),
+            second_factor_threshold: default_lockout_threshold(),
+            second_factor_lock_seconds: default_second_factor_lock_seconds(),
             registry: RegistryConfig::default(),
             notify: crate::notify::SenderConfig::default(),
             demo: false,

@@ -48,7 +48,7 @@ pub fn app(state: AppState) -> Router {
         .route(paths::AUTHORIZE, get(web::interaction::authorize_get).post(web::interaction::authorize_post))
         .route(paths::TOKEN, post(oidc::token::token))
         .route(paths::USERINFO, get(oidc::userinfo::userinfo).post(oidc::userinfo::userinfo))
-        .route(paths::END_SESSION, get(web::interaction::logout))
+        .route(paths::END_SESSION, get(web::logout::logout_get).post(web::logout::logout_post))
         .route(paths::INTERACTION, get(web::interaction::show))
         .route(paths::INTERACTION_LOGIN, post(web::interaction::login))
         .route(paths::INTERACTION_OTP, post(web::interaction::otp))

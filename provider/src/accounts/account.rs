@@ -206,6 +206,8 @@ mod tests {
             failed_logins: 0,
             locked_until: Some(100),
             must_change_password: 0,
+            second_factor_failures: 0,
+            second_factor_locked_until: None,
         }
     }
 

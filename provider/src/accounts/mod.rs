@@ -3,8 +3,10 @@
 
 pub mod account;
 pub mod claims;
+pub mod consent;
 pub mod contact;
 pub mod login;
 pub mod password;
 pub mod registration;
+pub mod second_factor;
 pub mod totp;

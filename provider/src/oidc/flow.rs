@@ -1,10 +1,13 @@
 //! What a login needs next: one pure decision shared by `/authorize` (for `prompt=none` and the
 //! fast path of a returning citizen) and the interaction pages.
 
-use vneid_contract::{AuthMethod, Level, ScopeSet};
+use std::collections::BTreeSet;
+
+use vneid_contract::{AuthMethod, Level};
 
 use super::authorize::AuthorizationRequest;
 use super::types::Prompt;
+use crate::accounts::consent::{self, ConsentItem, Granted};
 
 /// The login state a browser session carries.
 #[derive(Debug, Clone)]
@@ -40,12 +43,30 @@ pub enum Step {
     Issue,
 }
 
-/// Decides the next step.
+/// What a grant of this request to this login releases (the items a consent page lists).
+pub fn released_items(request: &AuthorizationRequest, auth: &SessionAuth) -> BTreeSet<ConsentItem> {
+    consent::released_items(&request.scopes, &request.claims, auth.level, auth.kind)
+}
+
+/// What of this request the citizen has not agreed to yet (everything with `prompt=consent`).
+pub fn consent_needed(
+    request: &AuthorizationRequest,
+    auth: &SessionAuth,
+    granted: &Granted,
+) -> BTreeSet<ConsentItem> {
+    let released = released_items(request, auth);
+    if request.prompts(Prompt::Consent) {
+        return released;
+    }
+    consent::not_covered(&released, granted, auth.level)
+}
+
+/// Decides the next step. `granted` is what the citizen agreed to give this client so far.
 pub fn next_step(
     request: &AuthorizationRequest,
     login_done: bool,
     auth: Option<&SessionAuth>,
-    consent: Option<&ScopeSet>,
+    granted: &Granted,
     now: i64,
 ) -> Step {
     let Some(auth) = auth else { return Step::Login };
@@ -74,8 +95,7 @@ pub fn next_step(
             Step::Level2Needed
         };
     }
-    let covered = consent.is_some_and(|granted| request.scopes.is_subset(granted));
-    if request.prompts(Prompt::Consent) || !covered {
+    if !consent_needed(request, auth, granted).is_empty() {
         return Step::Consent;
     }
     Step::Issue
@@ -86,7 +106,7 @@ mod tests {
     use super::*;
     use crate::oidc::claims_request::ClaimsRequest;
     use crate::oidc::types::{ClientId, CodeChallenge, RedirectUri};
-    use vneid_contract::AccountKind;
+    use vneid_contract::{AccountKind, ScopeSet};
 
     fn request(level: Level, prompts: Vec<Prompt>, max_age: Option<i64>) -> AuthorizationRequest {
         AuthorizationRequest {
@@ -120,68 +140,108 @@ mod tests {
         }
     }
 
+    /// Everything a `openid profile email` request releases, agreed at `level`.
+    fn agreed(level: Level) -> Granted {
+        let scopes = ScopeSet::parse("openid profile email").unwrap();
+        let mut g = Granted::none();
+        for item in consent::released_items(
+            &scopes,
+            &ClaimsRequest::default(),
+            level,
+            AccountKind::Citizen,
+        ) {
+            g.add(item, level);
+        }
+        g
+    }
+
     #[test]
     fn the_next_step_follows_the_contract() {
-        let granted = ScopeSet::parse("openid profile email").unwrap();
+        let granted = agreed(Level::Level1);
+        let none = Granted::none();
         let l1 = request(Level::Level1, vec![], None);
         let l2 = request(Level::Level2, vec![], None);
         let l1_of_l2 = auth(Level::Level1, Level::Level2, true);
-        assert_eq!(next_step(&l1, false, None, None, 2000), Step::Login);
+        assert_eq!(next_step(&l1, false, None, &none, 2000), Step::Login);
         assert_eq!(
-            next_step(&l1, false, Some(&l1_of_l2), None, 2000),
+            next_step(&l1, false, Some(&l1_of_l2), &none, 2000),
             Step::Consent
         );
         assert_eq!(
-            next_step(&l1, false, Some(&l1_of_l2), Some(&granted), 2000),
+            next_step(&l1, false, Some(&l1_of_l2), &granted, 2000),
             Step::Issue
         );
         assert_eq!(
-            next_step(&l2, false, Some(&l1_of_l2), Some(&granted), 2000),
+            next_step(&l2, false, Some(&l1_of_l2), &granted, 2000),
             Step::SecondFactor
         );
         let level1_account = auth(Level::Level1, Level::Level1, false);
         assert_eq!(
-            next_step(&l2, false, Some(&level1_account), Some(&granted), 2000),
+            next_step(&l2, false, Some(&level1_account), &granted, 2000),
             Step::Level2Needed
         );
         let no_factor = auth(Level::Level1, Level::Level2, false);
         assert_eq!(
-            next_step(&l2, false, Some(&no_factor), Some(&granted), 2000),
+            next_step(&l2, false, Some(&no_factor), &granted, 2000),
             Step::Level2Needed
         );
         let at_l2 = auth(Level::Level2, Level::Level2, true);
         assert_eq!(
-            next_step(&l1, false, Some(&at_l2), Some(&granted), 2000),
+            next_step(&l1, false, Some(&at_l2), &granted, 2000),
             Step::Issue,
-            "level 2 satisfies level 1"
+            "level 2 satisfies level 1, and the same claims need no new consent"
+        );
+    }
+
+    #[test]
+    fn consent_covers_what_was_shown_not_the_scope_names() {
+        let at_l2 = auth(Level::Level2, Level::Level2, true);
+        let mut documents = request(Level::Level2, vec![], None);
+        documents.scopes = ScopeSet::parse("openid profile documents").unwrap();
+        // Agreed at Level 1 to `openid profile documents`: the documents were not shown.
+        let l1 = auth(Level::Level1, Level::Level2, true);
+        let mut g = Granted::none();
+        for item in released_items(&documents, &l1) {
+            g.add(item, Level::Level1);
+        }
+        assert_eq!(next_step(&documents, false, Some(&at_l2), &g, 2000), Step::Consent);
+        assert_eq!(
+            consent_needed(&documents, &at_l2, &g),
+            BTreeSet::from([ConsentItem::Claim(vneid_contract::Claim::Documents)])
+        );
+        let mut verified = request(Level::Level1, vec![], None);
+        verified.claims.verified_claims = true;
+        assert_eq!(
+            next_step(&verified, false, Some(&at_l2), &agreed(Level::Level2), 2000),
+            Step::Consent
         );
     }
 
     #[test]
     fn prompts_and_max_age_force_a_login_until_one_is_done() {
-        let granted = ScopeSet::parse("openid profile").unwrap();
+        let granted = agreed(Level::Level1);
         let a = auth(Level::Level1, Level::Level1, false);
         let forced = request(Level::Level1, vec![Prompt::Login], None);
         assert_eq!(
-            next_step(&forced, false, Some(&a), Some(&granted), 2000),
+            next_step(&forced, false, Some(&a), &granted, 2000),
             Step::Login
         );
         assert_eq!(
-            next_step(&forced, true, Some(&a), Some(&granted), 2000),
+            next_step(&forced, true, Some(&a), &granted, 2000),
             Step::Issue
         );
         let old = request(Level::Level1, vec![], Some(500));
         assert_eq!(
-            next_step(&old, false, Some(&a), Some(&granted), 2000),
+            next_step(&old, false, Some(&a), &granted, 2000),
             Step::Login
         );
         assert_eq!(
-            next_step(&old, false, Some(&a), Some(&granted), 1400),
+            next_step(&old, false, Some(&a), &granted, 1400),
             Step::Issue
         );
         let consent = request(Level::Level1, vec![Prompt::Consent], None);
         assert_eq!(
-            next_step(&consent, false, Some(&a), Some(&granted), 2000),
+            next_step(&consent, false, Some(&a), &granted, 2000),
             Step::Consent
         );
     }

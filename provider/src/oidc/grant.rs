@@ -1,6 +1,8 @@
 //! A grant: what a finished login gave a client. It is bound to the code and then to the tokens
 //! issued from it, stored as JSON.
 
+use std::collections::BTreeSet;
+
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use vneid_contract::{AuthMethod, Level, ScopeSet};
@@ -9,10 +11,11 @@ use super::authorize::AuthorizationRequest;
 use super::claims_request::ClaimsRequest;
 use super::flow::SessionAuth;
 use super::types::{ClientId, CodeChallenge, RedirectUri};
+use crate::accounts::consent::ConsentItem;
 use crate::error::AppError;
 use crate::secret;
 use crate::state::AppState;
-use crate::store::NewCode;
+use crate::store::{ConsentGiven, NewCode};
 
 /// What was granted.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -31,13 +34,14 @@ pub struct Grant {
     pub auth_time: i64,
 }
 
-/// Ends a login: stores a code (with the consent, if just given) and redirects to the client.
+/// Ends a login: stores a code (with the consent, if just given: the items the page showed, at
+/// the level of this login) and redirects to the client.
 pub async fn issue_code(
     state: &AppState,
     request_id: Option<&str>,
     request: &AuthorizationRequest,
     auth: &SessionAuth,
-    consent_given: bool,
+    consent_given: Option<&BTreeSet<ConsentItem>>,
 ) -> Result<Response, AppError> {
     let mut amr = auth.amr.clone();
     if amr.is_empty() {
@@ -65,15 +69,18 @@ pub async fn issue_code(
         grant_data: &grant_data,
         expires_at: now + state.config.lifetimes.code,
     };
-    let scopes = request.scopes.to_string();
+    let items: Vec<&str> = consent_given
+        .into_iter()
+        .flatten()
+        .map(|i| i.as_str())
+        .collect();
+    let consent = consent_given.map(|_| ConsentGiven {
+        items: &items,
+        level: i64::from(auth.level.as_number()),
+    });
     state
         .store
-        .issue_code(
-            request_id,
-            &new,
-            consent_given.then_some(scopes.as_str()),
-            now,
-        )
+        .issue_code(request_id, &new, consent.as_ref(), now)
         .await?;
     tracing::info!(client = request.client_id.as_str(), account = %auth.account_id, acr = %auth.level, "authorization code issued");
     let mut params = vec![("code", code.as_str())];

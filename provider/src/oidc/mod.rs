@@ -10,6 +10,7 @@ pub mod error;
 pub mod flow;
 pub mod grant;
 pub mod id_token;
+pub mod logout;
 pub mod paths;
 pub mod subject;
 pub mod token;

@@ -1,6 +1,16 @@
 //! Accounts, their integrated documents and the organisations they represent.
 
+use super::audit::{AuditEvent, audit_in};
+use super::outbox::{OutboxRow, enqueue};
 use super::{Store, StoreError, unique};
+
+/// The second factor's counter, lock and last used time step, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecondFactorRow {
+    pub failures: i64,
+    pub locked_until: Option<i64>,
+    pub last_step: i64,
+}
 
 /// An electronic identity account as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -30,12 +40,17 @@ pub struct AccountRow {
     pub failed_logins: i64,
     pub locked_until: Option<i64>,
     pub must_change_password: i64,
+    /// Wrong second-factor codes in a row (its own counter, never reset by a password).
+    pub second_factor_failures: i64,
+    /// The second factor is locked until this time.
+    pub second_factor_locked_until: Option<i64>,
 }
 
 const ACCOUNT_COLUMNS: &str = "id, kind, level, username, password_hash, totp_secret, \
     totp_last_step, family_name, middle_name, given_name, birthdate, gender, nationality, \
     travel_document, portrait_jpeg, phone_number, phone_verified, email, email_verified, \
-    verified_at, verification_evidence, status, failed_logins, locked_until, must_change_password";
+    verified_at, verification_evidence, status, failed_logins, locked_until, must_change_password, \
+    second_factor_failures, second_factor_locked_until";
 
 /// What it takes to create an account.
 #[derive(Debug, Clone)]
@@ -123,15 +138,18 @@ impl Store {
     }
 
     /// Records a wrong password; locks the account when `threshold` failures in a row are
-    /// reached (a lock that ran out starts the count again). Returns the lock's end when this
-    /// failure locked the account.
+    /// reached (a lock that ran out starts the count again). The audit event, and the notice
+    /// to the contact on record when this failure locks, are written in the same transaction.
+    /// Returns the lock's end when this failure locked the account.
     pub async fn record_failed_login(
         &self,
         account_id: &str,
         threshold: i64,
         now: i64,
         lock_until: i64,
+        lock_notice: Option<&OutboxRow>,
     ) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.begin().await?;
         // One statement (right-hand sides see the old row), so concurrent failures cannot both
         // slip under the threshold.
         let row: Option<(i64,)> = sqlx::query_as(
@@ -146,12 +164,88 @@ impl Store {
         .bind(threshold)
         .bind(lock_until)
         .bind(account_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        Ok(match row {
+        let locked = match row {
             Some((count,)) if count >= threshold => Some(lock_until),
             _ => None,
-        })
+        };
+        let event = AuditEvent {
+            kind: if locked.is_some() {
+                "account_locked"
+            } else {
+                "login_failed"
+            },
+            account_id: Some(account_id),
+            client_id: None,
+            detail: serde_json::json!({ "reason": "wrong_password" }),
+        };
+        audit_in(&mut *tx, event, now).await?;
+        if let (Some(_), Some(notice)) = (locked, lock_notice) {
+            enqueue(&mut tx, notice).await?;
+        }
+        tx.commit().await?;
+        Ok(locked)
+    }
+
+    /// Applies the outcome of a second-factor attempt, if the account's second factor still
+    /// stands where the outcome was decided from (compare-and-set: two attempts at once cannot
+    /// both count from the same state). With the audit event, and the notice when this attempt
+    /// locks, in the same transaction. Returns whether it was applied (if not, decide again).
+    pub async fn apply_second_factor(
+        &self,
+        account_id: &str,
+        before: SecondFactorRow,
+        after: SecondFactorRow,
+        event: Option<AuditEvent<'_>>,
+        notice: Option<&OutboxRow>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE accounts SET second_factor_failures = $1, second_factor_locked_until = $2, \
+             totp_last_step = $3 WHERE id = $4 AND second_factor_failures = $5 \
+             AND COALESCE(second_factor_locked_until, -1) = $6 AND totp_last_step = $7",
+        )
+        .bind(after.failures)
+        .bind(after.locked_until)
+        .bind(after.last_step)
+        .bind(account_id)
+        .bind(before.failures)
+        .bind(before.locked_until.unwrap_or(-1))
+        .bind(before.last_step)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if let Some(event) = event {
+            audit_in(&mut *tx, event, now).await?;
+        }
+        if let Some(notice) = notice {
+            enqueue(&mut tx, notice).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Where an account's second factor stands now.
+    pub async fn second_factor_state(
+        &self,
+        account_id: &str,
+    ) -> Result<Option<SecondFactorRow>, StoreError> {
+        let row: Option<(i64, Option<i64>, i64)> = sqlx::query_as(
+            "SELECT second_factor_failures, second_factor_locked_until, totp_last_step \
+             FROM accounts WHERE id = $1",
+        )
+        .bind(account_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(failures, locked_until, last_step)| SecondFactorRow {
+            failures,
+            locked_until,
+            last_step,
+        }))
     }
 
     /// Clears the failure counter after a good password; a lock that has run out ends with it.
@@ -190,19 +284,6 @@ impl Store {
         super::audit_in(&mut *tx, event, now).await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Accepts a TOTP time step only if it is newer than the last one used, so a code cannot be
-    /// replayed within its window. Returns whether it was accepted.
-    pub async fn use_totp_step(&self, account_id: &str, step: i64) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE accounts SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1",
-        )
-        .bind(step)
-        .bind(account_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
     }
 
     /// The documents integrated into an account.

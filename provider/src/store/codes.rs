@@ -2,7 +2,6 @@
 
 use sqlx::AnyConnection;
 
-use super::audit::{AuditEvent, audit_in};
 use super::{Store, StoreError};
 
 /// A code as stored; `grant_data` is the JSON of what was granted.
@@ -36,12 +35,12 @@ pub struct NewCode<'a> {
 
 impl Store {
     /// Ends an authorization request with a code, in one transaction: the code is written, the
-    /// request deleted (so it cannot yield a second code), the consent remembered when given.
+    /// request deleted (so it cannot yield a second code), the consent (the items shown) remembered when given.
     pub async fn issue_code(
         &self,
         request_id: Option<&str>,
         code: &NewCode<'_>,
-        consent_scopes: Option<&str>,
+        consent: Option<&super::consents::ConsentGiven<'_>>,
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
@@ -66,25 +65,9 @@ impl Store {
         .bind(code.expires_at)
         .execute(&mut *tx)
         .await?;
-        if let Some(scopes) = consent_scopes {
-            sqlx::query(
-                "INSERT INTO consents (account_id, client_id, scopes, granted_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, client_id) \
-                 DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at",
-            )
-            .bind(code.account_id)
-            .bind(code.client_id)
-            .bind(scopes)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            let event = AuditEvent {
-                kind: "consent_granted",
-                account_id: Some(code.account_id),
-                client_id: Some(code.client_id),
-                detail: serde_json::json!({ "scopes": scopes }),
-            };
-            audit_in(&mut *tx, event, now).await?;
+        if let Some(given) = consent {
+            super::consents::remember_consent_in(&mut tx, code.account_id, code.client_id, given, now)
+                .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -19,13 +19,15 @@ mod settings;
 mod tokens;
 
 pub use accounts::{
-    AccountRow, DocumentRow, NewAccount, NewDocument, OrganizationRow, insert_account,
+    AccountRow, DocumentRow, NewAccount, NewDocument, OrganizationRow, SecondFactorRow,
+    insert_account,
 };
 pub use audit::AuditEvent;
 pub use audit::audit_in;
 pub use clients::ClientRow;
 pub use codes::{CodeRow, CodeUse};
 pub use codes::{NewCode, take_code};
+pub use consents::ConsentGiven;
 pub use desk::{Enrolment, OfficerRow, VerificationRow};
 pub use keys::KeyRow;
 pub use outbox::{OutboxRow, enqueue};

@@ -7,27 +7,26 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use serde_json::json;
-use vneid_contract::{
-    AuthMethod, Claim, Lang, Level, Scope, ScopeSet, claim_description, scope_description,
-};
+use vneid_contract::{AuthMethod, Lang, Level};
 
 use super::pages::{
     ChangePasswordPage, ConsentPage, ErrorPage, Level2NeededPage, LoginPage, SecondFactorPage,
 };
 use super::session::{self, BrowserSession};
 use super::texts::{Texts, texts};
-use crate::accounts::claims::{Target, released};
-use crate::accounts::login::{PasswordOutcome, check_password, check_second_factor};
+use crate::accounts::consent::Granted;
+use crate::accounts::login::{PasswordOutcome, check_password, local_time, second_factor_attempt};
+use crate::accounts::second_factor::Verdict;
 use crate::error::AppError;
 use crate::oidc::authorize::{
     self, AuthorizationRequest, AuthorizeError, AuthorizeParams, BadClient,
 };
 use crate::oidc::client::Client;
 use crate::oidc::error::{ErrorCode, OAuthError};
-use crate::oidc::flow::{SessionAuth, Step, next_step};
+use crate::oidc::flow::{SessionAuth, Step, consent_needed, next_step, released_items};
 use crate::oidc::grant::issue_code;
 use crate::oidc::paths;
-use crate::oidc::types::{ClientId, Prompt};
+use crate::oidc::types::Prompt;
 use crate::secret;
 use crate::state::AppState;
 use crate::store::AuditEvent;
@@ -87,7 +86,7 @@ async fn authorize(
     let session = session::load(&state, &jar).await?;
     let auth = session.as_ref().and_then(|s| s.auth.as_ref());
     let consent = consent_for(&state, auth, &client).await?;
-    let step = next_step(&request, false, auth, consent.as_ref(), now);
+    let step = next_step(&request, false, auth, &consent, now);
     if request.prompts(Prompt::None) {
         let code = match step {
             Step::Issue => None,
@@ -108,7 +107,7 @@ async fn authorize(
     }
     if let (Step::Issue, Some(auth)) = (step, auth) {
         // A returning citizen with a live session and a remembered consent: no page at all.
-        return issue_code(&state, None, &request, auth, false).await;
+        return issue_code(&state, None, &request, auth, None).await;
     }
     let id = secret::new_bearer();
     let params = serde_json::to_string(&request)?;
@@ -162,17 +161,22 @@ fn bad_client_page(reason: BadClient) -> Response {
     ErrorPage::new(StatusCode::BAD_REQUEST, vi, en).into_response()
 }
 
+/// What the citizen of this session agreed to give this client so far.
 async fn consent_for(
     state: &AppState,
     auth: Option<&SessionAuth>,
     client: &Client,
-) -> Result<Option<ScopeSet>, AppError> {
-    let Some(auth) = auth else { return Ok(None) };
+) -> Result<Granted, AppError> {
+    let Some(auth) = auth else {
+        return Ok(Granted::none());
+    };
     let stored = state
         .store
-        .consent(&auth.account_id, client.id.as_str())
+        .consent_items(&auth.account_id, client.id.as_str())
         .await?;
-    Ok(stored.and_then(|s| ScopeSet::parse(&s).ok()))
+    Ok(Granted::from_stored(
+        stored.iter().map(|(item, level)| (item.as_str(), *level)),
+    ))
 }
 
 /// A login in progress, loaded for a page.
@@ -256,13 +260,7 @@ async fn step_page(
     let t = texts(lang);
     let auth = session.auth.as_ref();
     let consent = consent_for(state, auth, &ia.client).await?;
-    let step = next_step(
-        &ia.request,
-        ia.login_done,
-        auth,
-        consent.as_ref(),
-        state.now(),
-    );
+    let step = next_step(&ia.request, ia.login_done, auth, &consent, state.now());
     let csrf = session.row.csrf.clone();
     let switch_href = format!(
         "{}?lang={}",
@@ -315,51 +313,29 @@ async fn step_page(
             csrf,
         }
         .into_response(),
-        (Step::Consent, Some(auth)) => ConsentPage {
-            t,
-            switch_href,
-            client_name,
-            items: consent_items(&ia.request, auth, lang),
-            level_name: t.level_name(auth.level),
-            action: paths::interaction(&ia.id, paths::INTERACTION_CONSENT),
-            csrf,
+        (Step::Consent, Some(auth)) => {
+            // Just what is new; what was agreed before is said too: together, exactly what
+            // the grant releases.
+            let new = consent_needed(&ia.request, auth, &consent);
+            let agreed = released_items(&ia.request, auth)
+                .into_iter()
+                .filter(|item| !new.contains(item));
+            ConsentPage {
+                t,
+                switch_href,
+                client_name,
+                items: new.iter().map(|i| i.description(lang)).collect(),
+                agreed: agreed.map(|i| i.description(lang)).collect(),
+                level_name: t.level_name(auth.level),
+                action: paths::interaction(&ia.id, paths::INTERACTION_CONSENT),
+                csrf,
+            }
+            .into_response()
         }
-        .into_response(),
         (Step::Issue, Some(auth)) => {
-            issue_code(state, Some(&ia.id), &ia.request, auth, false).await?
+            issue_code(state, Some(&ia.id), &ia.request, auth, None).await?
         }
     })
-}
-
-/// Every claim the grant will release, in words (the same rule the endpoints apply).
-fn consent_items(
-    request: &AuthorizationRequest,
-    auth: &SessionAuth,
-    lang: Lang,
-) -> Vec<&'static str> {
-    let mut claims = released(
-        &request.scopes,
-        request.claims.claims(true),
-        auth.level,
-        auth.kind,
-        Target::UserInfo,
-    );
-    claims.extend(released(
-        &request.scopes,
-        request.claims.claims(false),
-        auth.level,
-        auth.kind,
-        Target::IdToken,
-    ));
-    let mut items = vec![claim_description(Claim::Sub, lang)];
-    items.extend(claims.iter().map(|c| claim_description(*c, lang)));
-    if request.claims.verified_claims {
-        items.push(claim_description(Claim::VerifiedClaims, lang));
-    }
-    if request.scopes.contains(Scope::OfflineAccess) {
-        items.push(scope_description(Scope::OfflineAccess, lang));
-    }
-    items
 }
 
 /// The fields every form carries.
@@ -450,8 +426,10 @@ pub async fn login(
             )
                 .into_response());
         }
-        PasswordOutcome::WrongCredentials => t.wrong_credentials.to_string(),
-        PasswordOutcome::Locked { until } => format!("{} {}.", t.locked_until, local_time(until)),
+        // Unknown, wrong and locked say the same: the lock is told on the contact on record.
+        PasswordOutcome::WrongCredentials | PasswordOutcome::Locked { .. } => {
+            t.wrong_credentials.to_string()
+        }
         PasswordOutcome::Disabled => t.account_disabled.to_string(),
     };
     let mut page = LoginPage {
@@ -471,21 +449,6 @@ pub async fn login(
         t.other_lang
     );
     Ok(page.into_response())
-}
-
-/// Vietnam time (UTC+7), as a citizen reads it.
-fn local_time(unix: i64) -> String {
-    let offset = time::UtcOffset::from_hms(7, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .map(|t| t.to_offset(offset))
-        .ok()
-        .and_then(|t| {
-            t.format(time::macros::format_description!(
-                "[hour]:[minute] [day]/[month]/[year]"
-            ))
-            .ok()
-        })
-        .unwrap_or_default()
 }
 
 /// The second-factor form.
@@ -513,10 +476,12 @@ pub async fn otp(
     let Some(account) = state.store.account(&auth.account_id).await? else {
         return Ok(Redirect::to(&paths::interaction(&ia.id, paths::INTERACTION)).into_response());
     };
-    let locked = account
-        .locked_until
-        .is_some_and(|until| until > state.now());
-    if !locked && account.level >= 2 && check_second_factor(&state, &account, &form.otp).await? {
+    let verdict = if account.level >= 2 {
+        second_factor_attempt(&state, &account, &form.otp).await?
+    } else {
+        None
+    };
+    if verdict.is_some_and(Verdict::accepted) {
         let amr = [AuthMethod::Pwd, AuthMethod::Otp, AuthMethod::Mfa];
         let jar =
             session::renew(&state, jar, &session.row, &account.id, Level::Level2, &amr).await?;
@@ -535,9 +500,13 @@ pub async fn otp(
             .into_response());
     }
     let t: &Texts = texts(lang);
-    let error = match account.locked_until.filter(|until| *until > state.now()) {
-        Some(until) => format!("{} {}.", t.locked_until, local_time(until)),
-        None => t.wrong_otp.to_string(),
+    // The password was right already: saying that the second factor is locked tells nothing
+    // new, and the citizen was told on the contact on record too.
+    let error = match verdict {
+        Some(Verdict::LockedNow { until } | Verdict::StillLocked { until }) => {
+            format!("{} {}.", t.otp_locked_until, local_time(until))
+        }
+        _ => t.wrong_otp.to_string(),
     };
     step_page(&state, &ia, &session, lang, Some(error)).await
 }
@@ -613,12 +582,22 @@ pub async fn consent(
         return Ok(Redirect::to(&paths::interaction(&ia.id, paths::INTERACTION)).into_response());
     };
     // Consent counts only once every earlier step is done (no skipping the second factor).
-    let step = next_step(&ia.request, ia.login_done, Some(auth), None, state.now());
+    let step = next_step(
+        &ia.request,
+        ia.login_done,
+        Some(auth),
+        &Granted::none(),
+        state.now(),
+    );
     if step != Step::Consent {
         return Ok(Redirect::to(&paths::interaction(&ia.id, paths::INTERACTION)).into_response());
     }
     match form.decision.as_str() {
-        "allow" => issue_code(&state, Some(&ia.id), &ia.request, auth, true).await,
+        "allow" => {
+            // Everything the grant releases was on the page (new, or agreed before).
+            let shown = released_items(&ia.request, auth);
+            issue_code(&state, Some(&ia.id), &ia.request, auth, Some(&shown)).await
+        }
         "deny" => {
             finish_with_error(
                 &state,
@@ -657,7 +636,13 @@ pub async fn abort(
         Err(page) => return Ok(page),
     };
     let auth = session.auth.as_ref();
-    let step = next_step(&ia.request, ia.login_done, auth, None, state.now());
+    let step = next_step(
+        &ia.request,
+        ia.login_done,
+        auth,
+        &Granted::none(),
+        state.now(),
+    );
     let account_id = auth.map(|a| a.account_id.as_str());
     if step == Step::Level2Needed {
         finish_with_error(
@@ -704,57 +689,4 @@ async fn finish_with_error(
         ia.request.state.as_deref(),
         &state.issuer,
     ))
-}
-
-/// RP-initiated logout parameters.
-#[derive(Deserialize)]
-pub struct LogoutQuery {
-    client_id: Option<String>,
-    post_logout_redirect_uri: Option<String>,
-    state: Option<String>,
-}
-
-/// `GET /logout`: ends the session; returns to the client only at a registered address.
-pub async fn logout(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    Query(q): Query<LogoutQuery>,
-) -> Result<Response, AppError> {
-    if let Some(session) = session::load(&state, &jar).await? {
-        state.store.delete_session(&session.row.id_hash).await?;
-        if let Some(auth) = &session.auth {
-            let event = AuditEvent {
-                kind: "logout",
-                account_id: Some(&auth.account_id),
-                client_id: q.client_id.as_deref(),
-                detail: json!({}),
-            };
-            state.store.audit(event, state.now()).await?;
-        }
-    }
-    let target = match (
-        q.client_id.as_deref().and_then(ClientId::parse),
-        q.post_logout_redirect_uri.as_deref(),
-    ) {
-        (Some(id), Some(uri)) => state
-            .client(&id)
-            .await?
-            .and_then(|c| c.post_logout_redirect_uri(uri)),
-        _ => None,
-    };
-    if let Some(uri) = target {
-        let params: Vec<(&str, &str)> = q
-            .state
-            .as_deref()
-            .map(|s| vec![("state", s)])
-            .unwrap_or_default();
-        return Ok(Redirect::to(uri.with_params(&params).as_str()).into_response());
-    }
-    Ok(ErrorPage::info(
-        "Đã đăng xuất",
-        "Logged out",
-        "Bạn đã đăng xuất khỏi VNeID",
-        "You are logged out of VNeID",
-    )
-    .into_response())
 }

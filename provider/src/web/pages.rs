@@ -43,7 +43,10 @@ pub struct ConsentPage {
     pub t: &'static Texts,
     pub switch_href: String,
     pub client_name: String,
+    /// What this consent is asked for: the items not agreed before.
     pub items: Vec<&'static str>,
+    /// What was agreed before and is released too.
+    pub agreed: Vec<&'static str>,
     pub level_name: &'static str,
     pub action: String,
     pub csrf: String,
@@ -58,6 +61,22 @@ pub struct ChangePasswordPage {
     pub action: String,
     pub csrf: String,
     pub error: Option<String>,
+}
+
+/// "Do you want to log out?": RP-initiated logout without a hint that names this session's
+/// citizen ends the session only after this form (POST, CSRF) is sent.
+#[derive(Template, WebTemplate)]
+#[template(path = "logout_confirm.html")]
+pub struct LogoutConfirmPage {
+    pub t: &'static Texts,
+    pub switch_href: String,
+    /// The relying party, when it is known.
+    pub client_name: Option<String>,
+    pub action: &'static str,
+    pub csrf: String,
+    pub client_id: String,
+    pub post_logout_redirect_uri: String,
+    pub state: String,
 }
 
 /// One message on the demo outbox page.

@@ -134,6 +134,16 @@ pub async fn renew(
     Ok(jar.add(cookie(state, SESSION_COOKIE, id, lifetime)))
 }
 
+/// Whether the browser sent a session cookie at all (live or not).
+pub fn has_cookie(jar: &CookieJar) -> bool {
+    jar.get(SESSION_COOKIE).is_some()
+}
+
+/// Drops the session cookie (after the session row is deleted).
+pub fn forget(jar: CookieJar) -> CookieJar {
+    jar.remove(Cookie::build(SESSION_COOKIE).path("/"))
+}
+
 /// Whether a submitted CSRF token is this session's.
 pub fn csrf_ok(session: &BrowserSession, submitted: &str) -> bool {
     secret::equal(&session.row.csrf, submitted)

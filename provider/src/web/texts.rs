@@ -47,6 +47,13 @@ pub struct Texts {
     pub change_button: &'static str,
     pub password_too_weak: &'static str,
     pub passwords_differ: &'static str,
+    pub otp_locked_until: &'static str,
+    pub consent_agreed: &'static str,
+    pub logout_title: &'static str,
+    pub logout_intro: &'static str,
+    pub logout_client: &'static str,
+    pub logout_button: &'static str,
+    pub logout_stay: &'static str,
 }
 
 /// Vietnamese.
@@ -62,7 +69,7 @@ pub static VI: Texts = Texts {
     password_label: "Mật khẩu",
     login_button: "Đăng nhập",
     cancel_button: "Hủy và quay lại dịch vụ",
-    wrong_credentials: "Số định danh hoặc mật khẩu không đúng. Sau 5 lần sai, tài khoản sẽ bị tạm khóa.",
+    wrong_credentials: "Số định danh hoặc mật khẩu không đúng, hoặc tài khoản đang tạm khóa do nhập sai nhiều lần. Khi tài khoản bị tạm khóa, chúng tôi báo cho bạn qua số điện thoại hoặc email đã đăng ký.",
     locked_until: "Tài khoản tạm khóa do nhập sai nhiều lần. Bạn có thể thử lại sau",
     account_disabled: "Tài khoản này không còn sử dụng được. Vui lòng liên hệ Công an xã, phường nơi bạn cư trú.",
     otp_title: "Xác thực mức độ 2",
@@ -99,6 +106,13 @@ pub static VI: Texts = Texts {
     change_button: "Đổi mật khẩu",
     password_too_weak: "Mật khẩu mới chưa đủ mạnh: ít nhất 8 ký tự, có cả chữ và số, không trùng số định danh.",
     passwords_differ: "Hai lần nhập mật khẩu mới không giống nhau.",
+    otp_locked_until: "Xác thực mức độ 2 tạm khóa do nhập sai mã nhiều lần; chúng tôi đã báo cho bạn qua số điện thoại hoặc email đã đăng ký. Bạn có thể thử lại sau",
+    consent_agreed: "Bạn đã đồng ý chia sẻ trước đây (vẫn được chia sẻ):",
+    logout_title: "Đăng xuất",
+    logout_intro: "Bạn có muốn đăng xuất khỏi VNeID không? Nếu bạn không yêu cầu đăng xuất, hãy đóng trang này.",
+    logout_client: "Yêu cầu đăng xuất từ:",
+    logout_button: "Đăng xuất",
+    logout_stay: "Nếu bạn không bấm nút, bạn vẫn đăng nhập.",
 };
 
 /// English.
@@ -114,7 +128,7 @@ pub static EN: Texts = Texts {
     password_label: "Password",
     login_button: "Log in",
     cancel_button: "Cancel and return to the service",
-    wrong_credentials: "The identification number or password is wrong. After 5 wrong attempts the account is locked for a while.",
+    wrong_credentials: "The identification number or password is wrong, or the account is locked for a while after too many wrong attempts. When an account is locked, we tell its holder by SMS or email at the registered contact.",
     locked_until: "The account is locked after too many wrong attempts. You can try again after",
     account_disabled: "This account can no longer be used. Please contact your commune or ward police station.",
     otp_title: "Level 2 verification",
@@ -151,6 +165,13 @@ pub static EN: Texts = Texts {
     change_button: "Change password",
     password_too_weak: "The new password is too weak: at least 8 characters, with letters and digits, not your identification number.",
     passwords_differ: "The two new passwords differ.",
+    otp_locked_until: "Level 2 verification is locked after too many wrong codes; we have told you by SMS or email at your registered contact. You can try again after",
+    consent_agreed: "You agreed to share before (still shared):",
+    logout_title: "Log out",
+    logout_intro: "Do you want to log out of VNeID? If you did not ask to log out, close this page.",
+    logout_client: "Logout asked by:",
+    logout_button: "Log out",
+    logout_stay: "Unless you press the button, you stay logged in.",
 };
 
 /// The texts for a language.
