@@ -44,7 +44,9 @@ impl ConsentItem {
     fn depends_on_level(self) -> bool {
         match self {
             ConsentItem::Claim(Claim::VerifiedClaims) => true,
-            ConsentItem::Claim(c) => c.required_level().is_some(),
+            ConsentItem::Claim(c) => c
+                .required_level()
+                .is_some_and(|needed| !Level::Level1.satisfies(needed)),
             ConsentItem::OfflineAccess => false,
         }
     }

@@ -184,8 +184,9 @@ mod tests {
         // so two more wrong codes lock.
         let (state, _) = run(fresh(), &[None; 4], 1000);
         assert_eq!(state.failures, 4);
-        let (_, verdict) = run(state, &[None, None], 1000);
-        assert!(matches!(verdict, Verdict::LockedNow { .. }), "{verdict:?}");
+        let (state, verdict) = run(state, &[None, None], 1000);
+        assert_eq!(state.locked_at(1000), Some(2800));
+        assert_eq!(verdict, Verdict::StillLocked { until: 2800 });
         // A right code does reset it.
         let (state, verdict) = run(fresh(), &[None, None, None, None, Some(101)], 1000);
         assert!(verdict.accepted());

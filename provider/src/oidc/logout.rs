@@ -202,20 +202,24 @@ mod tests {
     fn another_issuer_another_key_or_a_tampered_token_is_refused() {
         let ours = keys("k1");
         let theirs = keys("k1");
+        let unknown = keys("k2");
         let good = token(&ours, "k1", ISS, "demo-portal", 1);
-        for bad in [
+        for (case, bad) in [
             token(&ours, "k1", "https://evil.example", "demo-portal", 1),
             token(&theirs, "k1", ISS, "demo-portal", 1),
-            token(&ours, "k2", ISS, "demo-portal", 1),
+            token(&unknown, "k2", ISS, "demo-portal", 1),
             format!("{}x", &good[..good.len() - 1]),
             good.replacen('.', "..", 1),
             "not a jwt".to_string(),
             String::new(),
-        ] {
+        ]
+        .iter()
+        .enumerate()
+        {
             assert_eq!(
-                verify_hint(&ours.jwks, ISS, &bad),
+                verify_hint(&ours.jwks, ISS, bad),
                 Err(LogoutError::BadHint),
-                "{bad}"
+                "case {case}: {bad}"
             );
         }
     }
