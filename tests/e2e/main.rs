@@ -14,6 +14,7 @@ mod private_key_jwt;
 mod protocol;
 mod registration;
 mod registry_http;
+mod second_factor;
 mod sdk;
 mod selfservice;
 mod sessions;
