@@ -109,7 +109,8 @@ async fn prompt_login_and_max_age_force_a_fresh_login(backend: Backend) {
     assert!(html.contains("value=\"079198000002\""), "{html}");
 }
 
-/// Five wrong passwords lock the account; the citizen is told; the lock is audited and ends.
+/// Five wrong passwords lock the account; the citizen is told on the contact on record (not the
+/// browser, which sees the one generic refusal); the lock is audited and ends.
 async fn five_wrong_passwords_lock_the_account(backend: Backend) {
     let provider = spawn_provider(backend).await;
     let browser = Browser::new(&provider.base);
@@ -130,8 +131,15 @@ async fn five_wrong_passwords_lock_the_account(backend: Backend) {
         }
     }
     assert!(
-        html.contains("tạm khóa"),
-        "the citizen is told of the lock: {html}"
+        html.contains("không đúng, hoặc tài khoản đang tạm khóa"),
+        "the generic refusal: {html}"
+    );
+    let outbox = provider.state.store.outbox_recent(10).await.unwrap();
+    assert!(
+        outbox
+            .iter()
+            .any(|m| m.recipient == "+84912000001" && m.kind == "account_locked"),
+        "the citizen is told of the lock on the phone on record: {outbox:?}"
     );
     // The right password does not get in while locked.
     let (u, _, h) = browser
@@ -255,7 +263,60 @@ async fn a_login_moves_between_processes(backend: Backend) {
     let _ = StatusCode::OK;
 }
 
+/// One refusal page, submitted from a fresh browser, with what differs by nature (the interaction
+/// id, the CSRF token, the number typed, echoed back) blanked out.
+async fn refusal(provider: &vneid_tests::TestProvider, username: &str, password: &str) -> (u16, String) {
+    let browser = Browser::new(&provider.base);
+    let (url, _, html) = browser.navigate(&provider.authorize_url(&[])).await.page();
+    let (url, status, html) = browser
+        .submit(
+            &url,
+            &html,
+            "/login",
+            &[("username", username), ("password", password)],
+        )
+        .await
+        .page();
+    let id = url.path_segments().unwrap().nth(1).unwrap().to_string();
+    let (_, hidden) = vneid_tests::browser::form(&html, "/login");
+    let csrf = hidden.iter().find(|(k, _)| k == "csrf").unwrap().1.clone();
+    let html = html
+        .replace(&id, "ID")
+        .replace(&csrf, "CSRF")
+        .replace(&format!("value=\"{username}\""), "value=\"USERNAME\"");
+    (status.as_u16(), html)
+}
+
+/// An attacker probing numbers cannot tell unknown, wrong-password and locked accounts apart:
+/// the same page, byte for byte (even the right password of a locked account, and the attempt
+/// that locks, answer like a wrong one). The locked path runs argon2 too (on a dummy hash).
+async fn unknown_wrong_and_locked_accounts_answer_alike(backend: Backend) {
+    let provider = spawn_provider(backend).await;
+    let wrong = refusal(&provider, "079198000002", "wrong-password").await;
+    let unknown = refusal(&provider, "001095999999", "Demo@2026").await;
+    assert!(wrong.1.contains("không đúng"), "{}", wrong.1);
+    assert_eq!(unknown, wrong, "unknown and wrong-password answer alike");
+    // Lock 001095000001: the attempt that locks answers like any wrong password.
+    for attempt in 1..=5 {
+        let answer = refusal(&provider, "001095000001", "wrong").await;
+        assert_eq!(answer, wrong, "attempt {attempt}");
+    }
+    let account = provider
+        .state
+        .store
+        .account_by_username("001095000001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(account.locked_until.is_some(), "the account is locked");
+    let locked_right = refusal(&provider, "001095000001", "Demo@2026").await;
+    assert_eq!(locked_right, wrong, "a locked account with its right password");
+    let locked_wrong = refusal(&provider, "001095000001", "wrong").await;
+    assert_eq!(locked_wrong, wrong, "a locked account with a wrong password");
+}
+
 on_both_backends!(
+    unknown_wrong_and_locked_accounts_answer_alike,
     consent_is_remembered_and_prompts_are_honoured,
     prompt_login_and_max_age_force_a_fresh_login,
     five_wrong_passwords_lock_the_account,
