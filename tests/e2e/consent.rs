@@ -106,12 +106,7 @@ async fn consent_asks_again_for_what_was_never_shown(backend: Backend) {
     assert!(new.contains(VERIFIED) && !new.contains(DOCUMENTS), "{new}");
     // prompt=none cannot slip past it either.
     let back = browser
-        .navigate(&provider.authorize_url(&[
-            scope,
-            ("acr_values", L2),
-            claims,
-            ("prompt", "none"),
-        ]))
+        .navigate(&provider.authorize_url(&[scope, ("acr_values", L2), claims, ("prompt", "none")]))
         .await
         .away();
     assert_eq!(param(&back, "error").as_deref(), Some("consent_required"));
@@ -140,7 +135,10 @@ async fn consent_asks_again_for_what_was_never_shown(backend: Backend) {
         .await
         .unwrap();
     assert!(items.contains(&("documents".to_string(), 2)), "{items:?}");
-    assert!(items.contains(&("verified_claims".to_string(), 2)), "{items:?}");
+    assert!(
+        items.contains(&("verified_claims".to_string(), 2)),
+        "{items:?}"
+    );
     assert!(items.contains(&("name".to_string(), 2)), "{items:?}");
 }
 

@@ -487,7 +487,7 @@ async fn malformed_requests_never_break_the_server(backend: Backend) {
         .unwrap();
     assert_eq!(
         r.status(),
-        StatusCode::OK,
+        StatusCode::BAD_REQUEST,
         "never redirected to an unregistered address"
     );
     let r = client.get(format!("{base}/logout?post_logout_redirect_uri=http://127.0.0.1:3001/logged-out&client_id=demo-portal&state=s")).send().await.unwrap();

@@ -21,10 +21,7 @@ fn wrong_code(provider: &TestProvider) -> String {
 
 /// Opens a Level 2 login (with `prompt=login`, so the password is asked every time) and logs in
 /// with the right password; returns the second-factor page.
-async fn password_then_otp_page(
-    provider: &TestProvider,
-    browser: &Browser,
-) -> (url::Url, String) {
+async fn password_then_otp_page(provider: &TestProvider, browser: &Browser) -> (url::Url, String) {
     let url = provider.authorize_url(&[("acr_values", L2), ("prompt", "login")]);
     let (url, _, html) = browser.navigate(&url).await.page();
     let (url, _, html) = browser
@@ -105,7 +102,10 @@ async fn wrong_codes_lock_the_second_factor_whatever_the_password_does(backend: 
         .unwrap();
     let kinds: Vec<&str> = events.iter().map(|e| e.1.as_str()).collect();
     assert_eq!(
-        kinds.iter().filter(|k| **k == "second_factor_locked").count(),
+        kinds
+            .iter()
+            .filter(|k| **k == "second_factor_locked")
+            .count(),
         1,
         "{kinds:?}"
     );

@@ -265,7 +265,11 @@ async fn a_login_moves_between_processes(backend: Backend) {
 
 /// One refusal page, submitted from a fresh browser, with what differs by nature (the interaction
 /// id, the CSRF token, the number typed, echoed back) blanked out.
-async fn refusal(provider: &vneid_tests::TestProvider, username: &str, password: &str) -> (u16, String) {
+async fn refusal(
+    provider: &vneid_tests::TestProvider,
+    username: &str,
+    password: &str,
+) -> (u16, String) {
     let browser = Browser::new(&provider.base);
     let (url, _, html) = browser.navigate(&provider.authorize_url(&[])).await.page();
     let (url, status, html) = browser
@@ -310,9 +314,15 @@ async fn unknown_wrong_and_locked_accounts_answer_alike(backend: Backend) {
         .unwrap();
     assert!(account.locked_until.is_some(), "the account is locked");
     let locked_right = refusal(&provider, "001095000001", "Demo@2026").await;
-    assert_eq!(locked_right, wrong, "a locked account with its right password");
+    assert_eq!(
+        locked_right, wrong,
+        "a locked account with its right password"
+    );
     let locked_wrong = refusal(&provider, "001095000001", "wrong").await;
-    assert_eq!(locked_wrong, wrong, "a locked account with a wrong password");
+    assert_eq!(
+        locked_wrong, wrong,
+        "a locked account with a wrong password"
+    );
 }
 
 on_both_backends!(

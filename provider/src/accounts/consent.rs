@@ -208,12 +208,14 @@ mod tests {
             id_token: BTreeSet::from(["email".to_string()]),
             ..ClaimsRequest::default()
         };
-        assert!(not_covered(
-            &released_items(&narrow, &phone, Level::Level1, CITIZEN),
-            &g,
-            Level::Level1
-        )
-        .is_empty());
+        assert!(
+            not_covered(
+                &released_items(&narrow, &phone, Level::Level1, CITIZEN),
+                &g,
+                Level::Level1
+            )
+            .is_empty()
+        );
         let wider = scopes("openid email phone");
         assert_eq!(
             not_covered(

@@ -204,7 +204,10 @@ mod tests {
         for item in released_items(&documents, &l1) {
             g.add(item, Level::Level1);
         }
-        assert_eq!(next_step(&documents, false, Some(&at_l2), &g, 2000), Step::Consent);
+        assert_eq!(
+            next_step(&documents, false, Some(&at_l2), &g, 2000),
+            Step::Consent
+        );
         assert_eq!(
             consent_needed(&documents, &at_l2, &g),
             BTreeSet::from([ConsentItem::Claim(vneid_contract::Claim::Documents)])

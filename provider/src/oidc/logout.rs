@@ -239,7 +239,10 @@ mod tests {
             Ok(Some(hint.client_id.clone()))
         );
         assert_eq!(
-            client_of(None, Some("demo-bank")).unwrap().unwrap().as_str(),
+            client_of(None, Some("demo-bank"))
+                .unwrap()
+                .unwrap()
+                .as_str(),
             "demo-bank"
         );
         assert_eq!(client_of(None, None), Ok(None));

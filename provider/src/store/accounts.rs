@@ -241,11 +241,13 @@ impl Store {
         .bind(account_id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(failures, locked_until, last_step)| SecondFactorRow {
-            failures,
-            locked_until,
-            last_step,
-        }))
+        Ok(
+            row.map(|(failures, locked_until, last_step)| SecondFactorRow {
+                failures,
+                locked_until,
+                last_step,
+            }),
+        )
     }
 
     /// Clears the failure counter after a good password; a lock that has run out ends with it.

@@ -66,8 +66,14 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if let Some(given) = consent {
-            super::consents::remember_consent_in(&mut tx, code.account_id, code.client_id, given, now)
-                .await?;
+            super::consents::remember_consent_in(
+                &mut tx,
+                code.account_id,
+                code.client_id,
+                given,
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -92,7 +92,10 @@ async fn logout(
         .as_deref()
         .filter(|u| !u.is_empty())
     {
-        Some(raw) => match client.as_ref().and_then(|c| c.post_logout_redirect_uri(raw)) {
+        Some(raw) => match client
+            .as_ref()
+            .and_then(|c| c.post_logout_redirect_uri(raw))
+        {
             Some(uri) => Some(uri),
             None => return Ok(refused(LogoutError::UnregisteredRedirect)),
         },
@@ -122,7 +125,10 @@ async fn logout(
     }
     let jar = match decide(session_sub.as_deref(), hint.as_ref(), confirmed) {
         LogoutDecision::Confirm => {
-            let lang = session::lang(&jar, params.ui_locales.as_deref().and_then(Lang::from_ui_locales));
+            let lang = session::lang(
+                &jar,
+                params.ui_locales.as_deref().and_then(Lang::from_ui_locales),
+            );
             let page = LogoutConfirmPage {
                 t: texts(lang),
                 switch_href: String::new(),
@@ -162,11 +168,11 @@ async fn logout(
 /// Back to the relying party at its registered address, with `state`; else our own page.
 fn finish(client: Option<&Client>, back: Option<RedirectUri>, rp_state: Option<&str>) -> Response {
     if let (Some(_), Some(uri)) = (client, back) {
-        let params: Vec<(&str, &str)> = rp_state
-            .filter(|s| !s.is_empty())
-            .map(|s| vec![("state", s)])
-            .unwrap_or_default();
-        return Redirect::to(uri.with_params(&params).as_str()).into_response();
+        let target = match rp_state.filter(|s| !s.is_empty()) {
+            Some(s) => uri.with_params(&[("state", s)]).to_string(),
+            None => uri.as_str().to_string(),
+        };
+        return Redirect::to(&target).into_response();
     }
     ErrorPage::info(
         "Đã đăng xuất",
