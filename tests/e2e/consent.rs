@@ -140,6 +140,31 @@ async fn consent_asks_again_for_what_was_never_shown(backend: Backend) {
         "{items:?}"
     );
     assert!(items.contains(&("name".to_string(), 2)), "{items:?}");
+
+    // Withdrawing the consent (self-service) takes every item with it: the page comes back.
+    assert!(
+        provider
+            .state
+            .store
+            .revoke_consent(&account.id, "demo-portal", provider.state.now())
+            .await
+            .unwrap()
+    );
+    let left = provider
+        .state
+        .store
+        .consent_items(&account.id, "demo-portal")
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+    let (_, _, html) = browser
+        .navigate(&provider.authorize_url(&[scope, ("acr_values", L2)]))
+        .await
+        .page();
+    assert!(
+        has_form(&html, "/consent") && list(&html, "new-items").contains(NAME),
+        "{html}"
+    );
 }
 
 on_both_backends!(consent_asks_again_for_what_was_never_shown);
