@@ -10,6 +10,7 @@ mod interop;
 mod journey;
 mod levels;
 mod notify;
+mod parsers;
 mod private_key_jwt;
 mod protocol;
 mod registration;
