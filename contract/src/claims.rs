@@ -344,4 +344,63 @@ mod tests {
         assert_eq!(Lang::default(), Lang::Vi);
         assert_eq!(Lang::En.as_str(), "en");
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::{Claim, Lang};
+
+        proptest! {
+            /// A claim name parses exactly when it is one of the contract's, by every route.
+            #[test]
+            fn any_text_is_a_claim_exactly_when_it_is_a_contract_name(
+                s in prop_oneof![
+                    any::<String>(),
+                    prop::sample::select(Claim::ALL.to_vec()).prop_map(|c| c.as_str().to_string()),
+                    prop::sample::select(Claim::ALL.to_vec()).prop_map(|c| c.as_str().to_uppercase()),
+                ],
+            ) {
+                let known = Claim::ALL.iter().find(|c| c.as_str() == s).copied();
+                prop_assert_eq!(Claim::parse(&s), known);
+                match s.parse::<Claim>() {
+                    Ok(c) => prop_assert_eq!(Some(c), known),
+                    Err(e) => {
+                        prop_assert!(known.is_none());
+                        prop_assert_eq!(e.kind, "claim");
+                        prop_assert_eq!(&e.value, &s);
+                    }
+                }
+                let json = serde_json::to_string(&s).unwrap();
+                prop_assert_eq!(serde_json::from_str::<Claim>(&json).ok(), known);
+            }
+
+            /// Any JSON where a claim name is expected: a claim or an error, never a panic.
+            #[test]
+            fn any_json_value_deserializes_to_a_claim_or_an_error(
+                json in prop_oneof![
+                    any::<i64>().prop_map(|n| n.to_string()),
+                    any::<bool>().prop_map(|b| b.to_string()),
+                    Just("null".to_string()),
+                    Just("[\"sub\"]".to_string()),
+                    prop::sample::select(Claim::ALL.to_vec()).prop_map(|c| format!("\"{}\"", c.as_str())),
+                    ".{0,12}",
+                ],
+            ) {
+                let as_text = serde_json::from_str::<String>(&json).ok();
+                prop_assert_eq!(
+                    serde_json::from_str::<Claim>(&json).ok(),
+                    as_text.and_then(|s| Claim::parse(&s))
+                );
+            }
+
+            /// `ui_locales`: anything gives a language we speak or none, never a panic.
+            #[test]
+            fn any_ui_locales_give_a_language_or_none(s in any::<String>()) {
+                if let Some(lang) = Lang::from_ui_locales(&s) {
+                    let tag = lang.as_str();
+                    prop_assert!(s.to_ascii_lowercase().contains(tag), "{s:?} gave {tag}");
+                }
+            }
+        }
+    }
 }

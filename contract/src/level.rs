@@ -193,4 +193,58 @@ mod tests {
             r#"["pwd","otp","mfa"]"#
         );
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::{AuthMethod, Level};
+
+        proptest! {
+            /// An acr value names a level exactly when it is one of the two, by every route.
+            #[test]
+            fn any_acr_text_is_a_level_exactly_when_it_is_one_of_the_two(
+                s in prop_oneof![
+                    any::<String>(),
+                    prop::sample::select(Level::ALL.to_vec()).prop_map(|l| l.acr().to_string()),
+                    prop::sample::select(Level::ALL.to_vec()).prop_map(|l| format!("{} ", l.acr())),
+                    "urn:vneid:acr:level[0-9]{1,2}",
+                ],
+            ) {
+                let known = Level::ALL.iter().find(|l| l.acr() == s).copied();
+                prop_assert_eq!(Level::from_acr(&s), known);
+                prop_assert_eq!(s.parse::<Level>().ok(), known);
+                let json = serde_json::to_string(&s).unwrap();
+                prop_assert_eq!(serde_json::from_str::<Level>(&json).ok(), known);
+                if let Some(level) = known {
+                    prop_assert_eq!(level.to_string(), s);
+                }
+            }
+
+            #[test]
+            fn any_number_is_a_level_only_when_1_or_2(n in any::<i64>()) {
+                let level = Level::from_number(n);
+                prop_assert_eq!(level.is_some(), n == 1 || n == 2);
+                if let Some(level) = level {
+                    prop_assert_eq!(i64::from(level.as_number()), n);
+                }
+            }
+
+            /// Levels are ordered as numbers, and `satisfies` is that order.
+            #[test]
+            fn satisfies_follows_the_numbers(
+                a in prop::sample::select(Level::ALL.to_vec()),
+                b in prop::sample::select(Level::ALL.to_vec()),
+            ) {
+                prop_assert_eq!(a.satisfies(b), a.as_number() >= b.as_number());
+            }
+
+            #[test]
+            fn any_amr_text_is_a_method_or_none(s in any::<String>()) {
+                if let Some(m) = AuthMethod::parse(&s) {
+                    prop_assert_eq!(m.as_str(), s.as_str());
+                }
+                prop_assert_eq!(s.parse::<AuthMethod>().ok(), AuthMethod::parse(&s));
+            }
+        }
+    }
 }

@@ -419,4 +419,87 @@ mod tests {
         let err = serde_json::from_str::<PersonalIdNumber>("\"003095000001\"").unwrap_err();
         assert!(err.to_string().contains("`003`"), "{err}");
     }
+
+    mod properties {
+        use proptest::prelude::*;
+        use time::macros::date;
+
+        use super::super::{PersonalIdNumber, PinError};
+        use crate::person::Gender;
+
+        /// Checks what a parse said about `s`, and that a number's accessors hold together.
+        fn consistent(s: &str) -> Result<(), TestCaseError> {
+            match PersonalIdNumber::parse(s) {
+                Ok(pin) => {
+                    prop_assert_eq!(pin.as_str(), s);
+                    prop_assert!(s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()));
+                    prop_assert!(!pin.province_name().is_empty());
+                    prop_assert_eq!(pin.province_code(), s[1..3].parse::<u8>().unwrap());
+                    let year = pin.birth_year();
+                    prop_assert!((pin.century_start()..pin.century_start() + 100).contains(&year));
+                    // The birth year and sex it encodes agree with it; the other sex does not.
+                    let born = time::Date::from_calendar_date(year, time::Month::June, 1).unwrap();
+                    prop_assert_eq!(pin.check_against(born, pin.gender()), Ok(()));
+                    let other = match pin.gender() {
+                        Gender::Male => Gender::Female,
+                        Gender::Female => Gender::Male,
+                    };
+                    prop_assert!(pin.check_against(born, other).is_err());
+                    prop_assert!(
+                        pin.check_against(date!(1800 - 01 - 01), pin.gender())
+                            .is_err()
+                    );
+                    let json = serde_json::to_string(&pin).unwrap();
+                    prop_assert_eq!(
+                        serde_json::from_str::<PersonalIdNumber>(&json).unwrap(),
+                        pin
+                    );
+                }
+                Err(PinError::WrongLength { found }) => {
+                    prop_assert_eq!(found, s.chars().count());
+                    prop_assert_ne!(found, 12);
+                }
+                Err(PinError::NotDigits) => {
+                    prop_assert_eq!(s.chars().count(), 12);
+                    prop_assert!(!s.bytes().all(|b| b.is_ascii_digit()));
+                }
+                Err(PinError::UnknownProvince { code }) => {
+                    prop_assert_eq!(code.as_str(), &s[..3]);
+                }
+            }
+            // serde says the same as parse.
+            let json = serde_json::to_string(s).unwrap();
+            prop_assert_eq!(
+                serde_json::from_str::<PersonalIdNumber>(&json).is_ok(),
+                PersonalIdNumber::parse(s).is_ok()
+            );
+            Ok(())
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_is_a_number_or_says_what_is_wrong(s in any::<String>()) {
+                consistent(&s)?;
+            }
+
+            #[test]
+            fn any_twelve_characters_are_a_number_or_say_what_is_wrong(
+                s in "[0-9]{12}|0[0-9]{11}|[0-9٠-٩０-９a ]{10,13}",
+            ) {
+                consistent(&s)?;
+            }
+
+            /// Every number with a province code parses, whatever the other nine digits.
+            #[test]
+            fn every_province_with_any_digits_parses(
+                province in prop::sample::select(super::super::PROVINCES.to_vec()),
+                rest in "[0-9]{9}",
+            ) {
+                let s = format!("0{:02}{rest}", province.0);
+                let pin = PersonalIdNumber::parse(&s).unwrap();
+                prop_assert_eq!(pin.province_name(), province.1);
+                consistent(&s)?;
+            }
+        }
+    }
 }

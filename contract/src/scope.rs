@@ -278,4 +278,62 @@ mod tests {
         assert!(err.to_string().contains("unknown scope `address`"), "{err}");
         assert_eq!(serde_json::to_string(&Scope::OpenId).unwrap(), "\"openid\"");
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::{Scope, ScopeSet, UnknownScope};
+
+        fn scope_list() -> impl Strategy<Value = String> {
+            let word = prop_oneof![
+                prop::sample::select(Scope::ALL.to_vec()).prop_map(|s| s.as_str().to_string()),
+                prop::sample::select(vec!["", " ", "OpenID", "address", "openid\t", "é"])
+                    .prop_map(str::to_string),
+                ".{0,6}",
+            ];
+            prop::collection::vec(word, 0..8).prop_map(|w| w.join(" "))
+        }
+
+        fn check(input: &str) -> Result<(), TestCaseError> {
+            let words: Vec<&str> = input.split(' ').filter(|w| !w.is_empty()).collect();
+            match ScopeSet::parse(input) {
+                Ok(set) => {
+                    prop_assert!(words.iter().all(|w| Scope::parse(w).is_some()));
+                    prop_assert!(set.iter().all(|s| words.contains(&s.as_str())));
+                    // Canonical: displayed, it parses back to itself, and is stable.
+                    let shown = set.to_string();
+                    prop_assert_eq!(ScopeSet::parse(&shown).unwrap(), set.clone());
+                    prop_assert_eq!(ScopeSet::parse(&shown).unwrap().to_string(), shown);
+                    prop_assert_eq!(
+                        set.required_level(),
+                        set.iter().filter_map(Scope::required_level).max()
+                    );
+                    let json = serde_json::to_string(&set).unwrap();
+                    prop_assert_eq!(serde_json::from_str::<ScopeSet>(&json).unwrap(), set);
+                }
+                Err(UnknownScope(word)) => {
+                    prop_assert!(words.contains(&word.as_str()));
+                    prop_assert!(Scope::parse(&word).is_none());
+                    // The first unknown word is the one named.
+                    let first = words.iter().find(|w| Scope::parse(w).is_none());
+                    prop_assert_eq!(first.copied(), Some(word.as_str()));
+                }
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_is_a_scope_set_or_names_the_unknown_scope(s in any::<String>()) {
+                check(&s)?;
+                prop_assert_eq!(Scope::parse(&s).is_some(), Scope::ALL.iter().any(|x| x.as_str() == s));
+                prop_assert_eq!(s.parse::<Scope>().is_ok(), Scope::parse(&s).is_some());
+            }
+
+            #[test]
+            fn scope_lists_are_parsed_or_name_the_unknown_scope(s in scope_list()) {
+                check(&s)?;
+            }
+        }
+    }
 }

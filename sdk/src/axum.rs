@@ -267,13 +267,46 @@ impl VneidAuth {
     }
 }
 
-/// Only local paths: never an open redirect.
-fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next.to_string()
-    } else {
-        "/".to_string()
+/// Longest `next` kept (it travels in the pending-login cookie, which browsers cap at 4 KiB).
+const MAX_NEXT_LEN: usize = 1024;
+/// Rounds of percent-decoding `safe_next` follows (`%2509` is `%09` after one round, a tab
+/// after two); a path still changing after them is refused.
+const DECODE_ROUNDS: usize = 3;
+
+/// Where to go after the login: only a local path, never an open redirect, whatever a browser
+/// or a server on the way makes of it. `next` must start with exactly one `/` and hold no
+/// control character, no whitespace and no backslash, as given and after each round of
+/// percent-decoding: browsers drop tabs and newlines (`/\t/evil.example` becomes
+/// `//evil.example`) and read `\` as `/`, and a server that decodes `/%2f%2fevil` sees
+/// `///evil`. Anything else, or anything longer than [`MAX_NEXT_LEN`], is `/`.
+pub(crate) fn safe_next(next: &str) -> String {
+    if next.len() > MAX_NEXT_LEN {
+        return "/".to_string();
     }
+    let mut form = next.to_string();
+    for _ in 0..=DECODE_ROUNDS {
+        if !is_local_path(&form) {
+            return "/".to_string();
+        }
+        let decoded = percent_encoding::percent_decode_str(&form)
+            .decode_utf8_lossy()
+            .into_owned();
+        if decoded == form {
+            return next.to_string();
+        }
+        form = decoded;
+    }
+    "/".to_string()
+}
+
+/// One `/`, then anything but a second `/`, a control character, whitespace or `\\`.
+fn is_local_path(path: &str) -> bool {
+    let mut chars = path.chars();
+    chars.next() == Some('/')
+        && chars.next() != Some('/')
+        && !path
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
 }
 
 /// Query of the login handler.
@@ -390,12 +423,94 @@ where
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    use super::{MAX_NEXT_LEN, safe_next};
+
     #[test]
     fn next_is_always_local() {
-        assert_eq!(super::safe_next("/apply?x=1"), "/apply?x=1");
-        assert_eq!(super::safe_next("//evil.example"), "/");
-        assert_eq!(super::safe_next("https://evil.example"), "/");
-        assert_eq!(super::safe_next("/\\evil"), "/");
-        assert_eq!(super::safe_next(""), "/");
+        assert_eq!(safe_next("/apply?x=1"), "/apply?x=1");
+        assert_eq!(safe_next("/records?x=1"), "/records?x=1");
+        assert_eq!(
+            safe_next("/h%E1%BB%93-s%C6%A1?q=a+b"),
+            "/h%E1%BB%93-s%C6%A1?q=a+b"
+        );
+        assert_eq!(safe_next("/hồ-sơ"), "/hồ-sơ");
+        assert_eq!(safe_next("/"), "/");
+        assert_eq!(safe_next("//evil.example"), "/");
+        assert_eq!(safe_next("https://evil.example"), "/");
+        assert_eq!(safe_next("/\\evil"), "/");
+        assert_eq!(safe_next(""), "/");
+    }
+
+    /// What browsers normalise (tabs and newlines dropped, `\\` read as `/`) and what a
+    /// decoding server on the way would make of the percent-encoded forms.
+    #[test]
+    fn paths_a_browser_or_a_decoder_turns_into_another_host_are_refused() {
+        for attack in [
+            "/%09/evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/%0a/evil.example",
+            "/%0D%0A/evil.example",
+            "/%5Cevil",
+            "/%5cevil",
+            "/\\evil",
+            "\\\\evil",
+            "//evil",
+            "///evil",
+            "/%2f%2fevil",
+            "/%2F/evil",
+            "%2F%2Fevil",
+            " /x",
+            "/x ",
+            "/a b",
+            "\t/x",
+            "/\u{a0}/evil",
+            "/\u{2028}/evil",
+            "/x%00",
+            "/x\u{7f}",
+            "/%2509/evil.example",
+            "/%252f/evil.example",
+            "/%25252f/evil.example",
+            "/%2525252f/evil.example",
+        ] {
+            assert_eq!(safe_next(attack), "/", "{attack:?}");
+        }
+        let long = format!("/{}", "a".repeat(MAX_NEXT_LEN));
+        assert_eq!(safe_next(&long), "/");
+    }
+
+    proptest! {
+        /// Whatever comes in, what goes out is a local path that is a valid `Location` (so
+        /// `Redirect::to` cannot panic), and it is either the input or `/`.
+        #[test]
+        fn any_next_is_a_local_path(next in any::<String>()) {
+            let out = safe_next(&next);
+            prop_assert!(out == next || out == "/");
+            prop_assert!(super::is_local_path(&out));
+            prop_assert!(axum::http::HeaderValue::from_str(&out).is_ok());
+        }
+
+        /// Local-looking paths with dangerous pieces inside.
+        #[test]
+        fn dangerous_pieces_anywhere_are_refused(
+            head in "/[a-z0-9/?=&.-]{0,12}",
+            piece in prop::sample::select(vec![
+                "\t", "\n", "\r", "\\", " ", "%09", "%0a", "%0D", "%5c", "%5C", "%20", "%00", "%2509", "%255c",
+            ]),
+            tail in "[a-z0-9/?=&.-]{0,12}",
+        ) {
+            let next = format!("{head}{piece}{tail}");
+            prop_assert_eq!(safe_next(&next), "/");
+        }
+
+        /// Plain local paths are kept.
+        #[test]
+        fn plain_local_paths_are_kept(path in "/[a-zA-Z0-9._~-][a-zA-Z0-9/._~-]{0,30}(\\?[a-z0-9=&+%]{0,20})?") {
+            prop_assume!(!path.contains('%'));
+            prop_assert_eq!(safe_next(&path), path);
+        }
     }
 }

@@ -2,8 +2,8 @@
 
 use serde_json::{Map, Value};
 use vneid_contract::{
-    AccountKind, AuthMethod, Document, DocumentType, Gender, Level, Organization, PersonalIdNumber,
-    TravelDocument,
+    AccountKind, AuthMethod, Claim, Document, DocumentType, Gender, Level, Organization,
+    PersonalIdNumber, TravelDocument,
 };
 
 use crate::error::{ClaimError, SdkError};
@@ -28,13 +28,15 @@ pub struct VerifiedIdentity {
     pub email: Option<(String, bool)>,
     /// The portrait, as the `data:image/jpeg;base64,...` URI the provider released.
     pub portrait: Option<String>,
-    /// Integrated documents (Level 2 logins only).
+    /// Integrated documents (Level 2 logins only: dropped from any other login).
     pub documents: Vec<Document>,
-    /// The organisation the citizen represents (Level 2 logins only).
+    /// The organisation the citizen represents (Level 2 logins only: dropped from any other
+    /// login).
     pub organization: Option<Organization>,
     /// The signed ID token, as evidence to keep (an eKYC record).
     pub id_token: String,
-    /// Every claim received (ID token and UserInfo), for anything not modelled here.
+    /// Every claim received (ID token and UserInfo) that the level reached allows, for
+    /// anything not modelled here.
     pub claims: Map<String, Value>,
 }
 
@@ -99,6 +101,42 @@ pub struct Person {
     pub nationality: Option<String>,
     /// Foreigners: the passport or travel document.
     pub travel_document: Option<TravelDocument>,
+}
+
+/// Whether a login that reached `reached` may carry `claim` (the contract's
+/// [`Claim::required_level`]). A login without a VNeID level counts as Level 1, the lowest.
+fn allowed_at(claim: Claim, reached: Option<Level>) -> bool {
+    let reached = reached.unwrap_or(Level::Level1);
+    claim.required_level().is_none_or(|r| reached.satisfies(r))
+}
+
+/// Removes from `claims` (and from the `claims` of any `verified_claims` in it) every claim the
+/// level reached does not allow: a provider that releases documents to a Level 1 login is
+/// wrong or forged, and an app must not act on them. Returns the names removed, once each.
+fn drop_above_level(claims: &mut Map<String, Value>, reached: Option<Level>) -> Vec<&'static str> {
+    let mut dropped: Vec<&'static str> = Vec::new();
+    let mut strip = |map: &mut Map<String, Value>| {
+        for claim in Claim::ALL {
+            if !allowed_at(claim, reached)
+                && map.remove(claim.as_str()).is_some()
+                && !dropped.contains(&claim.as_str())
+            {
+                dropped.push(claim.as_str());
+            }
+        }
+    };
+    strip(claims);
+    let nested: Vec<&mut Value> = match claims.get_mut("verified_claims") {
+        Some(Value::Array(list)) => list.iter_mut().collect(),
+        Some(v @ Value::Object(_)) => vec![v],
+        _ => Vec::new(),
+    };
+    for verified in nested {
+        if let Some(Value::Object(inner)) = verified.get_mut("claims") {
+            strip(inner);
+        }
+    }
+    dropped
 }
 
 /// A claim's name and what is wrong with its value.
@@ -199,8 +237,17 @@ impl VerifiedIdentity {
         auth_time: Option<i64>,
         methods: Vec<String>,
         id_token: String,
-        claims: Map<String, Value>,
+        mut claims: Map<String, Value>,
     ) -> Result<VerifiedIdentity, SdkError> {
+        let dropped = drop_above_level(&mut claims, level);
+        if !dropped.is_empty() {
+            // The names only: the values are personal data.
+            tracing::warn!(
+                claims = ?dropped,
+                level = ?level,
+                "VNeID claims that need a higher level than the login reached were dropped"
+            );
+        }
         let person = Person::from_claims(&claims)?;
         let phone = match text(&claims, "phone_number")? {
             Some(p) => Some((p, flag(&claims, "phone_number_verified")?)),
@@ -332,6 +379,90 @@ mod tests {
         assert!(id.replaces_identity_card());
         let on = time::Date::from_calendar_date(2026, time::Month::July, 24).unwrap();
         assert_eq!(id.age_on(on), Some(27));
+    }
+
+    /// A Level 1 login (or one without a level) never yields documents or an organisation,
+    /// even malformed ones, at the top level or inside `verified_claims`; Level 2 keeps them.
+    #[test]
+    fn claims_that_need_level_2_are_dropped_from_a_level_1_login() {
+        let released = || {
+            claims(serde_json::json!({
+                "name": "Trần Thị Bình",
+                "documents": [{ "type": "driving_licence", "number": "790123456789" }],
+                "organization": {
+                    "code": "0312345678", "name": "Công ty TNHH Bình An",
+                    "established_on": "2015-04-01", "head_office_address": "Quận 1, TP. Hồ Chí Minh",
+                    "representative": { "id_number": "079198000002", "name": "Trần Thị Bình" }
+                },
+                "verified_claims": {
+                    "verification": { "trust_framework": "vn_eid" },
+                    "claims": { "name": "Trần Thị Bình", "documents": [], "organization": {} }
+                }
+            }))
+        };
+        for level in [Some(Level::Level1), None] {
+            let id = VerifiedIdentity::from_claims(
+                "s".into(),
+                level,
+                None,
+                vec![],
+                "t".into(),
+                released(),
+            )
+            .unwrap();
+            assert!(id.documents.is_empty(), "{level:?}");
+            assert!(id.organization.is_none(), "{level:?}");
+            assert!(!id.claims.contains_key("documents"));
+            assert!(!id.claims.contains_key("organization"));
+            let inner = &id.claims["verified_claims"]["claims"];
+            assert_eq!(inner, &serde_json::json!({ "name": "Trần Thị Bình" }));
+            assert_eq!(id.full_name().as_deref(), Some("Trần Thị Bình"));
+        }
+        let id = VerifiedIdentity::from_claims(
+            "s".into(),
+            Some(Level::Level2),
+            None,
+            vec![],
+            "t".into(),
+            released(),
+        )
+        .unwrap();
+        assert_eq!(id.documents.len(), 1);
+        assert_eq!(id.organization.unwrap().code, "0312345678");
+        assert!(id.claims["verified_claims"]["claims"]["documents"].is_array());
+        // Malformed Level 2 claims in a Level 1 login are dropped, not an error.
+        let mut c = released();
+        c.insert("documents".into(), serde_json::json!("not a list"));
+        let id = VerifiedIdentity::from_claims(
+            "s".into(),
+            Some(Level::Level1),
+            None,
+            vec![],
+            "t".into(),
+            c,
+        )
+        .unwrap();
+        assert!(id.documents.is_empty());
+    }
+
+    #[test]
+    fn drop_above_level_names_what_it_dropped_once() {
+        let mut c = claims(serde_json::json!({
+            "documents": [], "organization": null, "email": "a@b.vn",
+            "verified_claims": [ { "claims": { "documents": [] } }, { "claims": { "phone_number": "+84" } } ]
+        }));
+        assert_eq!(
+            drop_above_level(&mut c, Some(Level::Level1)),
+            ["documents", "organization"]
+        );
+        assert!(c.contains_key("email"));
+        assert_eq!(
+            c["verified_claims"],
+            serde_json::json!([ { "claims": {} }, { "claims": { "phone_number": "+84" } } ])
+        );
+        let mut c = claims(serde_json::json!({ "documents": [] }));
+        assert!(drop_above_level(&mut c, Some(Level::Level2)).is_empty());
+        assert!(c.contains_key("documents"));
     }
 
     #[test]

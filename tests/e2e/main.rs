@@ -12,6 +12,7 @@ mod journey;
 mod levels;
 mod logout;
 mod notify;
+mod parsers;
 mod private_key_jwt;
 mod protocol;
 mod registration;

@@ -1,7 +1,8 @@
 //! The SDK against our provider on every branch a relying party meets, against panva's
-//! provider, against a fake provider that lies (`fake`), and through its axum integration
-//! (`web`).
+//! provider, against a fake provider that lies (`fake`), through its axum integration (`web`),
+//! and against what a lying provider or a crafted link tries (`attacks`).
 
+mod attacks;
 mod fake;
 mod web;
 

@@ -285,3 +285,271 @@ fn parse_prompts(value: Option<&str>) -> Result<Vec<Prompt>, OAuthError> {
     }
     Ok(prompts)
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use vneid_contract::{Level, Scope, ScopeSet};
+
+    use super::{AuthorizeError, AuthorizeParams, BadClient, validate};
+    use crate::oidc::client::Client;
+    use crate::oidc::error::ErrorCode;
+    use crate::oidc::types::{
+        ClientAuthMethod, ClientId, MAX_PARAM_LEN, Prompt, RedirectUri, SigningAlg, SubjectType,
+    };
+
+    const REDIRECT: &str = "https://rp.example/cb?tenant=1";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    fn client() -> Client {
+        Client {
+            id: ClientId::parse("rp").unwrap(),
+            name: "RP".into(),
+            secret_hash: None,
+            auth_method: ClientAuthMethod::SecretBasic,
+            redirect_uris: vec![RedirectUri::parse(REDIRECT).unwrap()],
+            post_logout_redirect_uris: vec![],
+            allowed_scopes: ScopeSet::parse("openid profile email documents").unwrap(),
+            signing_alg: SigningAlg::Es256,
+            subject_type: SubjectType::Pairwise,
+            jwks: None,
+        }
+    }
+
+    /// A parameter: absent, the first of `values` (a good one, so that whole requests pass
+    /// often enough), the others, near misses, or anything (now and then far too long).
+    fn param(values: &'static [&'static str]) -> BoxedStrategy<Option<String>> {
+        prop_oneof![
+            2 => Just(None),
+            8 => Just(Some(values[0].to_string())),
+            3 => prop::sample::select(values).prop_map(|s| Some(s.to_string())),
+            2 => any::<String>().prop_map(Some),
+            1 => (prop::sample::select(values), ".{0,3}").prop_map(|(g, x)| Some(format!("{g}{x}"))),
+            1 => (0..3usize, any::<char>()).prop_map(|(n, c)| Some(c.to_string().repeat(MAX_PARAM_LEN + n))),
+        ]
+        .boxed()
+    }
+
+    fn params() -> impl Strategy<Value = AuthorizeParams> {
+        let core = (
+            param(&["code", "token", "code id_token"]),
+            param(&["rp", "other"]),
+            param(&[REDIRECT, "https://rp.example/cb", "https://evil.example/cb"]),
+            param(&[
+                "openid",
+                "openid profile",
+                "openid documents email",
+                "profile",
+                "openid phone",
+                "openid  profile openid",
+            ]),
+            param(&["xyz", "", "a b"]),
+            param(&["n-0S6_WzA2Mj"]),
+            param(&[
+                CHALLENGE,
+                "short",
+                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c+",
+            ]),
+            param(&["S256", "plain", "s256"]),
+        );
+        let extra = (
+            param(&[
+                "urn:vneid:acr:level1",
+                "urn:vneid:acr:level2",
+                "urn:vneid:acr:level2 urn:vneid:acr:level1",
+                "level2",
+            ]),
+            param(&[
+                r#"{"id_token":{"acr":{"essential":true,"value":"urn:vneid:acr:level2"}}}"#,
+                r#"{"userinfo":{"documents":null}}"#,
+                "[]",
+                "{",
+            ]),
+            param(&[
+                "none",
+                "login",
+                "consent",
+                "none login",
+                "select_account consent",
+                "bogus",
+            ]),
+            param(&[
+                "0",
+                "300",
+                "-1",
+                "9223372036854775807",
+                "9223372036854775808",
+                "1e3",
+            ]),
+            param(&["079198000002"]),
+            param(&["vi", "en-US vi", "fr", ""]),
+            param(&["query", "fragment", "form_post"]),
+            prop::option::weighted(0.05, ".{0,8}"),
+            prop::option::weighted(0.05, ".{0,8}"),
+            prop::option::weighted(0.05, ".{0,8}"),
+        );
+        (core, extra).prop_map(
+            |(
+                (
+                    response_type,
+                    client_id,
+                    redirect_uri,
+                    scope,
+                    state,
+                    nonce,
+                    code_challenge,
+                    code_challenge_method,
+                ),
+                (
+                    acr_values,
+                    claims,
+                    prompt,
+                    max_age,
+                    login_hint,
+                    ui_locales,
+                    response_mode,
+                    request,
+                    request_uri,
+                    registration,
+                ),
+            )| AuthorizeParams {
+                response_type,
+                client_id,
+                redirect_uri,
+                scope,
+                state,
+                nonce,
+                code_challenge,
+                code_challenge_method,
+                acr_values,
+                claims,
+                prompt,
+                max_age,
+                login_hint,
+                ui_locales,
+                response_mode,
+                request,
+                request_uri,
+                registration,
+            },
+        )
+    }
+
+    /// What a validated request may look like, whatever came in.
+    fn accepted(input: &Inputs, r: &super::AuthorizationRequest) -> Result<(), TestCaseError> {
+        let client = client();
+        prop_assert_eq!(input.response_type.as_deref(), Some("code"));
+        prop_assert_eq!(r.redirect_uri.as_str(), REDIRECT);
+        prop_assert!(r.scopes.contains(Scope::OpenId));
+        prop_assert!(r.scopes.is_subset(&client.allowed_scopes));
+        prop_assert_eq!(input.code_challenge.as_deref(), Some(CHALLENGE));
+        prop_assert_eq!(input.code_challenge_method.as_deref(), Some("S256"));
+        prop_assert_eq!(&r.state, &input.state);
+        prop_assert!(r.max_age.is_none_or(|m| m >= 0));
+        prop_assert!(!(r.prompts.contains(&Prompt::None) && r.prompts.len() > 1));
+        prop_assert!(
+            input.request.is_none() && input.request_uri.is_none() && input.registration.is_none()
+        );
+        for value in [&r.state, &r.nonce, &r.login_hint] {
+            prop_assert!(value.as_ref().is_none_or(|v| v.len() <= MAX_PARAM_LEN));
+        }
+        if r.required_level == Level::Level2 {
+            prop_assert!(
+                input
+                    .acr_values
+                    .as_deref()
+                    .is_some_and(|a| a.contains("urn:vneid:acr:level2"))
+                    || input
+                        .claims
+                        .as_deref()
+                        .is_some_and(|c| c.contains("urn:vneid:acr:level2"))
+            );
+        }
+        Ok(())
+    }
+
+    /// The fields the checks look at, kept before `validate` consumes the parameters.
+    struct Inputs {
+        response_type: Option<String>,
+        redirect_uri: Option<String>,
+        state: Option<String>,
+        code_challenge: Option<String>,
+        code_challenge_method: Option<String>,
+        acr_values: Option<String>,
+        claims: Option<String>,
+        request: Option<String>,
+        request_uri: Option<String>,
+        registration: Option<String>,
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Any parameters: a validated request, an error page when the redirect URI cannot be
+        /// trusted, or an OAuth error sent back to the registered redirect URI, never a panic.
+        #[test]
+        fn any_parameters_are_validated_or_refused_with_a_clear_error(params in params()) {
+            let input = Inputs {
+                response_type: params.response_type.clone(),
+                redirect_uri: params.redirect_uri.clone(),
+                state: params.state.clone(),
+                code_challenge: params.code_challenge.clone(),
+                code_challenge_method: params.code_challenge_method.clone(),
+                acr_values: params.acr_values.clone(),
+                claims: params.claims.clone(),
+                request: params.request.clone(),
+                request_uri: params.request_uri.clone(),
+                registration: params.registration.clone(),
+            };
+            match validate(params, &client()) {
+                Ok(request) => accepted(&input, &request)?,
+                Err(AuthorizeError::Page(bad)) => {
+                    prop_assert_ne!(input.redirect_uri.as_deref(), Some(REDIRECT));
+                    prop_assert!(matches!(
+                        bad,
+                        BadClient::MissingRedirectUri | BadClient::UnregisteredRedirectUri
+                    ));
+                }
+                Err(AuthorizeError::Redirect(back)) => {
+                    prop_assert_eq!(input.redirect_uri.as_deref(), Some(REDIRECT));
+                    prop_assert_eq!(back.redirect_uri.as_str(), REDIRECT);
+                    prop_assert_ne!(back.error.code, ErrorCode::ServerError);
+                    prop_assert!(!back.error.description.is_empty());
+                    let kept = input.state.clone().filter(|s| s.len() <= MAX_PARAM_LEN);
+                    prop_assert_eq!(&back.state, &kept);
+                    // It renders: a redirect to the registered URI with the error and the state.
+                    let response = back.error.redirect(&back.redirect_uri, back.state.as_deref(), "https://id.example");
+                    prop_assert_eq!(response.status(), axum::http::StatusCode::SEE_OTHER);
+                    let location = response.headers()[axum::http::header::LOCATION].to_str().unwrap().to_string();
+                    let url = url::Url::parse(&location).unwrap();
+                    prop_assert!(location.starts_with("https://rp.example/cb?tenant=1&error="), "{location}");
+                    let got = |n: &str| url.query_pairs().find(|(k, _)| k == n).map(|(_, v)| v.into_owned());
+                    prop_assert_eq!(got("error"), Some(back.error.code.as_str().to_string()));
+                    prop_assert_eq!(got("state"), kept);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_complete_request_is_validated() {
+        let params = AuthorizeParams {
+            response_type: Some("code".into()),
+            client_id: Some("rp".into()),
+            redirect_uri: Some(REDIRECT.into()),
+            scope: Some("openid documents".into()),
+            state: Some("xyz".into()),
+            code_challenge: Some(CHALLENGE.into()),
+            code_challenge_method: Some("S256".into()),
+            acr_values: Some("urn:vneid:acr:level2".into()),
+            max_age: Some("300".into()),
+            prompt: Some("login consent".into()),
+            ..AuthorizeParams::default()
+        };
+        let r = validate(params, &client()).unwrap();
+        assert_eq!(r.required_level, Level::Level2);
+        assert_eq!(r.max_age, Some(300));
+        assert_eq!(r.prompts, [Prompt::Login, Prompt::Consent]);
+        assert_eq!(r.scopes.to_string(), "openid documents");
+    }
+}

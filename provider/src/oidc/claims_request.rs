@@ -146,4 +146,154 @@ mod tests {
             .unwrap();
         assert_eq!(r.userinfo.len(), 1);
     }
+
+    #[test]
+    fn deeply_nested_json_is_refused_without_exhausting_the_stack() {
+        for deep in [
+            format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+            format!(
+                "{{\"id_token\":{}null{}}}",
+                "{\"a\":".repeat(50_000),
+                "}".repeat(50_000)
+            ),
+        ] {
+            let e = ClaimsRequest::parse(&deep).unwrap_err();
+            assert_eq!(e.code, super::super::error::ErrorCode::InvalidRequest);
+        }
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+        use serde_json::Value;
+        use vneid_contract::{ACR_LEVEL1, ACR_LEVEL2, Claim};
+
+        use super::super::ClaimsRequest;
+        use crate::oidc::error::ErrorCode;
+
+        /// Member names a `claims` parameter is made of, and some that are not.
+        fn member_name() -> BoxedStrategy<String> {
+            prop_oneof![
+                prop::sample::select(vec![
+                    "id_token",
+                    "userinfo",
+                    "acr",
+                    "value",
+                    "values",
+                    "essential",
+                    "verified_claims",
+                    "purpose",
+                ])
+                .prop_map(str::to_string),
+                prop::sample::select(Claim::ALL.to_vec()).prop_map(|c| c.as_str().to_string()),
+                ".{0,8}",
+            ]
+            .boxed()
+        }
+
+        /// Any JSON, biased towards the shapes of a `claims` parameter.
+        fn json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                any::<f64>().prop_map(Value::from),
+                prop::sample::select(vec![ACR_LEVEL1, ACR_LEVEL2, "urn:vneid:acr:level3", ""])
+                    .prop_map(Value::from),
+                ".{0,12}".prop_map(Value::String),
+            ];
+            leaf.prop_recursive(5, 96, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                    prop::collection::btree_map(member_name(), inner, 0..6)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// What a successful parse may hold, whatever the input: known claim names only,
+        /// `acr` only when one of the known acr values was in the request.
+        fn well_formed(request: &ClaimsRequest, input: &str) -> Result<(), TestCaseError> {
+            for name in request.id_token.iter().chain(&request.userinfo) {
+                prop_assert!(Claim::parse(name).is_some(), "{name}");
+                prop_assert!(name != "acr" && name != "verified_claims");
+            }
+            if let Some(level) = request.acr {
+                prop_assert!(input.contains(level.acr()), "{level:?} from {input}");
+            }
+            if request.verified_claims {
+                prop_assert!(input.contains("verified_claims"));
+            }
+            Ok(())
+        }
+
+        proptest! {
+            /// Any text: a request or `invalid_request`, never a panic.
+            #[test]
+            fn any_text_is_a_request_or_invalid_request(input in any::<String>()) {
+                match ClaimsRequest::parse(&input) {
+                    Ok(request) => well_formed(&request, &input)?,
+                    Err(e) => {
+                        prop_assert_eq!(e.code, ErrorCode::InvalidRequest);
+                        prop_assert!(!e.description.is_empty());
+                    }
+                }
+            }
+
+            /// Any JSON: an object of the right shape parses, anything else is
+            /// `invalid_request` naming the problem.
+            #[test]
+            fn any_json_is_a_request_or_invalid_request(value in json()) {
+                let input = value.to_string();
+                match ClaimsRequest::parse(&input) {
+                    Ok(request) => {
+                        prop_assert!(value.is_object());
+                        well_formed(&request, &input)?;
+                    }
+                    Err(e) => {
+                        prop_assert_eq!(e.code, ErrorCode::InvalidRequest);
+                        prop_assert!(e.description.contains("claims"), "{}", e.description);
+                    }
+                }
+            }
+
+            /// Well-formed requests for known claims are understood: every name asked for is
+            /// kept for its target, and the lowest known acr asked for is the level.
+            #[test]
+            fn well_formed_requests_keep_every_known_claim(
+                id_token in prop::collection::btree_set(prop::sample::select(Claim::ALL.to_vec()), 0..6),
+                userinfo in prop::collection::btree_set(prop::sample::select(Claim::ALL.to_vec()), 0..6),
+                essential in any::<bool>(),
+                acrs in prop::collection::vec(prop::sample::select(vec![ACR_LEVEL1, ACR_LEVEL2, "urn:other"]), 0..3),
+            ) {
+                let members = |set: &std::collections::BTreeSet<Claim>| -> serde_json::Map<String, Value> {
+                    set.iter()
+                        .map(|c| {
+                            let spec = if essential { serde_json::json!({ "essential": true }) } else { Value::Null };
+                            (c.as_str().to_string(), spec)
+                        })
+                        .collect()
+                };
+                let mut ask_id_token = members(&id_token);
+                if !acrs.is_empty() {
+                    ask_id_token.insert("acr".into(), serde_json::json!({ "essential": essential, "values": acrs }));
+                }
+                let input = serde_json::json!({ "id_token": ask_id_token, "userinfo": members(&userinfo) }).to_string();
+                let request = ClaimsRequest::parse(&input).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let named = |set: &std::collections::BTreeSet<Claim>| -> std::collections::BTreeSet<String> {
+                    set.iter()
+                        .filter(|c| **c != Claim::Acr && **c != Claim::VerifiedClaims)
+                        .map(|c| c.as_str().to_string())
+                        .collect()
+                };
+                prop_assert_eq!(&request.id_token, &named(&id_token));
+                prop_assert_eq!(&request.userinfo, &named(&userinfo));
+                let lowest = acrs.iter().filter_map(|a| vneid_contract::Level::from_acr(a)).min();
+                prop_assert_eq!(request.acr, lowest);
+                prop_assert_eq!(
+                    request.verified_claims,
+                    id_token.contains(&Claim::VerifiedClaims) || userinfo.contains(&Claim::VerifiedClaims)
+                );
+            }
+        }
+    }
 }

@@ -25,9 +25,9 @@ const ACCESS_TOKEN: &str = "at-1";
 const REDIRECT: &str = "http://127.0.0.1:3002/callback";
 
 #[derive(Default)]
-struct Shared {
+pub(super) struct Shared {
     token: Mutex<(u16, Value)>,
-    userinfo: Mutex<(u16, Value)>,
+    pub(super) userinfo: Mutex<(u16, Value)>,
     /// `None`: the JWKS endpoint is down.
     jwks: Mutex<Option<Value>>,
     jwks_hits: AtomicUsize,
@@ -35,13 +35,13 @@ struct Shared {
     token_requests: Mutex<Vec<(String, String)>>,
 }
 
-struct Fake {
-    issuer: String,
-    shared: Arc<Shared>,
+pub(super) struct Fake {
+    pub(super) issuer: String,
+    pub(super) shared: Arc<Shared>,
     _server: tokio::task::JoinHandle<()>,
 }
 
-fn key_pair(alg: &str, kid: &str) -> (Jwk, Value) {
+pub(super) fn key_pair(alg: &str, kid: &str) -> (Jwk, Value) {
     let mut private = match alg {
         "ES256" => ES256.generate_key_pair().unwrap().to_jwk_key_pair(),
         _ => RS256.generate_key_pair(2048).unwrap().to_jwk_key_pair(),
@@ -83,7 +83,7 @@ async fn userinfo(State(s): State<Arc<Shared>>) -> impl IntoResponse {
 }
 
 impl Fake {
-    async fn start(keys: Vec<Value>) -> Fake {
+    pub(super) async fn start(keys: Vec<Value>) -> Fake {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let issuer = format!("http://{}", listener.local_addr().unwrap());
         let shared = Arc::new(Shared::default());
@@ -118,7 +118,7 @@ impl Fake {
         }
     }
 
-    async fn client(&self) -> VneidClient {
+    pub(super) async fn client(&self) -> VneidClient {
         VneidClient::discover(
             &self.issuer,
             "bank",
@@ -130,7 +130,7 @@ impl Fake {
     }
 
     /// Begins a login; returns the pending login, its state, its nonce and the URL.
-    fn begin(
+    pub(super) fn begin(
         client: &VneidClient,
         request: &LoginRequest,
     ) -> (PendingLogin, String, String, url::Url) {
@@ -140,7 +140,7 @@ impl Fake {
     }
 
     /// Honest claims for this login.
-    fn claims(&self, nonce: &str) -> Value {
+    pub(super) fn claims(&self, nonce: &str) -> Value {
         json!({
             "iss": self.issuer, "sub": "citizen-1", "aud": "bank", "azp": "bank",
             "exp": now() + 300, "iat": now(), "auth_time": now() - 5, "nonce": nonce,
@@ -149,14 +149,14 @@ impl Fake {
         })
     }
 
-    fn serve_id_token(&self, id_token: &str) {
+    pub(super) fn serve_id_token(&self, id_token: &str) {
         *self.shared.token.lock().unwrap() = (
             200,
             json!({ "access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 300, "id_token": id_token }),
         );
     }
 
-    fn callback(&self, state: &str) -> String {
+    pub(super) fn callback(&self, state: &str) -> String {
         url::form_urlencoded::Serializer::new(String::new())
             .append_pair("code", "c0de")
             .append_pair("state", state)
@@ -180,7 +180,7 @@ impl Fake {
     }
 }
 
-fn scopes(s: &str) -> ScopeSet {
+pub(super) fn scopes(s: &str) -> ScopeSet {
     ScopeSet::parse(s).unwrap()
 }
 
@@ -196,7 +196,7 @@ fn at_hash(access_token: &str) -> String {
     URL_SAFE_NO_PAD.encode(&digest[..16])
 }
 
-fn sign(key: &Jwk, claims: &Value) -> String {
+pub(super) fn sign(key: &Jwk, claims: &Value) -> String {
     let mut header = JwsHeader::new();
     header.set_token_type("JWT");
     header.set_key_id(key.key_id().unwrap());

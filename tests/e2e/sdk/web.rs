@@ -37,7 +37,7 @@ async fn apply(RequireLevel(session): RequireLevel<2>) -> String {
     format!("application of {}", session.name.unwrap_or_default())
 }
 
-fn router(auth: VneidAuth) -> Router {
+pub(super) fn router(auth: VneidAuth) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/login", get(vneid_sdk::axum::login))
@@ -50,7 +50,7 @@ fn router(auth: VneidAuth) -> Router {
 
 /// A request to the app with the cookies kept so far; returns status, Location, the cookies
 /// set and the body.
-async fn call(
+pub(super) async fn call(
     app: &Router,
     uri: &str,
     cookies: &mut Vec<(String, String)>,
