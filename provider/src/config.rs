@@ -33,6 +33,9 @@ pub struct Config {
     /// How long a lock lasts, in seconds.
     #[serde(default = "default_lockout_seconds")]
     pub lockout_seconds: i64,
+    /// Password reset: codes sent and codes tried per identification number.
+    #[serde(default)]
+    pub reset: crate::accounts::reset::ResetLimits,
     /// The population registry: embedded unless `url` names a registry service.
     #[serde(default)]
     pub registry: RegistryConfig,
@@ -189,6 +192,7 @@ impl Config {
             lifetimes: Lifetimes::default(),
             lockout_threshold: default_lockout_threshold(),
             lockout_seconds: default_lockout_seconds(),
+            reset: crate::accounts::reset::ResetLimits::default(),
             registry: RegistryConfig::default(),
             notify: crate::notify::SenderConfig::default(),
             demo: false,

@@ -7,4 +7,6 @@ pub mod contact;
 pub mod login;
 pub mod password;
 pub mod registration;
+pub mod reset;
+pub mod selfservice;
 pub mod totp;
