@@ -283,7 +283,10 @@ mod tests {
     #[test]
     fn new_passwords() {
         let user = "079198000002";
-        assert_eq!(check_new_password("Binh-2026-x", "Binh-2026-x", user), Ok(()));
+        assert_eq!(
+            check_new_password("Binh-2026-x", "Binh-2026-x", user),
+            Ok(())
+        );
         assert_eq!(
             check_new_password("Binh-2026-x", "Binh-2026-y", user),
             Err(NewPasswordError::Mismatch)

@@ -350,12 +350,13 @@ async fn new_password_in(
     .bind(account_id)
     .execute(&mut *conn)
     .await?;
-    let sessions = sqlx::query("DELETE FROM browser_sessions WHERE account_id = $1 AND id_hash <> $2")
-        .bind(account_id)
-        .bind(keep_session.unwrap_or(""))
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let sessions =
+        sqlx::query("DELETE FROM browser_sessions WHERE account_id = $1 AND id_hash <> $2")
+            .bind(account_id)
+            .bind(keep_session.unwrap_or(""))
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
     let tokens = sqlx::query(
         "UPDATE tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL",
     )

@@ -18,9 +18,9 @@ use vneid_contract::{AuthMethod, DocumentType, Lang, Level};
 use super::session::{self, BrowserSession};
 use crate::accounts::account::Account;
 use crate::accounts::login::{PasswordOutcome, check_password, check_second_factor};
+use crate::accounts::password;
 use crate::accounts::reset::{self, Spend};
 use crate::accounts::selfservice::{self, DocumentsView};
-use crate::accounts::password;
 use crate::error::AppError;
 use crate::notify::{Channel, Notification};
 use crate::secret;
@@ -593,15 +593,7 @@ pub async fn confirm_contact(
         )
         .await?;
     match changed {
-        Some(_) => {
-            dashboard(
-                &state,
-                &citizen,
-                None,
-                Some("Đã cập nhật (updated)".into()),
-            )
-            .await
-        }
+        Some(_) => dashboard(&state, &citizen, None, Some("Đã cập nhật (updated)".into())).await,
         None => dashboard(&state, &citizen, Some(WRONG_CODE.into()), None).await,
     }
 }
@@ -775,9 +767,7 @@ pub async fn reset_confirm(
                 "password reset by SMS code; sessions ended, tokens revoked");
             Ok(LoginPage {
                 error: None,
-                notice: Some(
-                    "Đã đặt lại mật khẩu; hãy đăng nhập (password reset; log in)".into(),
-                ),
+                notice: Some("Đã đặt lại mật khẩu; hãy đăng nhập (password reset; log in)".into()),
                 csrf: session.row.csrf,
             }
             .into_response())
