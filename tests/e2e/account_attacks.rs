@@ -281,8 +281,8 @@ async fn a_password_only_session_never_sees_level2_documents(backend: Backend) {
     let provider = spawn_provider(backend).await;
     let attacker = Browser::new(&provider.base);
     let (url, html) = account_login(&provider, &attacker, BINH, "Demo@2026").await;
-    assert_eq!(url.path(), "/account/step-up");
     let documents = ["790123456789", "GD4797912345678", "Giấy phép lái xe"];
+    assert!(documents.iter().all(|d| !html.contains(d)), "{html}");
     // Skip the step-up and open the account page directly.
     let (_, _, page) = attacker
         .navigate(&format!("{}/account", provider.base))
@@ -294,6 +294,11 @@ async fn a_password_only_session_never_sees_level2_documents(backend: Backend) {
         "documents shown to a password-only session: {page}"
     );
     assert!(page.contains("/account/step-up"));
+    assert_eq!(
+        url.path(),
+        "/account/step-up",
+        "the password leads to the step-up"
+    );
     // A wrong code does not step up.
     let wrong = format!(
         "{:06}",
