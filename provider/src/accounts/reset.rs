@@ -272,6 +272,13 @@ mod tests {
     }
 
     #[test]
+    fn limits_come_from_the_configuration_with_defaults() {
+        let limits: ResetLimits = toml::from_str("codes_per_hour = 2").unwrap();
+        assert_eq!((limits.codes_per_hour, limits.codes_per_day), (2, 6));
+        assert!(toml::from_str::<ResetLimits>("codes_per_week = 2").is_err());
+    }
+
+    #[test]
     fn the_number_is_trimmed_and_cut() {
         assert_eq!(normalise_number("  079198000002 "), "079198000002");
         assert_eq!(normalise_number(&"9".repeat(50)).len(), 20);
