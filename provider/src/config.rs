@@ -40,6 +40,9 @@ pub struct Config {
     /// How long a second-factor lock lasts, in seconds.
     #[serde(default = "default_second_factor_lock_seconds")]
     pub second_factor_lock_seconds: i64,
+    /// Password reset: codes sent and codes tried per identification number.
+    #[serde(default)]
+    pub reset: crate::accounts::reset::ResetLimits,
     /// The population registry: embedded unless `url` names a registry service.
     #[serde(default)]
     pub registry: RegistryConfig,
@@ -201,6 +204,7 @@ impl Config {
             lockout_seconds: default_lockout_seconds(),
             second_factor_threshold: default_lockout_threshold(),
             second_factor_lock_seconds: default_second_factor_lock_seconds(),
+            reset: crate::accounts::reset::ResetLimits::default(),
             registry: RegistryConfig::default(),
             notify: crate::notify::SenderConfig::default(),
             demo: false,

@@ -61,6 +61,7 @@ pub fn app(state: AppState) -> Router {
         .route(paths::DEMO_OUTBOX, get(demo_outbox))
         .route("/account", get(web::account::show))
         .route("/account/login", get(web::account::login_page).post(web::account::login))
+        .route("/account/step-up", get(web::account::step_up_page).post(web::account::step_up))
         .route("/account/logout", post(web::account::logout))
         .route("/account/password", post(web::account::change_password))
         .route("/account/consents/revoke", post(web::account::revoke_consent))

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod account_attacks;
 mod browser;
 mod consent;
 mod flows;

@@ -63,6 +63,18 @@ async fn citizens_manage_their_account(backend: Backend) {
         )
         .await
         .page();
+    // A Level 2 account is asked for its second factor before the documents show.
+    assert!(url.path().ends_with("/account/step-up"), "{url}");
+    provider.state.clock.advance(30);
+    let (url, _, html) = me
+        .submit(
+            &url,
+            &html,
+            "/account/step-up",
+            &[("otp", &provider.totp())],
+        )
+        .await
+        .page();
     assert!(
         html.contains("Trần Thị Bình") && html.contains("Mức độ 2"),
         "{html}"
@@ -98,7 +110,11 @@ async fn citizens_manage_their_account(backend: Backend) {
             &url,
             &html,
             "/account/contact",
-            &[("kind", "phone"), ("value", "+84987654321")],
+            &[
+                ("kind", "phone"),
+                ("value", "+84987654321"),
+                ("current_password", "Demo@2026"),
+            ],
         )
         .await
         .page();
@@ -170,7 +186,7 @@ async fn citizens_manage_their_account(backend: Backend) {
         .await
         .page();
     assert!(html.contains("Đã đặt lại mật khẩu"), "{html}");
-    let (_, _, html) = other
+    let (url, _, _) = other
         .submit(
             &url,
             &html,
@@ -179,7 +195,11 @@ async fn citizens_manage_their_account(backend: Backend) {
         )
         .await
         .page();
-    assert!(html.contains("Trần Thị Bình"), "the new password works");
+    assert_eq!(
+        url.path(),
+        "/account/step-up",
+        "the new password works (the second factor comes next)"
+    );
     // The code cannot be used twice, and an unknown number gets the same answer.
     let (url, _, html) = other
         .navigate(&format!("{}/account/reset", provider.base))

@@ -9,4 +9,6 @@ pub mod login;
 pub mod password;
 pub mod registration;
 pub mod second_factor;
+pub mod reset;
+pub mod selfservice;
 pub mod totp;

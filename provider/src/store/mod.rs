@@ -33,7 +33,7 @@ pub use keys::KeyRow;
 pub use outbox::{OutboxRow, enqueue};
 pub use registrations::{RegistrationRow, insert_registration};
 pub use registry::{RegistryDocumentRow, RegistryImport, RegistryPersonRow};
-pub use selfservice::ConsentRow;
+pub use selfservice::{ConsentRow, Ended, ResetBudgetRow};
 pub use sessions::{SessionLogin, SessionRow};
 pub use tokens::{NewToken, RefreshUse, TokenKind, TokenRow, insert_token, take_refresh_token};
 

@@ -14,6 +14,10 @@ impl Store {
             ("DELETE FROM tokens WHERE expires_at < $1", now),
             ("DELETE FROM client_assertions WHERE expires_at < $1", now),
             (
+                "DELETE FROM reset_budgets WHERE day_start < $1 AND hour_start < $1",
+                now - 24 * 3600,
+            ),
+            (
                 "DELETE FROM auth_codes WHERE expires_at < $1",
                 now - 24 * 3600,
             ),

@@ -1,24 +1,38 @@
-//! Citizen self-service: the account's level and documents, consents (each revocable), the
-//! history of every release of the citizen's data, password change, contact change with a
-//! verification code, and password reset by an SMS one-time code.
+//! Citizen self-service pages: the account's level and documents (documents only in a Level 2
+//! session: a step-up with the second factor), consents (each revocable), the history of every
+//! release of the citizen's data, password change, contact change, and password reset by an
+//! SMS code. The rules are in `accounts::selfservice` and `accounts::reset`; these handlers
+//! parse the form, call them, and render.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
+use serde_json::json;
 use vneid_contract::{AuthMethod, DocumentType, Lang, Level};
 
 use super::session::{self, BrowserSession};
-use crate::accounts::login::{PasswordOutcome, check_password};
+use crate::accounts::account::Account;
+use crate::accounts::login::{PasswordOutcome, check_password, check_second_factor};
 use crate::accounts::password;
+use crate::accounts::selfservice::{self, DocumentsView};
 use crate::error::AppError;
-use crate::notify::{Channel, Notification};
+use crate::notify::Notification;
 use crate::secret;
 use crate::state::AppState;
-use crate::store::AccountRow;
+use crate::store::{AccountRow, AuditEvent};
+
+mod password_reset;
+
+pub use password_reset::{reset, reset_confirm, reset_page};
+
+const WRONG_CODE: &str = "Mã không đúng hoặc đã hết hạn (wrong or expired code)";
+const WRONG_CURRENT: &str =
+    "Mật khẩu hiện tại không đúng hoặc chưa nhập (the current password is wrong or missing)";
 
 #[derive(Template, WebTemplate)]
 #[template(path = "account_login.html")]
@@ -29,8 +43,8 @@ struct LoginPage {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "account_reset.html")]
-struct ResetPage {
+#[template(path = "account_step_up.html")]
+struct StepUpPage {
     error: Option<String>,
     notice: Option<String>,
     csrf: String,
@@ -45,28 +59,82 @@ struct AccountPage {
     csrf: String,
     name: String,
     username: String,
-    level: i64,
+    level: u8,
     phone: String,
     email: String,
+    documents_shown: bool,
+    step_up: bool,
     documents: Vec<String>,
     consents: Vec<(String, String, String)>,
     releases: Vec<String>,
 }
 
-async fn signed_in(
-    state: &AppState,
-    jar: &CookieJar,
-) -> Result<Option<(BrowserSession, AccountRow)>, AppError> {
-    let Some(session) = session::load(state, jar).await? else {
-        return Ok(None);
-    };
-    let Some(auth) = &session.auth else {
-        return Ok(None);
-    };
-    let Some(account) = state.store.account(&auth.account_id).await? else {
-        return Ok(None);
-    };
-    Ok(Some((session, account)))
+fn to_login() -> Response {
+    Redirect::to("/account/login").into_response()
+}
+
+/// The signed-in citizen: extracting it from a request without a live login sends the
+/// browser to the login page.
+pub struct Citizen {
+    session: BrowserSession,
+    row: AccountRow,
+    account: Account,
+    /// The level this session logged in at.
+    level: Level,
+}
+
+impl Citizen {
+    async fn load(state: &AppState, jar: &CookieJar) -> Result<Option<Citizen>, AppError> {
+        let Some(session) = session::load(state, jar).await? else {
+            return Ok(None);
+        };
+        let Some((level, id)) = session
+            .auth
+            .as_ref()
+            .map(|a| (a.level, a.account_id.clone()))
+        else {
+            return Ok(None);
+        };
+        let Some(row) = state.store.account(&id).await? else {
+            return Ok(None);
+        };
+        let account = Account::try_from(&row)?;
+        Ok(Some(Citizen {
+            session,
+            row,
+            account,
+            level,
+        }))
+    }
+
+    /// Whether a submitted CSRF token is this session's.
+    fn csrf_ok(&self, submitted: &str) -> bool {
+        session::csrf_ok(&self.session, submitted)
+    }
+
+    /// Whether `pw` is the account's current password (counted like a login: wrong ones lock).
+    async fn password_ok(&self, state: &AppState, pw: Option<&str>) -> Result<bool, AppError> {
+        let Some(pw) = pw.filter(|p| !p.is_empty()) else {
+            return Ok(false);
+        };
+        Ok(matches!(
+            check_password(state, &self.account.username, pw).await?,
+            PasswordOutcome::Success(a) if a.id == self.row.id
+        ))
+    }
+}
+
+impl FromRequestParts<AppState> for Citizen {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        match Citizen::load(state, &jar).await {
+            Ok(Some(citizen)) => Ok(citizen),
+            Ok(None) => Err(to_login()),
+            Err(err) => Err(err.into_response()),
+        }
+    }
 }
 
 fn when(unix: i64) -> String {
@@ -83,36 +151,47 @@ fn when(unix: i64) -> String {
         .unwrap_or_default()
 }
 
+/// The account page, freshly read, with an error or a notice.
 async fn dashboard(
     state: &AppState,
-    session: &BrowserSession,
-    account: &AccountRow,
+    citizen: &Citizen,
     error: Option<String>,
     notice: Option<String>,
 ) -> Result<Response, AppError> {
-    let documents = state
+    let row = state
         .store
-        .documents(&account.id)
+        .account(&citizen.row.id)
         .await?
-        .into_iter()
-        .map(|d| {
-            format!(
-                "{}: {}",
-                DocumentType::parse(&d.doc_type).description(Lang::Vi),
-                d.number
-            )
-        })
-        .collect();
+        .unwrap_or_else(|| citizen.row.clone());
+    let account = Account::try_from(&row)?;
+    let view = selfservice::documents_view(&account, citizen.level);
+    let documents = if view == DocumentsView::Shown {
+        state
+            .store
+            .documents(&row.id)
+            .await?
+            .into_iter()
+            .map(|d| {
+                format!(
+                    "{}: {}",
+                    DocumentType::parse(&d.doc_type).description(Lang::Vi),
+                    d.number
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let consents = state
         .store
-        .consents_of(&account.id)
+        .consents_of(&row.id)
         .await?
         .into_iter()
         .map(|c| (c.client_id, c.client_name, c.scopes))
         .collect();
     let releases = state
         .store
-        .audit_events(&account.id, 100)
+        .audit_events(&row.id, 100)
         .await?
         .into_iter()
         .filter(|(_, kind, _, _)| kind == "claims_released")
@@ -130,28 +209,22 @@ async fn dashboard(
             )
         })
         .collect();
-    let name = [
-        Some(account.family_name.as_str()),
-        account.middle_name.as_deref(),
-        Some(account.given_name.as_str()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" ");
     let error = error.or_else(|| {
-        (account.must_change_password != 0)
+        account
+            .must_change_password
             .then(|| "Hãy đổi mật khẩu được gửi qua tin nhắn (change the SMS password)".to_string())
     });
     Ok(AccountPage {
         error,
         notice,
-        csrf: session.row.csrf.clone(),
-        name,
+        csrf: citizen.session.row.csrf.clone(),
+        name: account.full_name(),
         username: account.username.clone(),
-        level: account.level,
+        level: account.level.map_or(0, |l| l.as_number()),
         phone: account.phone_number.clone().unwrap_or_else(|| "—".into()),
         email: account.email.clone().unwrap_or_else(|| "—".into()),
+        documents_shown: view == DocumentsView::Shown,
+        step_up: view == DocumentsView::NeedsStepUp,
         documents,
         consents,
         releases,
@@ -160,11 +233,8 @@ async fn dashboard(
 }
 
 /// `GET /account`.
-pub async fn show(State(state): State<AppState>, jar: CookieJar) -> Result<Response, AppError> {
-    match signed_in(&state, &jar).await? {
-        Some((session, account)) => dashboard(&state, &session, &account, None, None).await,
-        None => Ok(Redirect::to("/account/login").into_response()),
-    }
+pub async fn show(State(state): State<AppState>, citizen: Citizen) -> Result<Response, AppError> {
+    dashboard(&state, &citizen, None, None).await
 }
 
 /// `GET /account/login`.
@@ -192,7 +262,7 @@ pub struct LoginForm {
     password: String,
 }
 
-/// `POST /account/login`.
+/// `POST /account/login`: a Level 1 session; a Level 2 account is offered the step-up next.
 pub async fn login(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -202,7 +272,7 @@ pub async fn login(
         .await?
         .filter(|s| session::csrf_ok(s, &form.csrf))
     else {
-        return Ok(Redirect::to("/account/login").into_response());
+        return Ok(to_login());
     };
     let page = |error: &str| {
         LoginPage {
@@ -213,17 +283,23 @@ pub async fn login(
         .into_response()
     };
     match check_password(&state, form.username.trim(), &form.password).await? {
-        PasswordOutcome::Success(account) => {
+        PasswordOutcome::Success(row) => {
+            let account = Account::try_from(row.as_ref())?;
             let jar = session::renew(
                 &state,
                 jar,
                 &session.row,
-                &account.id,
+                &row.id,
                 Level::Level1,
                 &[AuthMethod::Pwd],
             )
             .await?;
-            Ok((jar, Redirect::to("/account")).into_response())
+            let next = if selfservice::may_step_up(&account, Level::Level1) {
+                "/account/step-up"
+            } else {
+                "/account"
+            };
+            Ok((jar, Redirect::to(next)).into_response())
         }
         PasswordOutcome::Locked { .. } => {
             Ok(page("Tài khoản tạm khóa do nhập sai nhiều lần (locked)"))
@@ -235,79 +311,140 @@ pub async fn login(
     }
 }
 
+/// `GET /account/step-up`: the second-factor form, for a password-only session of a Level 2
+/// account.
+pub async fn step_up_page(citizen: Citizen) -> Result<Response, AppError> {
+    if !selfservice::may_step_up(&citizen.account, citizen.level) {
+        return Ok(Redirect::to("/account").into_response());
+    }
+    Ok(StepUpPage {
+        error: None,
+        notice: None,
+        csrf: citizen.session.row.csrf.clone(),
+        username: citizen.account.username.clone(),
+    }
+    .into_response())
+}
+
+/// The step-up form.
+#[derive(Deserialize)]
+pub struct StepUpForm {
+    csrf: String,
+    otp: String,
+}
+
+/// `POST /account/step-up`: a right TOTP code makes the session Level 2 (a new session id).
+pub async fn step_up(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    citizen: Citizen,
+    Form(form): Form<StepUpForm>,
+) -> Result<Response, AppError> {
+    if !citizen.csrf_ok(&form.csrf) {
+        return Ok(to_login());
+    }
+    if !selfservice::may_step_up(&citizen.account, citizen.level) {
+        return Ok(Redirect::to("/account").into_response());
+    }
+    if check_second_factor(&state, &citizen.row, form.otp.trim()).await? {
+        let amr = [AuthMethod::Pwd, AuthMethod::Otp, AuthMethod::Mfa];
+        let jar = session::renew(
+            &state,
+            jar,
+            &citizen.session.row,
+            &citizen.row.id,
+            Level::Level2,
+            &amr,
+        )
+        .await?;
+        let event = AuditEvent {
+            kind: "second_factor_succeeded",
+            account_id: Some(&citizen.row.id),
+            client_id: None,
+            detail: json!({ "amr": ["pwd", "otp", "mfa"], "acr": Level::Level2.acr(), "for": "self_service" }),
+        };
+        state.store.audit(event, state.now()).await?;
+        return Ok((jar, Redirect::to("/account")).into_response());
+    }
+    Ok(StepUpPage {
+        error: Some("Mã xác thực không đúng (wrong code)".into()),
+        notice: None,
+        csrf: citizen.session.row.csrf.clone(),
+        username: citizen.account.username.clone(),
+    }
+    .into_response())
+}
+
 /// A form with only the CSRF token.
 #[derive(Deserialize)]
 pub struct CsrfForm {
     csrf: String,
 }
 
-/// Runs with the signed-in citizen when the CSRF token is right; otherwise back to login.
-async fn guarded(
-    state: &AppState,
-    jar: &CookieJar,
-    csrf: &str,
-) -> Result<Result<(BrowserSession, AccountRow), Response>, AppError> {
-    match signed_in(state, jar).await? {
-        Some((s, a)) if session::csrf_ok(&s, csrf) => Ok(Ok((s, a))),
-        _ => Ok(Err(Redirect::to("/account/login").into_response())),
-    }
-}
-
 /// `POST /account/logout`.
 pub async fn logout(
     State(state): State<AppState>,
-    jar: CookieJar,
+    citizen: Citizen,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, AppError> {
-    if let Ok((s, _)) = guarded(&state, &jar, &form.csrf).await? {
-        state.store.delete_session(&s.row.id_hash).await?;
+    if citizen.csrf_ok(&form.csrf) {
+        state
+            .store
+            .delete_session(&citizen.session.row.id_hash)
+            .await?;
     }
-    Ok(Redirect::to("/account/login").into_response())
+    Ok(to_login())
 }
 
 /// The password form.
 #[derive(Deserialize)]
 pub struct PasswordForm {
     csrf: String,
-    current_password: String,
+    current_password: Option<String>,
     new_password: String,
     confirm_password: String,
 }
 
-/// `POST /account/password`.
+/// `POST /account/password`: needs the current password; every other session of the account
+/// ends and its tokens are revoked with the new hash, in one transaction.
 pub async fn change_password(
     State(state): State<AppState>,
-    jar: CookieJar,
+    citizen: Citizen,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, AppError> {
-    let (s, account) = match guarded(&state, &jar, &form.csrf).await? {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
-    let error = if !password::verify(form.current_password, account.password_hash.clone()).await? {
-        Some("Mật khẩu hiện tại không đúng (wrong current password)")
-    } else if form.new_password != form.confirm_password {
-        Some("Hai lần nhập mật khẩu mới không giống nhau")
-    } else if !password::acceptable(&form.new_password, &account.username) {
-        Some("Mật khẩu mới: ít nhất 8 ký tự, có chữ và số, không trùng số định danh")
-    } else {
-        None
-    };
-    if let Some(error) = error {
-        return dashboard(&state, &s, &account, Some(error.into()), None).await;
+    if !citizen.csrf_ok(&form.csrf) {
+        return Ok(to_login());
+    }
+    if let Err(e) = selfservice::check_new_password(
+        &form.new_password,
+        &form.confirm_password,
+        &citizen.account.username,
+    ) {
+        return dashboard(&state, &citizen, Some(e.message().into()), None).await;
+    }
+    if !citizen
+        .password_ok(&state, form.current_password.as_deref())
+        .await?
+    {
+        return dashboard(&state, &citizen, Some(WRONG_CURRENT.into()), None).await;
     }
     let hash = password::hash(form.new_password).await?;
-    state
+    let ended = state
         .store
-        .set_password(&account.id, &hash, state.now())
+        .change_password(
+            &citizen.row.id,
+            &hash,
+            &citizen.session.row.id_hash,
+            state.now(),
+        )
         .await?;
-    let account = state.store.account(&account.id).await?.unwrap_or(account);
+    tracing::info!(account = %citizen.row.id, sessions = ended.sessions, tokens = ended.tokens,
+        "password changed; other sessions ended, tokens revoked");
     dashboard(
         &state,
-        &s,
-        &account,
+        &citizen,
         None,
-        Some("Đã đổi mật khẩu (password changed)".into()),
+        Some("Đã đổi mật khẩu; các phiên đăng nhập khác đã kết thúc (password changed; other sessions ended)".into()),
     )
     .await
 }
@@ -322,21 +459,19 @@ pub struct RevokeForm {
 /// `POST /account/consents/revoke`: the consent goes, the client's tokens are revoked.
 pub async fn revoke_consent(
     State(state): State<AppState>,
-    jar: CookieJar,
+    citizen: Citizen,
     Form(form): Form<RevokeForm>,
 ) -> Result<Response, AppError> {
-    let (s, account) = match guarded(&state, &jar, &form.csrf).await? {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
+    if !citizen.csrf_ok(&form.csrf) {
+        return Ok(to_login());
+    }
     state
         .store
-        .revoke_consent(&account.id, &form.client_id, state.now())
+        .revoke_consent(&citizen.row.id, &form.client_id, state.now())
         .await?;
     dashboard(
         &state,
-        &s,
-        &account,
+        &citizen,
         None,
         Some("Đã thu hồi (withdrawn)".into()),
     )
@@ -349,6 +484,7 @@ pub struct ContactForm {
     csrf: String,
     kind: String,
     value: Option<String>,
+    current_password: Option<String>,
     code: Option<String>,
 }
 
@@ -356,56 +492,48 @@ fn six_digits() -> String {
     format!("{:06}", rand::random::<u32>() % 1_000_000)
 }
 
-/// `POST /account/contact`: sends a code to the new phone number or email.
+/// `POST /account/contact`: with the current password re-entered, sends a code to the new
+/// phone number or email.
 pub async fn change_contact(
     State(state): State<AppState>,
-    jar: CookieJar,
+    citizen: Citizen,
     Form(form): Form<ContactForm>,
 ) -> Result<Response, AppError> {
-    let (s, account) = match guarded(&state, &jar, &form.csrf).await? {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
+    if !citizen.csrf_ok(&form.csrf) {
+        return Ok(to_login());
+    }
+    let new = match selfservice::new_contact(
+        &citizen.account,
+        &form.kind,
+        form.value.as_deref().unwrap_or_default(),
+    ) {
+        Ok(new) => new,
+        Err(e) => return dashboard(&state, &citizen, Some(e.message().into()), None).await,
     };
-    let value = form.value.unwrap_or_default().trim().to_string();
-    let phone = form.kind == "phone";
-    let valid = if phone {
-        crate::accounts::contact::is_phone(&value)
-    } else {
-        crate::accounts::contact::is_email(&value)
-    };
-    if !valid {
-        return dashboard(
-            &state,
-            &s,
-            &account,
-            Some("Số điện thoại (+84...) hoặc email không hợp lệ".into()),
-            None,
-        )
-        .await;
+    if !citizen
+        .password_ok(&state, form.current_password.as_deref())
+        .await?
+    {
+        return dashboard(&state, &citizen, Some(WRONG_CURRENT.into()), None).await;
     }
     let code = six_digits();
     let now = state.now();
     let message = Notification {
-        channel: if phone { Channel::Sms } else { Channel::Email },
-        recipient: &value,
+        channel: new.kind.channel(),
+        recipient: &new.value,
         subject: "VNeID",
         body: format!("VNeID: ma xac minh {code} (10 phut)."),
         kind: "contact_code",
-        account_id: Some(&account.id),
+        account_id: Some(&citizen.row.id),
         secret: true,
     }
     .row(now);
-    let purpose = if phone {
-        "phone_change"
-    } else {
-        "email_change"
-    };
     state
         .store
         .issue_one_time_code(
-            &account.id,
-            purpose,
-            Some(&value),
+            &citizen.row.id,
+            new.kind.code_purpose(),
+            Some(&new.value),
             &secret::hash(&code),
             now + 600,
             &message,
@@ -413,207 +541,56 @@ pub async fn change_contact(
         .await?;
     dashboard(
         &state,
-        &s,
-        &account,
+        &citizen,
         None,
-        Some(format!("Đã gửi mã xác minh tới {value}")),
+        Some(format!("Đã gửi mã xác minh tới {}", new.value)),
     )
     .await
 }
 
-/// `POST /account/contact/confirm`.
+/// `POST /account/contact/confirm`: the code sets the new contact and tells the old one, in
+/// one transaction.
 pub async fn confirm_contact(
     State(state): State<AppState>,
-    jar: CookieJar,
+    citizen: Citizen,
     Form(form): Form<ContactForm>,
 ) -> Result<Response, AppError> {
-    let (s, account) = match guarded(&state, &jar, &form.csrf).await? {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
-    let phone = form.kind == "phone";
-    let purpose = if phone {
-        "phone_change"
-    } else {
-        "email_change"
+    if !citizen.csrf_ok(&form.csrf) {
+        return Ok(to_login());
+    }
+    let Some(kind) = selfservice::ContactKind::parse(&form.kind) else {
+        return dashboard(&state, &citizen, Some(WRONG_CODE.into()), None).await;
     };
     let code = form.code.unwrap_or_default();
     let now = state.now();
-    match state
+    let account_id = citizen.row.id.as_str();
+    let changed = state
         .store
-        .use_one_time_code(&account.id, purpose, &secret::hash(code.trim()), now)
-        .await?
-    {
-        Some(Some(target)) => {
-            state
-                .store
-                .set_contact(&account.id, phone, &target, now)
-                .await?;
-            let account = state.store.account(&account.id).await?.unwrap_or(account);
-            dashboard(
-                &state,
-                &s,
-                &account,
-                None,
-                Some("Đã cập nhật (updated)".into()),
-            )
-            .await
-        }
-        _ => {
-            dashboard(
-                &state,
-                &s,
-                &account,
-                Some("Mã không đúng hoặc đã hết hạn (wrong or expired code)".into()),
-                None,
-            )
-            .await
-        }
-    }
-}
-
-/// `GET /account/reset`.
-pub async fn reset_page(
-    State(state): State<AppState>,
-    jar: CookieJar,
-) -> Result<Response, AppError> {
-    let (session, jar) = session::load_or_start(&state, jar).await?;
-    Ok((
-        jar,
-        ResetPage {
-            error: None,
-            notice: None,
-            csrf: session.row.csrf,
-            username: String::new(),
-        },
-    )
-        .into_response())
-}
-
-/// The reset forms.
-#[derive(Deserialize)]
-pub struct ResetForm {
-    csrf: String,
-    username: String,
-    code: Option<String>,
-    new_password: Option<String>,
-    confirm_password: Option<String>,
-}
-
-/// `POST /account/reset`: a code by SMS when the account has a phone number. The answer is the
-/// same whether or not the account exists.
-pub async fn reset(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    Form(form): Form<ResetForm>,
-) -> Result<Response, AppError> {
-    let Some(session) = session::load(&state, &jar)
-        .await?
-        .filter(|s| session::csrf_ok(s, &form.csrf))
-    else {
-        return Ok(Redirect::to("/account/reset").into_response());
-    };
-    let username = form.username.trim().chars().take(20).collect::<String>();
-    if let Some(account) = state
-        .store
-        .account_by_username(&username)
-        .await?
-        .filter(|a| a.status == "active")
-        && let Some(phone) = &account.phone_number
-    {
-        let code = six_digits();
-        let now = state.now();
-        let message = Notification {
-            channel: Channel::Sms,
-            recipient: phone,
-            subject: "VNeID",
-            body: format!("VNeID: ma dat lai mat khau {code} (10 phut). Khong chia se ma nay."),
-            kind: "reset_code",
-            account_id: Some(&account.id),
-            secret: true,
-        }
-        .row(now);
-        state
-            .store
-            .issue_one_time_code(
-                &account.id,
-                "password_reset",
-                None,
-                &secret::hash(&code),
-                now + 600,
-                &message,
-            )
-            .await?;
-    }
-    Ok(ResetPage {
-        error: None,
-        notice: None,
-        csrf: session.row.csrf,
-        username,
-    }
-    .into_response())
-}
-
-/// `POST /account/reset/confirm`.
-pub async fn reset_confirm(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    Form(form): Form<ResetForm>,
-) -> Result<Response, AppError> {
-    let Some(session) = session::load(&state, &jar)
-        .await?
-        .filter(|s| session::csrf_ok(s, &form.csrf))
-    else {
-        return Ok(Redirect::to("/account/reset").into_response());
-    };
-    let username = form.username.trim().to_string();
-    let page = |error: &str| {
-        ResetPage {
-            error: Some(error.into()),
-            notice: None,
-            csrf: session.row.csrf.clone(),
-            username: username.clone(),
-        }
-        .into_response()
-    };
-    let new = form.new_password.unwrap_or_default();
-    if Some(&new) != form.confirm_password.as_ref() {
-        return Ok(page("Hai lần nhập mật khẩu mới không giống nhau"));
-    }
-    if !password::acceptable(&new, &username) {
-        return Ok(page(
-            "Mật khẩu mới: ít nhất 8 ký tự, có chữ và số, không trùng số định danh",
-        ));
-    }
-    let now = state.now();
-    let Some(account) = state.store.account_by_username(&username).await? else {
-        return Ok(page(
-            "Mã không đúng hoặc đã hết hạn (wrong or expired code)",
-        ));
-    };
-    let code = form.code.unwrap_or_default();
-    if state
-        .store
-        .use_one_time_code(
-            &account.id,
-            "password_reset",
+        .confirm_contact_change(
+            account_id,
+            kind.code_purpose(),
+            kind == selfservice::ContactKind::Phone,
             &secret::hash(code.trim()),
             now,
+            |old_phone, old_email, new| {
+                let notice = selfservice::old_contact_notice(kind, old_phone, old_email, new)?;
+                Some(
+                    Notification {
+                        channel: notice.channel,
+                        recipient: &notice.recipient,
+                        subject: "VNeID",
+                        body: notice.body.clone(),
+                        kind: "contact_changed",
+                        account_id: Some(account_id),
+                        secret: false,
+                    }
+                    .row(now),
+                )
+            },
         )
-        .await?
-        .is_none()
-    {
-        return Ok(page(
-            "Mã không đúng hoặc đã hết hạn (wrong or expired code)",
-        ));
+        .await?;
+    match changed {
+        Some(_) => dashboard(&state, &citizen, None, Some("Đã cập nhật (updated)".into())).await,
+        None => dashboard(&state, &citizen, Some(WRONG_CODE.into()), None).await,
     }
-    let hash = password::hash(new).await?;
-    state.store.set_password(&account.id, &hash, now).await?;
-    tracing::info!(account = %account.id, "password reset by SMS code");
-    Ok(LoginPage {
-        error: None,
-        notice: Some("Đã đặt lại mật khẩu; hãy đăng nhập (password reset; log in)".into()),
-        csrf: session.row.csrf,
-    }
-    .into_response())
 }
