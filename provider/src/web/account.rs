@@ -301,12 +301,10 @@ pub async fn login(
             };
             Ok((jar, Redirect::to(next)).into_response())
         }
-        PasswordOutcome::Locked { .. } => {
-            Ok(page("Tài khoản tạm khóa do nhập sai nhiều lần (locked)"))
-        }
         PasswordOutcome::Disabled => Ok(page("Tài khoản không còn sử dụng được (disabled)")),
-        PasswordOutcome::WrongCredentials => Ok(page(
-            "Số định danh hoặc mật khẩu không đúng (wrong credentials)",
+        // Unknown, wrong and locked answer alike: the lock is told on the contact on record.
+        PasswordOutcome::Locked { .. } | PasswordOutcome::WrongCredentials => Ok(page(
+            "Số định danh hoặc mật khẩu không đúng, hoặc tài khoản đang tạm khóa (wrong credentials, or locked for a while)",
         )),
     }
 }
