@@ -4,6 +4,11 @@
 pub mod account;
 pub mod claims;
 pub mod contact;
+pub mod desk;
+pub mod desk_login;
+pub mod eligibility;
+pub mod enrolment;
+pub mod evidence;
 pub mod login;
 pub mod password;
 pub mod registration;
