@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod browser;
+mod desk;
 mod flows;
 mod forged;
 mod interop;
