@@ -183,13 +183,25 @@ pub async fn rotate_key(config: &Config, alg: SigningAlg) -> Result<String, CliE
         .await?)
 }
 
-/// Registers a registration officer; returns the generated password and TOTP secret (shown once).
+/// Registers a registration officer with a role (`registrar` or `supervisor`, see
+/// `accounts::desk`); returns the generated password and TOTP secret (shown once).
 pub async fn add_officer(
     config: &Config,
     username: &str,
     name: &str,
     station: &str,
+    role: &str,
 ) -> Result<(String, String), CliError> {
+    let role = crate::accounts::desk::Role::parse(role).ok_or_else(|| {
+        CliError::Invalid(format!(
+            "the role is `registrar` or `supervisor`, not `{role}`"
+        ))
+    })?;
+    if name.trim().is_empty() || station.trim().is_empty() {
+        return Err(CliError::Invalid(
+            "the officer's name and station must not be empty".into(),
+        ));
+    }
     if username.is_empty()
         || username.len() > 64
         || !username
@@ -208,7 +220,7 @@ pub async fn add_officer(
         username: username.into(),
         name: name.into(),
         station: station.into(),
-        role: "registration_officer".into(),
+        role: role.as_str().into(),
         password_hash: crate::accounts::password::hash_blocking(&password)
             .map_err(|e| CliError::Invalid(e.to_string()))?,
         totp_secret: sealer
@@ -216,6 +228,8 @@ pub async fn add_officer(
             .map_err(|e| CliError::Invalid(e.to_string()))?,
         failed_logins: 0,
         locked_until: None,
+        totp_failures: 0,
+        totp_locked_until: None,
     };
     store(config)
         .await?

@@ -83,6 +83,8 @@ pub struct Lifetimes {
     pub interaction: i64,
     /// How long a rotated-out signing key stays in the JWKS.
     pub key_overlap: i64,
+    /// How long a biometric verification at the desk may be used for an enrolment.
+    pub desk_verification: i64,
 }
 
 impl Default for Lifetimes {
@@ -95,6 +97,7 @@ impl Default for Lifetimes {
             session: 8 * 3600,
             interaction: 30 * 60,
             key_overlap: 24 * 3600,
+            desk_verification: 15 * 60,
         }
     }
 }

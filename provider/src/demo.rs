@@ -15,8 +15,11 @@ use crate::store::{ClientRow, NewAccount, NewDocument, Store};
 pub const DEMO_PASSWORD: &str = "Demo@2026";
 /// The Level 2 demo account's TOTP secret (base32).
 pub const DEMO_TOTP_SECRET: &str = "JBSWY3DPEHPK3PXP";
-/// The demo registration officer (password and TOTP secret as the demo citizens').
+/// The demo registration officer, a registrar (password and TOTP secret as the demo citizens').
 pub const DEMO_OFFICER: &str = "canbo01";
+/// The demo supervisor (locks, unlocks, revokes, registers organisations; same password and
+/// TOTP secret).
+pub const DEMO_SUPERVISOR: &str = "giamsat01";
 /// The Level 1 demo citizen's identification number.
 pub const LEVEL1_USERNAME: &str = "001095000001";
 /// The Level 2 demo citizen's identification number.
@@ -144,18 +147,26 @@ pub async fn seed(store: &Store, sealer: &Sealer, now: i64) -> Result<(), AppErr
     for client in &DEMO_CLIENTS {
         store.insert_client(&demo_client_row(client), now).await?;
     }
-    let officer = crate::store::OfficerRow {
-        id: crate::secret::new_id(),
-        username: DEMO_OFFICER.into(),
-        name: "Cán bộ demo".into(),
-        station: "Công an phường Bến Nghé (demo)".into(),
-        role: "registration_officer".into(),
-        password_hash: password::hash(DEMO_PASSWORD.to_string()).await?,
-        totp_secret: sealer.seal(DEMO_TOTP_SECRET.as_bytes())?,
-        failed_logins: 0,
-        locked_until: None,
-    };
-    store.insert_officer(&officer, now).await?;
+    let officer_hash = password::hash(DEMO_PASSWORD.to_string()).await?;
+    for (username, name, role) in [
+        (DEMO_OFFICER, "Cán bộ demo", "registrar"),
+        (DEMO_SUPERVISOR, "Giám sát demo", "supervisor"),
+    ] {
+        let officer = crate::store::OfficerRow {
+            id: crate::secret::new_id(),
+            username: username.into(),
+            name: name.into(),
+            station: "Công an phường Bến Nghé (demo)".into(),
+            role: role.into(),
+            password_hash: officer_hash.clone(),
+            totp_secret: sealer.seal(DEMO_TOTP_SECRET.as_bytes())?,
+            failed_logins: 0,
+            locked_until: None,
+            totp_failures: 0,
+            totp_locked_until: None,
+        };
+        store.insert_officer(&officer, now).await?;
+    }
     Ok(())
 }
 
@@ -188,7 +199,7 @@ pub fn banner(issuer: &str) -> String {
          accounts (password {DEMO_PASSWORD}):\n\
          \x20 {LEVEL1_USERNAME}  Nguyễn Văn An   Level 1\n\
          \x20 {LEVEL2_USERNAME}  Trần Thị Bình   Level 2, TOTP secret {DEMO_TOTP_SECRET}\n\n\
-         registration desk: {issuer}/desk  officer {DEMO_OFFICER}, password {DEMO_PASSWORD}, TOTP {DEMO_TOTP_SECRET}\n\
+         registration desk: {issuer}/desk  registrar {DEMO_OFFICER}, supervisor {DEMO_SUPERVISOR}, password {DEMO_PASSWORD}, TOTP {DEMO_TOTP_SECRET}\n\
          demo outbox:       {issuer}/demo/outbox\n\n\
          clients (client_secret_basic, every scope):\n"
     );

@@ -119,9 +119,15 @@ enum OfficersCommand {
         /// Full name.
         #[arg(long)]
         name: String,
-        /// The police station (shown on evidence).
+        /// The police station the officer works for (kept in the desk's audit log; never
+        /// released to relying parties).
         #[arg(long)]
         station: String,
+        /// What the officer may do: `registrar` looks people up, verifies biometrics and enrols
+        /// Level 2 accounts; `supervisor` may also lock, unlock and revoke accounts and register
+        /// organisations.
+        #[arg(long, default_value = "registrar", value_parser = ["registrar", "supervisor"])]
+        role: String,
     },
 }
 
@@ -245,10 +251,12 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                 username,
                 name,
                 station,
+                role,
             } = command;
-            let (password, secret) = cli::add_officer(&config, &username, &name, &station).await?;
+            let (password, secret) =
+                cli::add_officer(&config, &username, &name, &station, &role).await?;
             println!(
-                "officer {username} registered (shown once):\n  password:    {password}\n  TOTP secret: {secret}"
+                "officer {username} ({role}) registered (shown once):\n  password:    {password}\n  TOTP secret: {secret}"
             );
             Ok(())
         }

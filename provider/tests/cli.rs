@@ -94,11 +94,66 @@ fn every_command_has_help() {
         vec!["keys", "list", "--help"],
         vec!["keys", "rotate", "--help"],
         vec!["keys", "generate-kek", "--help"],
+        vec!["officers", "--help"],
+        vec!["officers", "add", "--help"],
     ] {
         let out = run(&args, None);
         assert!(out.status.success(), "{args:?}: {}", text(&out));
         assert!(text(&out).contains("Usage"), "{args:?}");
     }
+}
+
+#[test]
+fn officers_are_added_with_a_validated_role() {
+    let help = text(&run(&["officers", "add", "--help"], None));
+    assert!(
+        help.contains("--role") && help.contains("registrar") && help.contains("supervisor"),
+        "{help}"
+    );
+    let (_dir, cfg) = config(1);
+    let add = |username: &str, role: Option<&str>| {
+        let mut args = vec![
+            "officers",
+            "add",
+            "--username",
+            username,
+            "--name",
+            "Nguyễn Văn Cán",
+            "--station",
+            "Công an phường Bến Nghé",
+        ];
+        if let Some(role) = role {
+            args.extend(["--role", role]);
+        }
+        run(&args, Some(&cfg))
+    };
+    let out = add("giamsat02", Some("supervisor"));
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = text(&out);
+    assert!(
+        printed.contains("giamsat02 (supervisor)")
+            && printed.contains("password:")
+            && printed.contains("TOTP secret:"),
+        "{printed}"
+    );
+    let out = add("canbo09", None);
+    assert!(
+        out.status.success() && text(&out).contains("canbo09 (registrar)"),
+        "least privilege by default: {}",
+        text(&out)
+    );
+    let out = add("canbo10", Some("admin"));
+    assert!(
+        !out.status.success() && text(&out).contains("registrar"),
+        "an unknown role is refused: {}",
+        text(&out)
+    );
+    let out = add("giamsat02", Some("registrar"));
+    assert!(
+        !out.status.success() && text(&out).contains("exists already"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]

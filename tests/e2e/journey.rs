@@ -5,7 +5,7 @@
 
 use vneid_sdk::{ClientCredentials, Level, LoginRequest, ScopeSet, VneidClient};
 use vneid_tests::browser::{Browser, has_form};
-use vneid_tests::{Backend, TestProvider, on_both_backends, spawn_provider, totp_at};
+use vneid_tests::{Backend, TestProvider, on_both_backends, spawn_provider};
 
 use super::registration::{chau, import, sms_password, submit, template};
 
@@ -25,21 +25,41 @@ async fn client(provider: &TestProvider, id: &str) -> VneidClient {
     .unwrap()
 }
 
-/// An officer's desk session in `browser`.
+/// The demo registrar's desk session in `browser`.
 pub async fn officer_login(provider: &TestProvider, browser: &Browser) {
+    officer_login_as(provider, browser, "canbo01").await;
+}
+
+/// A demo officer's desk session in `browser` (`canbo01` registrar, `giamsat01` supervisor).
+pub async fn officer_login_as(provider: &TestProvider, browser: &Browser, username: &str) {
+    officer_login_with(provider, browser, username, "Demo@2026", "JBSWY3DPEHPK3PXP").await;
+}
+
+/// An officer's desk session in `browser`, with the officer's password and TOTP secret.
+pub async fn officer_login_with(
+    provider: &TestProvider,
+    browser: &Browser,
+    username: &str,
+    password: &str,
+    totp_secret: &str,
+) {
     let (url, _, html) = browser
         .navigate(&format!("{}/desk", provider.base))
         .await
         .page();
-    let code = totp_at(provider.state.now());
+    let code = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(totp_secret).unwrap())
+        .build_noncompliant()
+        .generate(provider.state.now() as u64)
+        .to_string();
     let (_, _, html) = browser
         .submit(
             &url,
             &html,
             "/desk/login",
             &[
-                ("username", "canbo01"),
-                ("password", "Demo@2026"),
+                ("username", username),
+                ("password", password),
                 ("otp", &code),
             ],
         )
@@ -216,7 +236,9 @@ async fn from_registry_to_level2(backend: Backend) {
     assert_eq!(id.level, Some(Level::Level2));
     assert_eq!(id.driving_licence().unwrap().number, "010203040506");
 
-    // The officer revokes the account: its sessions end at once.
+    // A supervisor revokes the account: its sessions end at once.
+    let officer = Browser::new(&provider.base);
+    officer_login_as(&provider, &officer, "giamsat01").await;
     let (url, _, html) = officer
         .navigate(&format!(
             "{}/desk/people?id_number=001301000123",
@@ -260,9 +282,9 @@ on_both_backends!(from_registry_to_level2);
 async fn organisations_and_foreigners_release_their_claims(backend: Backend) {
     let provider = spawn_provider(backend).await;
     import(&provider).await;
-    // The desk registers an organisation represented by the Level 2 demo citizen.
+    // A supervisor registers an organisation represented by the Level 2 demo citizen.
     let officer = Browser::new(&provider.base);
-    officer_login(&provider, &officer).await;
+    officer_login_as(&provider, &officer, "giamsat01").await;
     let (url, _, html) = officer
         .navigate(&format!("{}/desk", provider.base))
         .await

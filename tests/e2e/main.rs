@@ -6,6 +6,7 @@
 mod account_attacks;
 mod browser;
 mod consent;
+mod desk;
 mod flows;
 mod forged;
 mod interop;

@@ -142,7 +142,7 @@ impl Holder<'_> {
             .account
             .verification_evidence
             .as_deref()
-            .and_then(|e| serde_json::from_str::<Value>(e).ok())
+            .map(crate::accounts::evidence::released)
             .unwrap_or_else(|| json!([]));
         let time = time::OffsetDateTime::from_unix_timestamp(self.account.verified_at)
             .ok()

@@ -17,21 +17,37 @@ pub struct OfficerRow {
     pub totp_secret: String,
     pub failed_logins: i64,
     pub locked_until: Option<i64>,
+    /// Wrong TOTP codes since the last good one (the second factor's own counter).
+    pub totp_failures: i64,
+    /// The second factor is locked until this time.
+    pub totp_locked_until: Option<i64>,
 }
 
-/// A verification done at the desk (evidence JSON), valid until used or expired.
+const OFFICER_COLUMNS: &str = "id, username, name, station, role, password_hash, totp_secret, \
+    failed_logins, locked_until, totp_failures, totp_locked_until";
+
+/// A matched verification done at the desk (evidence JSON, scores included: never shown on a
+/// page nor released), bound to the officer, station and desk session that made it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct VerificationRow {
     pub id: String,
     pub officer_id: String,
     pub id_number: String,
     pub evidence: String,
+    pub station: String,
+    /// The desk session (its cookie's hash) it was made in.
+    pub session_hash: String,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
 }
 
 /// What an enrolment writes.
 pub struct Enrolment<'a> {
     pub verification_id: &'a str,
     pub officer_id: &'a str,
+    pub station: &'a str,
+    /// The desk session the verification must have been made in.
+    pub session_hash: &'a str,
     /// A new account, or the id of the account to upgrade.
     pub account: Result<NewAccount, String>,
     pub documents: &'a [NewDocument],
@@ -66,39 +82,66 @@ impl Store {
         &self,
         username: &str,
     ) -> Result<Option<OfficerRow>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, username, name, station, role, password_hash, totp_secret, failed_logins, locked_until \
-             FROM officers WHERE username = $1",
-        )
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {OFFICER_COLUMNS} FROM officers WHERE username = $1"
+        )))
         .bind(username)
         .fetch_optional(&self.pool)
         .await?)
     }
 
-    /// Counts an officer's failed login; locks at `threshold`.
+    /// Counts an officer's wrong password; locks password attempts at `threshold`. Returns the
+    /// failures counted so far.
     pub async fn officer_failed_login(
         &self,
         id: &str,
         threshold: i64,
         lock_until: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
+    ) -> Result<i64, StoreError> {
+        let (count,): (i64,) = sqlx::query_as(
             "UPDATE officers SET failed_logins = failed_logins + 1, \
-             locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END WHERE id = $3",
+             locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END WHERE id = $3 \
+             RETURNING failed_logins",
         )
         .bind(threshold)
         .bind(lock_until)
         .bind(id)
-        .execute(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        Ok(())
+        Ok(count)
     }
 
-    /// Accepts an officer's TOTP step once; clears the failure count.
+    /// Counts one second-factor attempt before its code is checked, unless the second factor is
+    /// locked at `now` (then `None`: refuse without checking). The count reaching `threshold`
+    /// locks the second factor until `lock_until`; only [`Store::officer_totp_step`] (a correct
+    /// code) resets it. Counting first means concurrent guesses never exceed the budget.
+    /// Returns the failures counted so far, this attempt included.
+    pub async fn officer_code_attempt(
+        &self,
+        id: &str,
+        threshold: i64,
+        lock_until: i64,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let count: Option<(i64,)> = sqlx::query_as(
+            "UPDATE officers SET totp_failures = totp_failures + 1, \
+             totp_locked_until = CASE WHEN totp_failures + 1 >= $1 THEN $2 ELSE totp_locked_until END \
+             WHERE id = $3 AND (totp_locked_until IS NULL OR totp_locked_until <= $4) RETURNING totp_failures",
+        )
+        .bind(threshold)
+        .bind(lock_until)
+        .bind(id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(count.map(|(n,)| n))
+    }
+
+    /// Accepts an officer's TOTP step once; clears both failure counters and locks.
     pub async fn officer_totp_step(&self, id: &str, step: i64) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE officers SET totp_last_step = $1, failed_logins = 0, locked_until = NULL \
-             WHERE id = $2 AND totp_last_step < $1",
+            "UPDATE officers SET totp_last_step = $1, failed_logins = 0, locked_until = NULL, \
+             totp_failures = 0, totp_locked_until = NULL WHERE id = $2 AND totp_last_step < $1",
         )
         .bind(step)
         .bind(id)
@@ -143,10 +186,9 @@ impl Store {
         let Some((officer_id, csrf)) = row else {
             return Ok(None);
         };
-        let officer: Option<OfficerRow> = sqlx::query_as(
-            "SELECT id, username, name, station, role, password_hash, totp_secret, failed_logins, locked_until \
-             FROM officers WHERE id = $1",
-        )
+        let officer: Option<OfficerRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {OFFICER_COLUMNS} FROM officers WHERE id = $1"
+        )))
         .bind(officer_id)
         .fetch_optional(&self.pool)
         .await?;
@@ -162,50 +204,63 @@ impl Store {
         Ok(())
     }
 
-    /// Records a verification and its audit event.
-    pub async fn insert_verification(
+    /// Records a verification, matched or not, with its audit event (`desk_verification`, whose
+    /// detail the caller gives): only a matched one is kept for an enrolment.
+    pub async fn record_verification(
         &self,
-        v: &VerificationRow,
+        matched: Option<&VerificationRow>,
+        event: AuditEvent<'_>,
         now: i64,
-        expires_at: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO desk_verifications (id, officer_id, id_number, evidence, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&v.id)
-        .bind(&v.officer_id)
-        .bind(&v.id_number)
-        .bind(&v.evidence)
-        .bind(now)
-        .bind(expires_at)
-        .execute(&mut *tx)
-        .await?;
-        let event = AuditEvent {
-            kind: "desk_verification",
-            account_id: None,
-            client_id: None,
-            detail: serde_json::json!({ "officer": v.officer_id, "id_number": v.id_number, "verification": v.id }),
-        };
+        if let Some(v) = matched {
+            sqlx::query(
+                "INSERT INTO desk_verifications (id, officer_id, id_number, evidence, station, session_hash, \
+                 created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&v.id)
+            .bind(&v.officer_id)
+            .bind(&v.id_number)
+            .bind(&v.evidence)
+            .bind(&v.station)
+            .bind(&v.session_hash)
+            .bind(now)
+            .bind(v.expires_at)
+            .execute(&mut *tx)
+            .await?;
+        }
         audit_in(&mut *tx, event, now).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// A live, unused verification.
-    pub async fn verification(
-        &self,
-        id: &str,
-        now: i64,
-    ) -> Result<Option<VerificationRow>, StoreError> {
+    /// A verification by id, whatever its state (the rules decide whether it may be used).
+    pub async fn verification(&self, id: &str) -> Result<Option<VerificationRow>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT id, officer_id, id_number, evidence FROM desk_verifications \
-             WHERE id = $1 AND used_at IS NULL AND expires_at > $2",
+            "SELECT id, officer_id, id_number, evidence, station, session_hash, expires_at, used_at \
+             FROM desk_verifications WHERE id = $1",
         )
         .bind(id)
-        .bind(now)
         .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The audit events that name `officer_id` (`"officer": id` in their detail), oldest first.
+    pub async fn officer_audit(
+        &self,
+        officer_id: &str,
+    ) -> Result<Vec<(i64, String, Option<String>, String)>, StoreError> {
+        let pattern = format!(
+            "%{}%",
+            serde_json::json!({ "officer": officer_id })
+                .to_string()
+                .trim_matches(['{', '}'])
+        );
+        Ok(sqlx::query_as(
+            "SELECT at, kind, account_id, detail FROM audit_events WHERE detail LIKE $1 ORDER BY at, id",
+        )
+        .bind(pattern)
+        .fetch_all(&self.pool)
         .await?)
     }
 
@@ -215,10 +270,14 @@ impl Store {
     pub async fn enrol_level2(&self, e: Enrolment<'_>, now: i64) -> Result<String, StoreError> {
         let mut tx = self.begin().await?;
         let used = sqlx::query(
-            "UPDATE desk_verifications SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
+            "UPDATE desk_verifications SET used_at = $1 WHERE id = $2 AND used_at IS NULL \
+             AND expires_at > $1 AND officer_id = $3 AND station = $4 AND session_hash = $5",
         )
         .bind(now)
         .bind(e.verification_id)
+        .bind(e.officer_id)
+        .bind(e.station)
+        .bind(e.session_hash)
         .execute(&mut *tx)
         .await?;
         if used.rows_affected() != 1 {
@@ -259,7 +318,7 @@ impl Store {
             kind: "level2_enrolled",
             account_id: Some(&account_id),
             client_id: None,
-            detail: serde_json::json!({ "officer": e.officer_id, "verification": e.verification_id, "documents": e.documents.len() }),
+            detail: serde_json::json!({ "officer": e.officer_id, "station": e.station, "verification": e.verification_id, "documents": e.documents.len() }),
         };
         audit_in(&mut *tx, event, now).await?;
         tx.commit().await?;
@@ -273,6 +332,7 @@ impl Store {
         account: &AccountRow,
         status: &str,
         officer_id: &str,
+        station: &str,
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
@@ -299,7 +359,7 @@ impl Store {
             kind: "account_status_changed",
             account_id: Some(&account.id),
             client_id: None,
-            detail: serde_json::json!({ "status": status, "officer": officer_id }),
+            detail: serde_json::json!({ "status": status, "officer": officer_id, "station": station }),
         };
         audit_in(&mut *tx, event, now).await?;
         tx.commit().await?;
@@ -311,6 +371,7 @@ impl Store {
         &self,
         o: &OrganizationRow,
         officer_id: &str,
+        station: &str,
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
@@ -334,7 +395,7 @@ impl Store {
             kind: "organization_registered",
             account_id: Some(&o.representative_account_id),
             client_id: None,
-            detail: serde_json::json!({ "code": o.code, "officer": officer_id }),
+            detail: serde_json::json!({ "code": o.code, "officer": officer_id, "station": station }),
         };
         audit_in(&mut *tx, event, now).await?;
         tx.commit().await?;

@@ -1,15 +1,22 @@
 //! The Level 2 registration desk (Decree 59 Art. 14.2): receiving officers, who log in with a
 //! password and a second factor, find the citizen, capture and verify the portrait and a
-//! fingerprint against the registry, choose the documents to integrate, record the citizen's
-//! consent, create or upgrade the account to Level 2 and enrol the TOTP second factor with a QR
-//! code. Every action is audited with the officer's id.
+//! fingerprint against the registry (match or no match, never a score), choose the documents to
+//! integrate, record the citizen's consent, create or upgrade the account to Level 2 and enrol
+//! the TOTP second factor with a QR code. Supervisors also lock, unlock and revoke accounts and
+//! register organisations. Every look-up, verification and action is audited with the officer,
+//! the station and the desk session.
+//!
+//! The rules live in `accounts::{desk, desk_login, eligibility, enrolment}`; these handlers parse
+//! the form, call them and render the outcome.
 
 use std::collections::HashMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use cookie::{Cookie, SameSite};
@@ -17,15 +24,16 @@ use serde::Deserialize;
 use serde_json::json;
 use vneid_contract::Lang;
 
-use crate::accounts::{password, totp};
+use crate::accounts::account::{Account, AccountStatus};
+use crate::accounts::desk::{Action, Forbidden, Officer, StatusRefused, status_change};
+use crate::accounts::desk_login::{self, Credentials};
+use crate::accounts::eligibility::Ineligible;
+use crate::accounts::enrolment::{self, Capture, Compared, Desk, EnrolError, EnrolRequest};
 use crate::error::AppError;
-use crate::notify::{Channel, Notification};
-use crate::registry::{Modality, RegistryPerson, Template as Biometric};
+use crate::registry::{Modality, RegistryPerson};
 use crate::secret;
 use crate::state::AppState;
-use crate::store::{
-    AuditEvent, Enrolment, NewAccount, NewDocument, OfficerRow, OrganizationRow, VerificationRow,
-};
+use crate::store::OrganizationRow;
 
 const DESK_COOKIE: &str = "vneid_desk";
 const PRE_COOKIE: &str = "vneid_desk_login";
@@ -44,6 +52,7 @@ struct HomePage {
     officer: String,
     error: Option<String>,
     csrf: String,
+    supervisor: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -59,6 +68,7 @@ struct PersonPage {
     gender: String,
     account_status: String,
     has_account: bool,
+    supervisor: bool,
     documents: Vec<String>,
 }
 
@@ -73,7 +83,8 @@ struct VerifiedPage {
     matched: bool,
     verification: String,
     documents: Vec<String>,
-    phone: String,
+    /// The masked contact on record an upgrade's notice goes to; empty for a new account.
+    contact_on_record: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -98,18 +109,122 @@ fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static
         .build()
 }
 
-/// The officer of this request's desk session, with its CSRF token.
-async fn officer(
-    state: &AppState,
-    jar: &CookieJar,
-) -> Result<Option<(OfficerRow, String)>, AppError> {
-    let Some(id) = jar.get(DESK_COOKIE).map(|c| c.value().to_string()) else {
-        return Ok(None);
-    };
-    Ok(state
-        .store
-        .desk_session(&secret::hash(&id), state.now())
-        .await?)
+/// A signed-in officer's desk session; without one, the browser goes to the desk's login.
+pub struct DeskSession {
+    desk: Desk,
+    csrf: String,
+}
+
+impl DeskSession {
+    /// The session named by the desk cookie, if it is live and its officer valid.
+    async fn load(parts: &Parts, state: &AppState) -> Result<Option<DeskSession>, AppError> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(id) = jar.get(DESK_COOKIE).map(|c| c.value().to_string()) else {
+            return Ok(None);
+        };
+        let session_hash = secret::hash(&id);
+        let Some((row, csrf)) = state.store.desk_session(&session_hash, state.now()).await? else {
+            return Ok(None);
+        };
+        match Officer::try_from(&row) {
+            Ok(officer) => Ok(Some(DeskSession {
+                desk: Desk {
+                    officer,
+                    session_hash,
+                },
+                csrf,
+            })),
+            Err(e) => {
+                tracing::error!(error = %e, "desk session refused");
+                Ok(None)
+            }
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for DeskSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match DeskSession::load(parts, state).await {
+            Ok(Some(session)) => Ok(session),
+            Ok(None) => Err(Redirect::to("/desk").into_response()),
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for DeskSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Response> {
+        DeskSession::load(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+impl DeskSession {
+    fn officer(&self) -> &Officer {
+        &self.desk.officer
+    }
+
+    fn signed_in(&self) -> String {
+        let o = self.officer();
+        format!("{} · {} · {}", o.name, o.station, role_label(o))
+    }
+
+    /// Whether the form's CSRF token is this session's.
+    fn csrf_ok(&self, token: &str) -> bool {
+        secret::equal(&self.csrf, token)
+    }
+
+    fn home(&self, error: Option<String>) -> HomePage {
+        HomePage {
+            officer: self.signed_in(),
+            error,
+            csrf: self.csrf.clone(),
+            supervisor: self.officer().role.may(Action::Lock),
+        }
+    }
+
+    /// The home page with a message.
+    fn message(&self, text: impl Into<String>) -> Response {
+        self.home(Some(text.into())).into_response()
+    }
+
+    /// The role does not allow the action: audited, and a 403 page.
+    async fn forbidden(
+        &self,
+        state: &AppState,
+        refused: Forbidden,
+        target: serde_json::Value,
+    ) -> Result<Response, AppError> {
+        let event = self.desk.event(
+            "desk_action_refused",
+            None,
+            json!({ "action": refused.action.as_str(), "role": refused.role.as_str(), "target": target }),
+        );
+        state.store.audit(event, state.now()).await?;
+        Ok((
+            StatusCode::FORBIDDEN,
+            self.home(Some(
+                "Vai trò của bạn không được làm việc này (your role does not allow this)".into(),
+            )),
+        )
+            .into_response())
+    }
+}
+
+fn role_label(o: &Officer) -> &'static str {
+    if o.role.may(Action::Lock) {
+        "giám sát (supervisor)"
+    } else {
+        "tiếp nhận (registrar)"
+    }
 }
 
 fn login_page(jar: CookieJar, state: &AppState, error: Option<String>) -> Response {
@@ -126,21 +241,16 @@ fn login_page(jar: CookieJar, state: &AppState, error: Option<String>) -> Respon
         .into_response()
 }
 
-fn signed_in(o: &OfficerRow) -> String {
-    format!("{} · {}", o.name, o.station)
-}
-
 /// `GET /desk`.
-pub async fn home(State(state): State<AppState>, jar: CookieJar) -> Result<Response, AppError> {
-    Ok(match officer(&state, &jar).await? {
-        Some((o, csrf)) => HomePage {
-            officer: signed_in(&o),
-            error: None,
-            csrf,
-        }
-        .into_response(),
+pub async fn home(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    session: Option<DeskSession>,
+) -> Response {
+    match session {
+        Some(s) => s.home(None).into_response(),
         None => login_page(jar, &state, None),
-    })
+    }
 }
 
 /// The officer login form.
@@ -156,6 +266,7 @@ pub struct LoginForm {
 pub async fn login(
     State(state): State<AppState>,
     jar: CookieJar,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     let csrf_ok = jar
@@ -168,67 +279,38 @@ pub async fn login(
             Some("Biểu mẫu đã hết hạn, hãy thử lại (form expired)".into()),
         ));
     }
-    let now = state.now();
-    let refused =
-        || Some("Sai tên đăng nhập, mật khẩu hoặc mã xác thực (wrong credentials)".to_string());
-    let Some(o) = state
-        .store
-        .officer_by_username(form.username.trim())
-        .await?
-    else {
-        password::verify(form.password, state.dummy_hash.clone()).await?;
-        return Ok(login_page(jar, &state, refused()));
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect::<String>();
+    let credentials = Credentials {
+        username: &form.username,
+        password: form.password,
+        otp: &form.otp,
+        user_agent: &user_agent,
     };
-    if o.locked_until.is_some_and(|t| t > now) {
+    let Some(officer) = desk_login::login(&state, credentials).await? else {
         return Ok(login_page(
             jar,
             &state,
-            Some("Tài khoản cán bộ đang bị tạm khóa (officer account locked)".into()),
+            Some("Sai tên đăng nhập, mật khẩu hoặc mã xác thực, hoặc đã thử quá nhiều lần: hãy thử lại sau (wrong credentials, or too many attempts: try again later)".into()),
         ));
-    }
-    let password_ok = password::verify(form.password, o.password_hash.clone()).await?;
-    let step = totp::check(&state.sealer.open_string(&o.totp_secret)?, &form.otp, now);
-    let accepted = match (password_ok, step) {
-        (true, Some(step)) => state.store.officer_totp_step(&o.id, step).await?,
-        _ => false,
     };
-    if !accepted {
-        state
-            .store
-            .officer_failed_login(
-                &o.id,
-                state.config.lockout_threshold,
-                now + state.config.lockout_seconds,
-            )
-            .await?;
-        let event = AuditEvent {
-            kind: "officer_login_failed",
-            account_id: None,
-            client_id: None,
-            detail: json!({ "officer": o.id }),
-        };
-        state.store.audit(event, now).await?;
-        return Ok(login_page(jar, &state, refused()));
-    }
     let id = secret::new_bearer();
+    let now = state.now();
     state
         .store
         .create_desk_session(
             &secret::hash(&id),
             &secret::new_bearer(),
-            &o.id,
+            officer.id.as_str(),
             now,
             now + 8 * 3600,
         )
         .await?;
-    let event = AuditEvent {
-        kind: "officer_login",
-        account_id: None,
-        client_id: None,
-        detail: json!({ "officer": o.id }),
-    };
-    state.store.audit(event, now).await?;
-    tracing::info!(officer = %o.id, "officer logged in at the desk");
     let jar = jar
         .remove(Cookie::build(PRE_COOKIE).path("/desk"))
         .add(cookie(&state, DESK_COOKIE, id));
@@ -245,33 +327,22 @@ pub struct CsrfForm {
 pub async fn logout(
     State(state): State<AppState>,
     jar: CookieJar,
+    session: Option<DeskSession>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, AppError> {
-    if let (Some((_, csrf)), Some(id)) = (
-        officer(&state, &jar).await?,
-        jar.get(DESK_COOKIE).map(|c| c.value().to_string()),
-    ) && secret::equal(&csrf, &form.csrf)
+    if let Some(s) = session
+        && s.csrf_ok(&form.csrf)
     {
-        state.store.delete_desk_session(&secret::hash(&id)).await?;
+        state
+            .store
+            .delete_desk_session(&s.desk.session_hash)
+            .await?;
     }
     Ok((
         jar.remove(Cookie::build(DESK_COOKIE).path("/desk")),
         Redirect::to("/desk"),
     )
         .into_response())
-}
-
-/// Runs `page` for a signed-in officer whose form carried the right CSRF token (`None`: a GET).
-async fn guarded(
-    state: &AppState,
-    jar: &CookieJar,
-    csrf: Option<&str>,
-) -> Result<Result<(OfficerRow, String), Response>, AppError> {
-    match officer(state, jar).await? {
-        Some((o, token)) if csrf.is_none_or(|c| secret::equal(c, &token)) => Ok(Ok((o, token))),
-        Some(_) => Ok(Err(Redirect::to("/desk").into_response())),
-        None => Ok(Err(Redirect::to("/desk").into_response())),
-    }
 }
 
 fn document_line(d: &vneid_contract::Document) -> String {
@@ -304,41 +375,50 @@ pub struct PersonQuery {
     id_number: String,
 }
 
-/// `GET /desk/people?id_number=...`.
+/// `GET /desk/people?id_number=...`: a look-up, audited whether found or not.
 pub async fn person(
     State(state): State<AppState>,
-    jar: CookieJar,
+    session: DeskSession,
     Query(q): Query<PersonQuery>,
 ) -> Result<Response, AppError> {
-    let (o, csrf) = match guarded(&state, &jar, None).await? {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
     let id_number = q.id_number.trim();
-    let Some(p) = state
+    if let Err(refused) = session.officer().may(Action::LookUp) {
+        return session
+            .forbidden(&state, refused, json!({ "id_number": id_number }))
+            .await;
+    }
+    let person = state
         .registry
         .person(id_number)
         .await
-        .map_err(|e| AppError::Registry(e.to_string()))?
-    else {
-        return Ok(HomePage {
-            officer: signed_in(&o),
-            error: Some(format!(
-                "Không có {id_number} trong cơ sở dữ liệu dân cư (not in the registry)"
-            )),
-            csrf,
-        }
-        .into_response());
+        .map_err(|e| AppError::Registry(e.to_string()))?;
+    let account = match state.store.account_by_username(id_number).await? {
+        Some(row) => Some(Account::try_from(&row)?),
+        None => None,
     };
-    let account = state.store.account_by_username(id_number).await?;
+    let event = session.desk.event(
+        "desk_lookup",
+        account.as_ref().map(|a| a.id.as_str()),
+        json!({ "id_number": id_number, "found": person.is_some() }),
+    );
+    state.store.audit(event, state.now()).await?;
+    let Some(p) = person else {
+        return Ok(session.message(format!(
+            "Không có {id_number} trong cơ sở dữ liệu dân cư (not in the registry)"
+        )));
+    };
     let account_status = match &account {
         None => "chưa có (none)".to_string(),
-        Some(a) => format!("mức độ {} · {}", a.level, a.status),
+        Some(a) => format!(
+            "mức độ {} · {}",
+            a.level.map(|l| l.as_number()).unwrap_or(0),
+            a.status.as_str()
+        ),
     };
     Ok(PersonPage {
-        officer: signed_in(&o),
+        officer: session.signed_in(),
         error: None,
-        csrf,
+        csrf: session.csrf.clone(),
         id_number: p.id_number.clone(),
         name: full_name(&p),
         kind: p.kind.as_str().into(),
@@ -346,6 +426,7 @@ pub async fn person(
         gender: p.gender.as_str().into(),
         account_status,
         has_account: account.is_some(),
+        supervisor: session.officer().role.may(Action::Lock),
         documents: p.documents.iter().map(document_line).collect(),
     }
     .into_response())
@@ -362,287 +443,165 @@ pub struct VerifyForm {
     device_id: String,
 }
 
+fn result_line(c: &Compared) -> String {
+    let what = match &c.modality {
+        Modality::Portrait => "Chân dung (portrait)".to_string(),
+        Modality::Fingerprint(finger) => format!("Vân tay {finger} (fingerprint)"),
+    };
+    let outcome = match c.matched {
+        Some(true) => "✓ khớp (match)",
+        Some(false) => "✗ không khớp (no match)",
+        None => "✗ không so khớp được (could not compare)",
+    };
+    format!("{what}: {outcome}")
+}
+
 /// `POST /desk/verify`: compares the captured templates with the enrolled ones.
 pub async fn verify(
     State(state): State<AppState>,
-    jar: CookieJar,
+    session: DeskSession,
     Form(form): Form<VerifyForm>,
 ) -> Result<Response, AppError> {
-    let (o, csrf) = match guarded(&state, &jar, Some(&form.csrf)).await? {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
-    let home_error = |error: String| {
-        HomePage {
-            officer: signed_in(&o),
-            error: Some(error),
-            csrf: csrf.clone(),
-        }
-        .into_response()
-    };
-    let parse = |what: &str, text: &str| -> Result<Biometric, String> {
-        let values: Vec<f32> = serde_json::from_str(text).map_err(|_| {
-            format!("{what}: không phải mảng số JSON (not a JSON array of numbers)")
-        })?;
-        Biometric::new(values).map_err(|e| format!("{what}: {e}"))
-    };
-    let (portrait, fingerprint) = match (
-        parse("portrait", &form.portrait_template),
-        parse("fingerprint", &form.fingerprint_template),
+    if !session.csrf_ok(&form.csrf) {
+        return Ok(Redirect::to("/desk").into_response());
+    }
+    if let Err(refused) = session.officer().may(Action::Verify) {
+        return session
+            .forbidden(&state, refused, json!({ "id_number": form.id_number }))
+            .await;
+    }
+    let capture = match Capture::parse(
+        &form.id_number,
+        &form.portrait_template,
+        &form.finger,
+        &form.fingerprint_template,
+        &form.device_id,
     ) {
-        (Ok(p), Ok(f)) => (p, f),
-        (Err(e), _) | (_, Err(e)) => return Ok(home_error(e)),
+        Ok(c) => c,
+        Err(e) => return Ok(session.message(e.to_string())),
     };
-    let finger = match Modality::parse(&format!("fingerprint:{}", form.finger)) {
-        Some(m) => m,
-        None => return Ok(home_error("unknown finger".into())),
+    let Some(verified) = enrolment::verify(&state, &session.desk, capture).await? else {
+        return Ok(session.message("Không có trong cơ sở dữ liệu dân cư (not in the registry)"));
     };
-    let Some(p) = state
-        .registry
-        .person(&form.id_number)
-        .await
-        .map_err(|e| AppError::Registry(e.to_string()))?
-    else {
-        return Ok(home_error("not in the registry".into()));
-    };
-    let mut results = Vec::new();
-    let mut checks = Vec::new();
-    let mut matched = true;
-    for (modality, probe) in [(Modality::Portrait, &portrait), (finger, &fingerprint)] {
-        match state
-            .registry
-            .match_template(&p.id_number, &modality, probe)
-            .await
-        {
-            Ok(m) => {
-                matched &= m.matched;
-                results.push(format!(
-                    "{}: {:.3} (ngưỡng {:.2}) {}",
-                    m.modality,
-                    m.score,
-                    m.threshold,
-                    if m.matched {
-                        "✓ khớp"
-                    } else {
-                        "✗ không khớp"
-                    }
-                ));
-                checks.push(json!({ "method": if modality == Modality::Portrait { "portrait_match" } else { "fingerprint_match" }, "modality": m.modality, "score": m.score, "threshold": m.threshold, "matched": m.matched }));
-            }
-            Err(e) => {
-                matched = false;
-                results.push(format!("{}: {e}", modality.as_string()));
-            }
-        }
-    }
-    let now = state.now();
-    let evidence = json!({ "checks": checks, "device": form.device_id, "officer": o.id, "station": o.station, "time": now });
-    let verification = VerificationRow {
-        id: secret::new_id(),
-        officer_id: o.id.clone(),
-        id_number: p.id_number.clone(),
-        evidence: evidence.to_string(),
-    };
-    if matched {
-        state
-            .store
-            .insert_verification(&verification, now, now + 1800)
-            .await?;
-    }
-    let phone = state
-        .store
-        .account_by_username(&p.id_number)
-        .await?
-        .and_then(|a| a.phone_number)
+    let contact_on_record = verified
+        .existing
+        .as_ref()
+        .and_then(|a| {
+            a.phone_number
+                .clone()
+                .map(|address| enrolment::Recipient {
+                    channel: crate::notify::Channel::Sms,
+                    address,
+                })
+                .or_else(|| {
+                    a.email.clone().map(|address| enrolment::Recipient {
+                        channel: crate::notify::Channel::Email,
+                        address,
+                    })
+                })
+        })
+        .map(|r| r.masked())
         .unwrap_or_default();
     Ok(VerifiedPage {
-        officer: signed_in(&o),
+        officer: session.signed_in(),
         error: None,
-        csrf,
-        id_number: p.id_number.clone(),
-        results,
-        matched,
-        verification: verification.id,
-        documents: p.documents.iter().map(document_line).collect(),
-        phone,
+        csrf: session.csrf.clone(),
+        id_number: verified.person.id_number.clone(),
+        results: verified.results.iter().map(result_line).collect(),
+        matched: verified.matched(),
+        verification: verified.verification.clone().unwrap_or_default(),
+        documents: verified
+            .person
+            .documents
+            .iter()
+            .map(document_line)
+            .collect(),
+        contact_on_record,
     }
     .into_response())
+}
+
+fn enrol_message(e: EnrolError) -> &'static str {
+    match e {
+        EnrolError::NoConsent => {
+            "Cần xác nhận đồng ý của công dân (the citizen's consent is required)"
+        }
+        EnrolError::Verification(_) => {
+            "Phiên xác minh không dùng được: đã hết hạn, đã dùng hoặc không do bạn thực hiện tại quầy này — hãy xác minh lại (the verification cannot be used: expired, used, or not made by you at this desk; verify again)"
+        }
+        EnrolError::NotInRegistry => "Không có trong cơ sở dữ liệu dân cư (not in the registry)",
+        EnrolError::Ineligible(i) => match i {
+            Ineligible::TooYoung => {
+                "Không cấp tài khoản mức độ 2 cho người dưới 6 tuổi (Nghị định 69/2024) — no Level 2 under 6"
+            }
+            Ineligible::NoValidResidenceCard => {
+                "Người nước ngoài cần thẻ thường trú hoặc tạm trú còn hạn (a valid residence card is needed)"
+            }
+            Ineligible::BirthdateUnknown => {
+                "Ngày sinh trong cơ sở dữ liệu không đọc được (the registry's birth date is unreadable)"
+            }
+            Ineligible::Organization => {
+                "Tổ chức không đăng ký mức độ 2 tại quầy (organisations are not enrolled here)"
+            }
+            Ineligible::AccountLocked => {
+                "Tài khoản đang bị khóa: cán bộ giám sát cần mở khóa trước (the account is locked: a supervisor unlocks it first)"
+            }
+            Ineligible::AccountRevoked => "Tài khoản đã bị thu hồi (the account is revoked)",
+            Ineligible::AccountMismatch => {
+                "Tài khoản không khớp với hồ sơ dân cư (the account does not match the record)"
+            }
+        },
+        EnrolError::BadPhone => {
+            "Số điện thoại phải có dạng +84 và 9-10 chữ số (phone: +84 and 9-10 digits)"
+        }
+        EnrolError::BadEmail => "Email không hợp lệ (invalid email address)",
+        EnrolError::NoContact => {
+            "Cần số điện thoại hoặc email để thông báo (a phone number or email is needed)"
+        }
+    }
 }
 
 /// `POST /desk/enrol`: consent recorded, account created or upgraded to Level 2, second factor
 /// enrolled, citizen notified.
 pub async fn enrol(
     State(state): State<AppState>,
-    jar: CookieJar,
+    session: DeskSession,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
-    let (o, csrf) = match guarded(&state, &jar, Some(field("csrf"))).await? {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
-    let home_error = |error: &str| {
-        HomePage {
-            officer: signed_in(&o),
-            error: Some(error.to_string()),
-            csrf: csrf.clone(),
-        }
-        .into_response()
-    };
-    if field("consent") != "yes" {
-        return Ok(home_error(
-            "Cần xác nhận đồng ý của công dân (the citizen's consent is required)",
-        ));
+    if !session.csrf_ok(field("csrf")) {
+        return Ok(Redirect::to("/desk").into_response());
     }
-    let now = state.now();
-    let Some(v) = state.store.verification(field("verification"), now).await? else {
-        return Ok(home_error(
-            "Phiên xác minh đã hết hạn hoặc đã dùng (verification expired or used)",
-        ));
-    };
-    let Some(p) = state
-        .registry
-        .person(&v.id_number)
-        .await
-        .map_err(|e| AppError::Registry(e.to_string()))?
-    else {
-        return Ok(home_error("not in the registry"));
-    };
-    // Decree 69: no Level 2 under 6; a foreigner needs a valid residence card.
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let today = time::OffsetDateTime::from_unix_timestamp(now)
-        .map(|t| t.date())
-        .ok();
-    let age = time::Date::parse(&p.birthdate, format)
-        .ok()
-        .zip(today)
-        .map(|(born, today)| crate::accounts::registration::age_on(born, today));
-    if age.is_none_or(|age| age < 6) {
-        return Ok(home_error(
-            "Không cấp tài khoản mức độ 2 cho người dưới 6 tuổi (Nghị định 69/2024) — no Level 2 under 6",
-        ));
+    if let Err(refused) = session.officer().may(Action::Enrol) {
+        return session
+            .forbidden(
+                &state,
+                refused,
+                json!({ "verification": field("verification") }),
+            )
+            .await;
     }
-    let card_valid = p
-        .residence_card
-        .as_ref()
-        .zip(today)
-        .is_some_and(|(card, today)| card.expires_on.as_str() > today.to_string().as_str());
-    if p.kind == vneid_contract::AccountKind::Foreigner && !card_valid {
-        return Ok(home_error(
-            "Người nước ngoài cần thẻ thường trú hoặc tạm trú còn hạn (a valid residence card is needed)",
-        ));
-    }
-    let phone = Some(field("phone_number").trim().to_string()).filter(|s| !s.is_empty());
-    let email = Some(field("email").trim().to_string()).filter(|s| !s.is_empty());
-    if phone
-        .as_deref()
-        .is_some_and(|ph| !crate::accounts::contact::is_phone(ph))
-    {
-        return Ok(home_error("Số điện thoại phải có dạng +84 và 9-10 chữ số"));
-    }
-    let documents: Vec<NewDocument> = p
-        .documents
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| field(&format!("doc_{i}")) == "on")
-        .map(|(_, d)| NewDocument {
-            doc_type: d.doc_type.as_str().into(),
-            number: d.number.clone(),
-            issued_on: d.issued_on.clone(),
-            expires_on: d.expires_on.clone(),
-            issuer: d.issuer.clone(),
-            details: (!d.details.is_empty()).then(|| json!(d.details).to_string()),
-        })
-        .collect();
-    let existing = state.store.account_by_username(&p.id_number).await?;
-    let mut first_password = None;
-    let account = match &existing {
-        Some(a) => Err(a.id.clone()),
-        None => {
-            let pw = secret::random_token(9);
-            let new = NewAccount {
-                id: secret::new_id(),
-                kind: p.kind.as_str().into(),
-                level: 2,
-                username: p.id_number.clone(),
-                password_hash: password::hash(pw.clone()).await?,
-                totp_secret: None,
-                family_name: p.family_name.clone(),
-                middle_name: p.middle_name.clone(),
-                given_name: p.given_name.clone(),
-                birthdate: p.birthdate.clone(),
-                gender: p.gender.as_str().into(),
-                nationality: p.nationality.clone(),
-                travel_document: p
-                    .travel_document
-                    .as_ref()
-                    .and_then(|t| serde_json::to_string(t).ok()),
-                portrait_jpeg: None,
-                phone_number: phone.clone(),
-                email: email.clone(),
-                verification_evidence: None,
-                must_change_password: true,
-            };
-            first_password = Some(pw);
-            Ok(new)
-        }
+    let request = EnrolRequest {
+        verification: field("verification").to_string(),
+        consent: field("consent") == "yes",
+        documents: form
+            .iter()
+            .filter(|(_, v)| v.as_str() == "on")
+            .filter_map(|(k, _)| k.strip_prefix("doc_")?.parse().ok())
+            .collect(),
+        phone: Some(field("phone_number").to_string()),
+        email: Some(field("email").to_string()),
     };
-    let contact = phone.clone().or(email.clone()).or_else(|| {
-        existing
-            .as_ref()
-            .and_then(|a| a.phone_number.clone().or(a.email.clone()))
-    });
-    let Some(recipient) = contact else {
-        return Ok(home_error(
-            "Cần số điện thoại hoặc email để thông báo (a phone number or email is needed)",
-        ));
+    let enrolled = match enrolment::enrol(&state, &session.desk, &request).await? {
+        Ok(e) => e,
+        Err(e) => return Ok(session.message(enrol_message(e))),
     };
-    let channel = if recipient.starts_with('+') {
-        Channel::Sms
-    } else {
-        Channel::Email
-    };
-    let base32 = crate::accounts::totp::new_secret();
-    let evidence = level2_evidence(&v.evidence);
-    let body = match &first_password {
-        Some(pw) => format!(
-            "VNeID: tai khoan dinh danh dien tu muc 2 da duoc tao. Mat khau lan dau: {pw} (doi mat khau khi dang nhap lan dau)."
-        ),
-        None => {
-            "VNeID: tai khoan dinh danh dien tu cua ban da duoc nang cap len muc 2.".to_string()
-        }
-    };
-    let notification = Notification {
-        channel,
-        recipient: &recipient,
-        subject: "VNeID",
-        body,
-        kind: if first_password.is_some() {
-            "first_password"
-        } else {
-            "level2_enrolled"
-        },
-        account_id: None,
-        secret: first_password.is_some(),
-    }
-    .row(now);
-    let enrolment = Enrolment {
-        verification_id: &v.id,
-        officer_id: &o.id,
-        account,
-        documents: &documents,
-        totp_secret_sealed: &state.sealer.seal(base32.as_bytes())?,
-        evidence: &evidence,
-        notification,
-    };
-    state.store.enrol_level2(enrolment, now).await?;
-    tracing::info!(officer = %o.id, "level 2 enrolment");
     let mut otpauth =
         url::Url::parse("otpauth://totp/").map_err(|e| AppError::Registry(e.to_string()))?;
-    otpauth.set_path(&format!("VNeID:{}", p.id_number));
+    otpauth.set_path(&format!("VNeID:{}", enrolled.id_number));
     otpauth
         .query_pairs_mut()
-        .append_pair("secret", &base32)
+        .append_pair("secret", &enrolled.totp_secret)
         .append_pair("issuer", "VNeID")
         .append_pair("algorithm", "SHA1")
         .append_pair("digits", "6")
@@ -654,35 +613,28 @@ pub async fn enrol(
                 .build()
         })
         .unwrap_or_default();
+    let notice = if enrolled.created {
+        format!(
+            "Mật khẩu lần đầu đã được gửi tới {} (the first password was sent).",
+            enrolled.notified
+        )
+    } else {
+        format!(
+            "Thông báo đã được gửi tới liên hệ đã đăng ký {} (the contact on record was notified).",
+            enrolled.notified
+        )
+    };
     Ok(EnrolledPage {
-        officer: signed_in(&o),
+        officer: session.signed_in(),
         error: None,
-        name: full_name(&p),
-        id_number: p.id_number.clone(),
+        name: enrolled.name,
+        id_number: enrolled.id_number,
         otpauth: otpauth.to_string(),
         qr_svg,
-        secret: base32,
-        notice: if first_password.is_some() {
-            "Mật khẩu lần đầu đã được gửi qua tin nhắn.".into()
-        } else {
-            "Công dân đã được thông báo.".into()
-        },
+        secret: enrolled.totp_secret,
+        notice,
     }
     .into_response())
-}
-
-fn level2_evidence(desk: &str) -> String {
-    let desk: serde_json::Value = serde_json::from_str(desk).unwrap_or_default();
-    json!([{
-        "type": "electronic_record",
-        "check_details": [
-            { "check_method": "bvr", "organization": desk["station"] },
-            { "check_method": "fingerprint_match", "organization": desk["station"] }
-        ],
-        "record": { "type": "identity_card_register", "source": { "name": "Cơ sở dữ liệu căn cước", "country_code": "VN" } },
-        "desk": desk,
-    }])
-    .to_string()
 }
 
 /// The account-status form.
@@ -692,26 +644,53 @@ pub struct StatusForm {
     status: String,
 }
 
-/// `POST /desk/accounts/{id_number}/status`: lock, unlock or revoke.
+/// `POST /desk/accounts/{id_number}/status`: lock, unlock or revoke (supervisors).
 pub async fn set_status(
     State(state): State<AppState>,
-    jar: CookieJar,
+    session: DeskSession,
     Path(id_number): Path<String>,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, AppError> {
-    let (o, _) = match guarded(&state, &jar, Some(&form.csrf)).await? {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
-    if !["active", "locked", "revoked"].contains(&form.status.as_str()) {
+    if !session.csrf_ok(&form.csrf) {
         return Ok(Redirect::to("/desk").into_response());
     }
-    if let Some(account) = state.store.account_by_username(&id_number).await? {
+    let Some(wanted) = AccountStatus::parse(&form.status) else {
+        return Ok(session.message("Trạng thái không hợp lệ (unknown status)"));
+    };
+    let Some(row) = state.store.account_by_username(&id_number).await? else {
+        return Ok(session.message("Không có tài khoản này (no such account)"));
+    };
+    let account = Account::try_from(&row)?;
+    match status_change(session.officer().role, account.status, wanted) {
+        Err(StatusRefused::Forbidden(refused)) => {
+            return session
+                .forbidden(
+                    &state,
+                    refused,
+                    json!({ "account": account.id.as_str(), "status": wanted.as_str() }),
+                )
+                .await;
+        }
+        Err(StatusRefused::Final) => {
+            return Ok(session.message(
+                "Tài khoản đã bị thu hồi, không thể thay đổi (a revoked account stays revoked)",
+            ));
+        }
+        Err(StatusRefused::Unchanged) | Ok(_) => {}
+    }
+    if account.status != wanted {
+        let o = session.officer();
         state
             .store
-            .set_account_status(&account, &form.status, &o.id, state.now())
+            .set_account_status(
+                &row,
+                wanted.as_str(),
+                o.id.as_str(),
+                &o.station,
+                state.now(),
+            )
             .await?;
-        tracing::info!(officer = %o.id, account = %account.id, status = %form.status, "account status changed");
+        tracing::info!(officer = %o.id, account = %account.id, status = %wanted.as_str(), "account status changed");
     }
     let mut back = url::Url::parse("http://desk/desk/people")
         .map_err(|e| AppError::Registry(e.to_string()))?;
@@ -732,43 +711,43 @@ pub struct OrganizationForm {
     representative: String,
 }
 
-/// `POST /desk/organizations`: an organisation account, represented by a Level 2 citizen.
+/// `POST /desk/organizations`: an organisation account, represented by a Level 2 citizen
+/// (supervisors).
 pub async fn organization(
     State(state): State<AppState>,
-    jar: CookieJar,
+    session: DeskSession,
     Form(form): Form<OrganizationForm>,
 ) -> Result<Response, AppError> {
-    let (o, csrf) = match guarded(&state, &jar, Some(&form.csrf)).await? {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
-    let page = |error: String| {
-        HomePage {
-            officer: signed_in(&o),
-            error: Some(error),
-            csrf: csrf.clone(),
-        }
-        .into_response()
-    };
+    if !session.csrf_ok(&form.csrf) {
+        return Ok(Redirect::to("/desk").into_response());
+    }
+    if let Err(refused) = session.officer().may(Action::RegisterOrganization) {
+        return session
+            .forbidden(&state, refused, json!({ "code": form.code.trim() }))
+            .await;
+    }
     let format = time::macros::format_description!("[year]-[month]-[day]");
     if form.code.trim().is_empty()
         || form.name.trim().is_empty()
         || form.head_office_address.trim().is_empty()
     {
-        return Ok(page(
-            "Cần mã, tên và địa chỉ trụ sở (code, name and address are required)".into(),
-        ));
+        return Ok(
+            session.message("Cần mã, tên và địa chỉ trụ sở (code, name and address are required)")
+        );
     }
     if time::Date::parse(form.established_on.trim(), format).is_err() {
-        return Ok(page("Ngày thành lập phải có dạng YYYY-MM-DD".into()));
+        return Ok(session.message("Ngày thành lập phải có dạng YYYY-MM-DD"));
     }
-    let Some(rep) = state
+    let representative = match state
         .store
         .account_by_username(form.representative.trim())
         .await?
-        .filter(|a| a.level >= 2 && a.status == "active")
-    else {
-        return Ok(page("Người đại diện phải có tài khoản mức độ 2 (the representative needs a Level 2 account)".into()));
+    {
+        Some(row) => Some(Account::try_from(&row)?),
+        None => None,
+    };
+    let Some(rep) = representative.filter(|a| a.is_level2() && a.is_active()) else {
+        return Ok(session.message("Người đại diện phải có tài khoản mức độ 2 (the representative needs a Level 2 account)"));
     };
     let optional = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let row = OrganizationRow {
@@ -778,19 +757,17 @@ pub async fn organization(
         foreign_name: optional(&form.foreign_name),
         established_on: form.established_on.trim().into(),
         head_office_address: form.head_office_address.trim().into(),
-        representative_account_id: rep.id.clone(),
+        representative_account_id: rep.id.as_str().to_string(),
     };
+    let o = session.officer();
     match state
         .store
-        .insert_organization(&row, &o.id, state.now())
+        .insert_organization(&row, o.id.as_str(), &o.station, state.now())
         .await
     {
-        Ok(()) => Ok(page(format!(
-            "Đã đăng ký tổ chức {} (registered)",
-            row.name
-        ))),
+        Ok(()) => Ok(session.message(format!("Đã đăng ký tổ chức {} (registered)", row.name))),
         Err(crate::store::StoreError::Duplicate(what)) => {
-            Ok(page(format!("{what} exists already")))
+            Ok(session.message(format!("{what} exists already")))
         }
         Err(e) => Err(e.into()),
     }
