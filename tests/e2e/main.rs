@@ -9,6 +9,7 @@ mod forged;
 mod interop;
 mod journey;
 mod levels;
+mod limits;
 mod notify;
 mod private_key_jwt;
 mod protocol;
