@@ -12,10 +12,7 @@ use vneid_tests::{Backend, TestProvider, on_both_backends, spawn_provider_with};
 
 /// `burst` requests, then (for the length of a test) no more: one a day.
 fn only(burst: u32) -> Rate {
-    Rate {
-        burst,
-        per_hour: 1,
-    }
+    Rate { burst, per_hour: 1 }
 }
 
 fn retry_after(response: &reqwest::Response) -> u64 {
@@ -31,10 +28,7 @@ fn retry_after(response: &reqwest::Response) -> u64 {
 
 /// A login page of a fresh authorization request: its URL and HTML.
 async fn login_page(provider: &TestProvider, browser: &Browser) -> (url::Url, String) {
-    let (url, status, html) = browser
-        .navigate(&provider.authorize_url(&[]))
-        .await
-        .page();
+    let (url, status, html) = browser.navigate(&provider.authorize_url(&[])).await.page();
     assert_eq!(status, StatusCode::OK);
     assert!(has_form(&html, "/login"), "{html}");
     (url, html)
@@ -70,7 +64,10 @@ async fn password_spraying_from_one_address_is_throttled(backend: Backend) {
     }
     for (n, (status, _, body)) in answered.iter().take(10).enumerate() {
         assert_eq!(*status, StatusCode::OK, "attempt {n}: {body}");
-        assert!(body.contains("không đúng"), "attempt {n} was checked: {body}");
+        assert!(
+            body.contains("không đúng"),
+            "attempt {n} was checked: {body}"
+        );
     }
     for (n, (status, wait, body)) in answered.iter().enumerate().skip(10) {
         assert_eq!(*status, StatusCode::TOO_MANY_REQUESTS, "attempt {n}");
@@ -104,10 +101,7 @@ async fn password_spraying_from_one_address_is_throttled(backend: Backend) {
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{path}");
     }
     // Pages are still shown (only posts are counted).
-    let (_, status, _) = browser
-        .navigate(&provider.authorize_url(&[]))
-        .await
-        .page();
+    let (_, status, _) = browser.navigate(&provider.authorize_url(&[])).await.page();
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -211,7 +205,8 @@ async fn a_token_flood_is_throttled_per_client_and_per_address() {
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(retry_after(&response) >= 1);
     assert_eq!(
-        response.headers()["content-type"], "application/json",
+        response.headers()["content-type"],
+        "application/json",
         "an OAuth error body"
     );
     let json: serde_json::Value = response.json().await.unwrap();
@@ -260,17 +255,27 @@ async fn logins_past_the_password_pool_get_503(backend: Backend) {
         let (action, mut fields) = vneid_tests::browser::form(html, "/login");
         fields.push(("username".into(), "001095000001".into()));
         fields.push(("password".into(), "Demo@2026".into()));
-        let request = browser.client.post(url.join(&action).unwrap()).form(&fields);
+        let request = browser
+            .client
+            .post(url.join(&action).unwrap())
+            .form(&fields);
         attempts.spawn(async move { (n, request.send().await.unwrap()) });
     }
     // All but one are refused while the pool is held.
     let mut refused = Vec::new();
     while refused.len() < LOGINS - 1 {
         let (n, response) = attempts.join_next().await.unwrap().unwrap();
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "login {n}");
+        assert_eq!(
+            response.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "login {n}"
+        );
         assert!(retry_after(&response) >= 1);
         let page = response.text().await.unwrap();
-        assert!(page.contains("Hệ thống đang bận") && page.contains("busy"), "{page}");
+        assert!(
+            page.contains("Hệ thống đang bận") && page.contains("busy"),
+            "{page}"
+        );
         refused.push(n);
     }
     release.send(()).unwrap();
@@ -357,7 +362,10 @@ async fn a_request_whose_body_never_ends_times_out() {
         .await
         .expect("answered and closed");
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
-    assert!(answer.to_ascii_lowercase().contains("retry-after:"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("retry-after:"),
+        "{answer}"
+    );
 }
 
 on_both_backends!(
