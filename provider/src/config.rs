@@ -94,8 +94,9 @@ pub struct LimitsConfig {
     pub registration: Rate,
     /// Per address: `/token`. Relying parties call it from a few servers: generous.
     pub token: Rate,
-    /// Per client id (as claimed by the request, Basic user or `client_id`): `/token`, and
-    /// `LimitKey::Client`.
+    /// Per client id: at `/token` the id the request claims (Basic user, `client_id`, or the
+    /// assertion's `sub`), before authentication, so that anyone can spend it: keep it above
+    /// `token`; and `LimitKey::Client` for rules that know the authenticated client.
     pub client: Rate,
     /// Per account: `LimitKey::Account` (logins, second factor, reset).
     pub account: Rate,
@@ -112,7 +113,9 @@ impl Default for LimitsConfig {
             reset: Rate::per_minute(10, 10),
             registration: Rate::per_minute(30, 60),
             token: Rate::per_minute(3000, 120_000),
-            client: Rate::per_minute(3000, 120_000),
+            // Twice an address's: one address alone cannot spend a client's budget by claiming
+            // its id (the address's bucket refuses first).
+            client: Rate::per_minute(6000, 240_000),
             account: Rate::per_minute(10, 1),
             id_number: Rate {
                 burst: 5,
