@@ -49,9 +49,156 @@ pub struct Config {
     /// Notification senders.
     #[serde(default)]
     pub notify: crate::notify::SenderConfig,
+    /// Rate limits: in memory, per process (several processes each allow their own share).
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// The password hashing pool.
+    #[serde(default)]
+    pub argon2: Argon2Config,
+    /// Connection and request timeouts.
+    #[serde(default)]
+    pub timeouts: Timeouts,
     /// Demo mode: console notifications, a demo outbox page. Never from a file.
     #[serde(skip)]
     pub demo: bool,
+}
+
+/// A token bucket: `burst` requests at once, refilled at `per_hour` (evenly, one every
+/// 3600/`per_hour` seconds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rate {
+    /// Requests allowed in a burst.
+    pub burst: u32,
+    /// Sustained requests per hour.
+    pub per_hour: u32,
+}
+
+impl Rate {
+    /// `burst` at once, then `per_minute`.
+    pub const fn per_minute(burst: u32, per_minute: u32) -> Self {
+        Rate {
+            burst,
+            per_hour: per_minute * 60,
+        }
+    }
+}
+
+/// `[limits]`: rate limits per client address on the routes that guess or cost, and per key
+/// (account, client, identification number) for the rules that call
+/// [`crate::limits::Limits::check`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Off only for benchmarks: every check passes.
+    pub enabled: bool,
+    /// Where the client address comes from when a reverse proxy is in front. Absent (the
+    /// default), the TCP peer address is the client and `X-Forwarded-For` is ignored.
+    pub trusted_proxy: Option<TrustedProxy>,
+    /// Per address: password and second-factor posts (`/interaction/{id}/login`, `/otp`,
+    /// `/account/login`, `/desk/login`).
+    pub login: Rate,
+    /// Per address: `/account/reset` and `/account/reset/confirm` posts.
+    pub reset: Rate,
+    /// Per address: `POST /api/v1/registrations`.
+    pub registration: Rate,
+    /// Per address: `/token`. Relying parties call it from a few servers: generous.
+    pub token: Rate,
+    /// Per client id: at `/token` the id the request claims (Basic user, `client_id`, or the
+    /// assertion's `sub`), before authentication, so that anyone can spend it: keep it above
+    /// `token`; and `LimitKey::Client` for rules that know the authenticated client.
+    pub client: Rate,
+    /// Per account: `LimitKey::Account` (logins, second factor, reset).
+    pub account: Rate,
+    /// Per identification number: `LimitKey::IdNumber` (registrations).
+    pub id_number: Rate,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            enabled: true,
+            trusted_proxy: None,
+            login: Rate::per_minute(30, 30),
+            reset: Rate::per_minute(10, 10),
+            registration: Rate::per_minute(30, 60),
+            token: Rate::per_minute(3000, 120_000),
+            // Twice an address's: one address alone cannot spend a client's budget by claiming
+            // its id (the address's bucket refuses first).
+            client: Rate::per_minute(6000, 240_000),
+            account: Rate::per_minute(10, 1),
+            id_number: Rate {
+                burst: 5,
+                per_hour: 20,
+            },
+        }
+    }
+}
+
+/// `[limits.trusted_proxy]`: believe `header` (its last, proxy-appended address) only on
+/// connections from `addresses`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedProxy {
+    /// For example `x-forwarded-for` or `x-real-ip`.
+    pub header: String,
+    /// The proxies' own addresses.
+    pub addresses: Vec<std::net::IpAddr>,
+}
+
+/// `[argon2]`: the password hashing pool.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Argon2Config {
+    /// Hashing threads; 0 (the default) means one per core.
+    pub threads: usize,
+    /// Logins that may wait for a thread; more get 503 at once.
+    pub queue: usize,
+    /// Seconds a login waits for its hash before it gets 503.
+    pub wait_seconds: u64,
+}
+
+impl Default for Argon2Config {
+    fn default() -> Self {
+        Argon2Config {
+            threads: 0,
+            queue: 32,
+            wait_seconds: 5,
+        }
+    }
+}
+
+impl Argon2Config {
+    /// The pool this asks for.
+    pub fn pool_size(&self) -> crate::accounts::password::PoolSize {
+        crate::accounts::password::PoolSize {
+            threads: match self.threads {
+                0 => crate::accounts::password::cores(),
+                n => n,
+            },
+            queue: self.queue,
+            wait: std::time::Duration::from_secs(self.wait_seconds),
+        }
+    }
+}
+
+/// `[timeouts]`, in seconds.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Timeouts {
+    /// A connection that has not sent a whole request header by then is closed.
+    pub header_read: u64,
+    /// A request not answered by then gets 503.
+    pub request: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            header_read: 10,
+            request: 30,
+        }
+    }
 }
 
 /// `[registry]`.
@@ -175,6 +322,95 @@ pub enum ConfigError {
     /// The issuer is not usable.
     #[error("the issuer must be an https URL (http only on loopback) without query or fragment")]
     BadIssuer,
+    /// A setting out of range.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// What an environment variable holds.
+#[derive(Clone, Copy)]
+enum EnvKind {
+    Text,
+    Integer,
+    Boolean,
+    /// Comma-separated.
+    List,
+}
+
+/// The environment variables that override the file: name and dotted key.
+pub const ENV: &[(&str, &str)] = &[
+    ("VNEID_ISSUER", "issuer"),
+    ("VNEID_BIND", "bind"),
+    ("VNEID_DATABASE_URL", "database_url"),
+    ("VNEID_KEY_ENCRYPTION_KEY", "key_encryption_key"),
+    ("VNEID_RATE_LIMITS", "limits.enabled"),
+    ("VNEID_TRUSTED_PROXY_HEADER", "limits.trusted_proxy.header"),
+    ("VNEID_TRUSTED_PROXIES", "limits.trusted_proxy.addresses"),
+    ("VNEID_ARGON2_THREADS", "argon2.threads"),
+    ("VNEID_ARGON2_QUEUE", "argon2.queue"),
+    ("VNEID_ARGON2_WAIT_SECONDS", "argon2.wait_seconds"),
+    ("VNEID_HEADER_READ_TIMEOUT", "timeouts.header_read"),
+    ("VNEID_REQUEST_TIMEOUT", "timeouts.request"),
+];
+
+fn env_kind(key: &str) -> EnvKind {
+    match key {
+        "limits.enabled" => EnvKind::Boolean,
+        "limits.trusted_proxy.addresses" => EnvKind::List,
+        "argon2.threads"
+        | "argon2.queue"
+        | "argon2.wait_seconds"
+        | "timeouts.header_read"
+        | "timeouts.request" => EnvKind::Integer,
+        _ => EnvKind::Text,
+    }
+}
+
+/// Writes the variables of [`ENV`] that `lookup` finds into `table`, typed, at their dotted key.
+fn apply_env(
+    table: &mut toml::Table,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<(), ConfigError> {
+    for &(name, key) in ENV {
+        let Some(raw) = lookup(name) else { continue };
+        let bad = |reason: &str| ConfigError::Env {
+            name,
+            reason: reason.to_string(),
+        };
+        let value = match env_kind(key) {
+            EnvKind::Text => toml::Value::String(raw),
+            EnvKind::Integer => toml::Value::Integer(
+                raw.trim()
+                    .parse::<i64>()
+                    .map_err(|_| bad("not a whole number"))?,
+            ),
+            EnvKind::Boolean => toml::Value::Boolean(match raw.trim() {
+                "true" | "1" | "on" => true,
+                "false" | "0" | "off" => false,
+                _ => return Err(bad("not true or false")),
+            }),
+            EnvKind::List => toml::Value::Array(
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| toml::Value::String(s.to_string()))
+                    .collect(),
+            ),
+        };
+        let mut parts: Vec<&str> = key.split('.').collect();
+        let last = parts.pop().unwrap_or(key);
+        let mut at = &mut *table;
+        for part in parts {
+            let entry = at
+                .entry(part.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            at = entry
+                .as_table_mut()
+                .ok_or_else(|| bad("conflicts with the file"))?;
+        }
+        at.insert(last.to_string(), value);
+    }
+    Ok(())
 }
 
 fn default_bind() -> SocketAddr {
@@ -210,12 +446,15 @@ impl Config {
             reset: crate::accounts::reset::ResetLimits::default(),
             registry: RegistryConfig::default(),
             notify: crate::notify::SenderConfig::default(),
+            limits: LimitsConfig::default(),
+            argon2: Argon2Config::default(),
+            timeouts: Timeouts::default(),
             demo: false,
         }
     }
 
-    /// Reads the TOML file (if given), then applies `VNEID_ISSUER`, `VNEID_BIND`,
-    /// `VNEID_DATABASE_URL` and `VNEID_KEY_ENCRYPTION_KEY`.
+    /// Reads the TOML file (if given), then applies the `VNEID_*` environment variables of
+    /// [`ENV`].
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
         let mut table = match path {
             Some(path) => {
@@ -227,16 +466,7 @@ impl Config {
             }
             None => toml::Table::new(),
         };
-        for (var, key) in [
-            ("VNEID_ISSUER", "issuer"),
-            ("VNEID_BIND", "bind"),
-            ("VNEID_DATABASE_URL", "database_url"),
-            ("VNEID_KEY_ENCRYPTION_KEY", "key_encryption_key"),
-        ] {
-            if let Ok(value) = std::env::var(var) {
-                table.insert(key.to_string(), toml::Value::String(value));
-            }
-        }
+        apply_env(&mut table, |name| std::env::var(name).ok())?;
         let config: Config = table.try_into()?;
         config.validate()?;
         Ok(config)
@@ -253,6 +483,32 @@ impl Config {
         if !scheme_ok || self.issuer.query().is_some() || self.issuer.fragment().is_some() {
             return Err(ConfigError::BadIssuer);
         }
+        let l = &self.limits;
+        for (name, rate) in [
+            ("login", l.login),
+            ("reset", l.reset),
+            ("registration", l.registration),
+            ("token", l.token),
+            ("client", l.client),
+            ("account", l.account),
+            ("id_number", l.id_number),
+        ] {
+            if rate.burst == 0 || rate.per_hour == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "limits.{name}: burst and per_hour must be at least 1"
+                )));
+            }
+        }
+        if self.timeouts.header_read == 0 || self.timeouts.request == 0 {
+            return Err(ConfigError::Invalid(
+                "timeouts must be at least 1 second".into(),
+            ));
+        }
+        if self.argon2.wait_seconds == 0 {
+            return Err(ConfigError::Invalid(
+                "argon2.wait_seconds must be at least 1".into(),
+            ));
+        }
         Ok(())
     }
 
@@ -264,5 +520,123 @@ impl Config {
     /// Whether cookies must be `Secure`.
     pub fn secure_cookies(&self) -> bool {
         self.issuer.scheme() == "https"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+issuer = "https://id.example.vn"
+database_url = "sqlite:x.db"
+key_encryption_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+"#;
+
+    fn parse(extra: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut table: toml::Table = format!("{BASE}{extra}").parse().unwrap();
+        apply_env(&mut table, |name| {
+            env.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        })?;
+        let config: Config = table.try_into()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    #[test]
+    fn defaults_trust_no_proxy_and_bound_everything() {
+        let config = parse("", &[]).unwrap();
+        assert!(config.limits.enabled);
+        assert!(config.limits.trusted_proxy.is_none());
+        assert_eq!(config.timeouts.header_read, 10);
+        assert_eq!(config.timeouts.request, 30);
+        assert_eq!(
+            config.argon2.pool_size().threads,
+            crate::accounts::password::cores()
+        );
+        assert_eq!(config.argon2.queue, 32);
+    }
+
+    #[test]
+    fn the_file_sets_limits_pool_and_timeouts() {
+        let config = parse(
+            r#"
+[limits]
+login = { burst = 3, per_hour = 60 }
+[limits.trusted_proxy]
+header = "x-forwarded-for"
+addresses = ["10.0.0.1"]
+[argon2]
+threads = 1
+queue = 2
+[timeouts]
+header_read = 1
+"#,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            config.limits.login,
+            Rate {
+                burst: 3,
+                per_hour: 60
+            }
+        );
+        assert_eq!(config.limits.reset, LimitsConfig::default().reset);
+        let proxy = config.limits.trusted_proxy.unwrap();
+        assert_eq!(proxy.header, "x-forwarded-for");
+        assert_eq!(
+            proxy.addresses,
+            vec!["10.0.0.1".parse::<std::net::IpAddr>().unwrap()]
+        );
+        assert_eq!(config.argon2.pool_size().threads, 1);
+        assert_eq!(config.argon2.pool_size().queue, 2);
+        assert_eq!(config.timeouts.header_read, 1);
+        assert_eq!(config.timeouts.request, 30);
+    }
+
+    #[test]
+    fn environment_variables_override_typed() {
+        let config = parse(
+            "[argon2]\nthreads = 4\n",
+            &[
+                ("VNEID_ARGON2_THREADS", "2"),
+                ("VNEID_ARGON2_QUEUE", "7"),
+                ("VNEID_RATE_LIMITS", "off"),
+                ("VNEID_TRUSTED_PROXY_HEADER", "x-real-ip"),
+                ("VNEID_TRUSTED_PROXIES", "127.0.0.1, ::1"),
+                ("VNEID_REQUEST_TIMEOUT", "12"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(config.argon2.threads, 2);
+        assert_eq!(config.argon2.queue, 7);
+        assert!(!config.limits.enabled);
+        let proxy = config.limits.trusted_proxy.unwrap();
+        assert_eq!(proxy.header, "x-real-ip");
+        assert_eq!(proxy.addresses.len(), 2);
+        assert_eq!(config.timeouts.request, 12);
+        assert!(matches!(
+            parse("", &[("VNEID_ARGON2_QUEUE", "many")]),
+            Err(ConfigError::Env {
+                name: "VNEID_ARGON2_QUEUE",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn zero_rates_and_timeouts_are_refused() {
+        assert!(matches!(
+            parse("[limits]\ntoken = { burst = 0, per_hour = 10 }\n", &[]),
+            Err(ConfigError::Invalid(_))
+        ));
+        assert!(matches!(
+            parse("[timeouts]\nheader_read = 0\n", &[]),
+            Err(ConfigError::Invalid(_))
+        ));
+        assert!(parse("[limits]\nlogin = { burst = 1 }\n", &[]).is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! The one application error: internal failures become a generic page or JSON body, with the
 //! detail in the log (never in the response).
 
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::keys::{KeyError, SealError};
@@ -36,22 +37,84 @@ pub enum AppError {
     /// Password hashing failed or its task died.
     #[error("password hashing failed: {0}")]
     Password(String),
+    /// Too much work waiting (the password hashing pool's queue is full or the wait timed
+    /// out): 503 with `Retry-After`, nothing changed.
+    #[error("busy: try again in {retry_after} s")]
+    Busy {
+        /// Seconds.
+        retry_after: u64,
+    },
+    /// The caller went past a rate limit: 429 with `Retry-After`, nothing done.
+    #[error("rate limited: try again in {retry_after} s")]
+    TooMany {
+        /// Seconds.
+        retry_after: u64,
+    },
+}
+
+impl From<crate::limits::TooMany> for AppError {
+    fn from(limited: crate::limits::TooMany) -> Self {
+        AppError::TooMany {
+            retry_after: limited.retry_after,
+        }
+    }
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        tracing::error!(error = %self, "request failed");
-        ErrorPage::internal().into_response()
+        match self {
+            AppError::Busy { retry_after } => {
+                tracing::warn!("busy: answered 503");
+                with_retry_after(
+                    ErrorPage::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Hệ thống đang bận. Vui lòng thử lại sau ít phút.",
+                        "The service is busy. Please try again in a few moments.",
+                    )
+                    .into_response(),
+                    retry_after,
+                )
+            }
+            AppError::TooMany { retry_after } => with_retry_after(
+                ErrorPage::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Quá nhiều yêu cầu. Vui lòng chờ một lát rồi thử lại.",
+                    "Too many requests. Please wait a moment and try again.",
+                )
+                .into_response(),
+                retry_after,
+            ),
+            other => {
+                tracing::error!(error = %other, "request failed");
+                ErrorPage::internal().into_response()
+            }
+        }
     }
+}
+
+/// `response` with `Retry-After: seconds` (at least 1).
+pub fn with_retry_after(mut response: Response, seconds: u64) -> Response {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    response
 }
 
 impl From<AppError> for crate::oidc::error::OAuthError {
     fn from(err: AppError) -> Self {
-        tracing::error!(error = %err, "request failed");
-        crate::oidc::error::OAuthError::new(
-            crate::oidc::error::ErrorCode::ServerError,
-            "the provider failed; try again",
-        )
+        use crate::oidc::error::{ErrorCode, OAuthError};
+        match err {
+            // 503 (429 for a rate limit) with `Retry-After`, added by the router for every such
+            // response that has none.
+            AppError::Busy { .. } | AppError::TooMany { .. } => OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "the provider is busy; try again later",
+            ),
+            err => {
+                tracing::error!(error = %err, "request failed");
+                OAuthError::new(ErrorCode::ServerError, "the provider failed; try again")
+            }
+        }
     }
 }
 

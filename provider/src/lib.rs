@@ -14,6 +14,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod keys;
+pub mod limits;
 pub mod notify;
 pub mod oidc;
 pub mod registry;
@@ -25,52 +26,93 @@ pub mod web;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::{KeyRing, Sealer};
+use crate::limits::{Limits, Route};
 use crate::oidc::paths;
 use crate::state::{AppState, Inner};
 use crate::store::Store;
 
 pub use crate::error::AppError;
 
-/// The router: every endpoint, with the security headers every response carries.
+/// The router: every endpoint, with the security headers every response carries, rate limits
+/// on the posts that guess or cost, the password pool of this provider, and a whole-request
+/// timeout.
 pub fn app(state: AppState) -> Router {
+    let limited = |route: Route| {
+        axum::middleware::from_fn_with_state((state.clone(), route), limits::throttle)
+    };
+    let request_timeout = Duration::from_secs(state.config.timeouts.request);
     Router::new()
         .route(paths::DISCOVERY, get(oidc::discovery::discovery))
         .route(paths::JWKS, get(oidc::discovery::jwks))
         .route(paths::AUTHORIZE, get(web::interaction::authorize_get).post(web::interaction::authorize_post))
-        .route(paths::TOKEN, post(oidc::token::token))
+        .route(
+            paths::TOKEN,
+            post(oidc::token::token).layer(limited(Route::Token)),
+        )
         .route(paths::USERINFO, get(oidc::userinfo::userinfo).post(oidc::userinfo::userinfo))
         .route(paths::END_SESSION, get(web::logout::logout_get).post(web::logout::logout_post))
         .route(paths::INTERACTION, get(web::interaction::show))
-        .route(paths::INTERACTION_LOGIN, post(web::interaction::login))
-        .route(paths::INTERACTION_OTP, post(web::interaction::otp))
+        .route(
+            paths::INTERACTION_LOGIN,
+            post(web::interaction::login).layer(limited(Route::Login)),
+        )
+        .route(
+            paths::INTERACTION_OTP,
+            post(web::interaction::otp).layer(limited(Route::Login)),
+        )
         .route(paths::INTERACTION_PASSWORD, post(web::interaction::change_password))
         .route(paths::INTERACTION_CONSENT, post(web::interaction::consent))
         .route(paths::INTERACTION_ABORT, post(web::interaction::abort))
-        .route(api::REGISTRATIONS, post(api::submit))
+        .route(
+            api::REGISTRATIONS,
+            post(api::submit).layer(limited(Route::Registration)),
+        )
         .route(api::REGISTRATION, get(api::status))
         .route(api::OPENAPI, get(api::openapi))
         .route(paths::DEMO_OUTBOX, get(demo_outbox))
         .route("/account", get(web::account::show))
-        .route("/account/login", get(web::account::login_page).post(web::account::login))
-        .route("/account/step-up", get(web::account::step_up_page).post(web::account::step_up))
+        .route(
+            "/account/login",
+            get(web::account::login_page)
+                .post(web::account::login)
+                .layer(limited(Route::Login)),
+        )
+        .route(
+            "/account/step-up",
+            get(web::account::step_up_page)
+                .post(web::account::step_up)
+                .layer(limited(Route::Login)),
+        )
         .route("/account/logout", post(web::account::logout))
         .route("/account/password", post(web::account::change_password))
         .route("/account/consents/revoke", post(web::account::revoke_consent))
         .route("/account/contact", post(web::account::change_contact))
         .route("/account/contact/confirm", post(web::account::confirm_contact))
-        .route("/account/reset", get(web::account::reset_page).post(web::account::reset))
-        .route("/account/reset/confirm", post(web::account::reset_confirm))
+        .route(
+            "/account/reset",
+            get(web::account::reset_page)
+                .post(web::account::reset)
+                .layer(limited(Route::Reset)),
+        )
+        .route(
+            "/account/reset/confirm",
+            post(web::account::reset_confirm).layer(limited(Route::Reset)),
+        )
         .route("/desk", get(web::desk::home))
-        .route("/desk/login", post(web::desk::login))
+        .route(
+            "/desk/login",
+            post(web::desk::login).layer(limited(Route::Login)),
+        )
         .route("/desk/logout", post(web::desk::logout))
         .route("/desk/people", get(web::desk::person))
         .route("/desk/verify", post(web::desk::verify))
@@ -82,6 +124,11 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .layer(axum::middleware::from_fn(access_log))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            request_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), bounds))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
@@ -99,6 +146,24 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .with_state(state)
+}
+
+/// Runs the request with this provider's password pool, and gives every 503 and 429 that has
+/// none a `Retry-After` (the request timeout's, a busy token endpoint's).
+async fn bounds(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let pool = state.limits.argon2.clone();
+    let response = accounts::password::scope(pool, next.run(request)).await;
+    let status = response.status();
+    if (status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS)
+        && !response.headers().contains_key(header::RETRY_AFTER)
+    {
+        return error::with_retry_after(response, state.config.argon2.wait_seconds);
+    }
+    response
 }
 
 /// One log line per request: method, path (never the query: it carries codes and state),
@@ -202,6 +267,10 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<AppState, StartErro
         .await?;
     let pairwise_salt = sealer.open(&sealed_salt)?;
     let dummy_hash = accounts::password::hash_blocking("not a real password")?;
+    let limits = Limits::new(
+        &config.limits,
+        accounts::password::Pool::new(config.argon2.pool_size()),
+    );
     let issuer = config.issuer_str().to_string();
     let discovery = oidc::discovery::document(&issuer);
     let thresholds = config.registry.thresholds;
@@ -231,12 +300,13 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<AppState, StartErro
         sender,
         discovery,
         dummy_hash,
+        limits,
     }))
 }
 
 /// Serves on `listener` until ctrl-c (or until the task is dropped). In the background it
 /// delivers the outbox, reloads the keys every minute (so a rotation made by another process is
-/// picked up) and purges expired rows every ten minutes.
+/// picked up), forgets idle rate-limit buckets and purges expired rows every ten minutes.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let outbox = tokio::spawn(notify::run(
         state.store.clone(),
@@ -253,6 +323,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
             if let Err(err) = worker.keys.reload(worker.now()).await {
                 tracing::error!(error = %err, "key reload failed");
             }
+            worker.limits.forget_idle();
             if round % 10 == 0 {
                 match worker.store.purge_expired(worker.now()).await {
                     Ok(0) => {}
@@ -262,12 +333,66 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
             }
         }
     });
-    let result = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown())
-        .await;
+    let header_read_timeout = Duration::from_secs(state.config.timeouts.header_read);
+    let result = serve_http(listener, app(state), header_read_timeout, shutdown()).await;
     housekeeping.abort();
     outbox.abort();
     result
+}
+
+/// HTTP/1.1 with hyper's header-read timeout (a connection that has not sent a whole request
+/// header by then is closed, unanswered), the peer address as `ConnectInfo<SocketAddr>`, and a
+/// graceful shutdown: on `signal` stop accepting and let requests in flight finish.
+async fn serve_http(
+    listener: TcpListener,
+    router: Router,
+    header_read_timeout: Duration,
+    signal: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut signal = std::pin::pin!(signal);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tracing::error!(error = %err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut signal => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            router.clone().oneshot(request.map(axum::body::Body::new))
+        });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, %peer, "connection closed with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after 30 s; closing them");
+    }
+    Ok(())
 }
 
 async fn shutdown() {

@@ -38,6 +38,8 @@ pub struct Inner {
     pub discovery: String,
     /// A password hash checked when the username is unknown, so the answer takes as long.
     pub dummy_hash: String,
+    /// Rate limits and the password hashing pool.
+    pub limits: crate::limits::Limits,
 }
 
 impl Deref for AppState {

@@ -12,6 +12,7 @@ mod forged;
 mod interop;
 mod journey;
 mod levels;
+mod limits;
 mod logout;
 mod notify;
 mod parsers;

@@ -123,6 +123,7 @@ async fn spawn_configured(
         kek.clone(),
     );
     config.max_connections = 4;
+    relax_limits(&mut config);
     configure(&mut config);
     let state = vneid_provider::prepare(config, Clock::default())
         .await
@@ -139,6 +140,30 @@ async fn spawn_configured(
         kek: kek.clone(),
         server,
     }
+}
+
+/// Every test logs in many times from 127.0.0.1 while others run beside it on few cores: the
+/// harness raises the rate limits and makes the password pool patient. The tests of the limits
+/// (and any test of a limit) set their own in `spawn_provider_with`.
+pub fn relax_limits(config: &mut Config) {
+    let plenty = vneid_provider::config::Rate {
+        burst: 100_000,
+        per_hour: 1_000_000,
+    };
+    let l = &mut config.limits;
+    for rate in [
+        &mut l.login,
+        &mut l.reset,
+        &mut l.registration,
+        &mut l.token,
+        &mut l.client,
+        &mut l.account,
+        &mut l.id_number,
+    ] {
+        *rate = plenty;
+    }
+    config.argon2.queue = 1_000;
+    config.argon2.wait_seconds = 120;
 }
 
 /// Generates a SQLite and a PostgreSQL test from one `async fn name(backend: Backend)`.

@@ -29,6 +29,9 @@ pub enum ErrorCode {
     InvalidGrant,
     UnsupportedGrantType,
     InvalidToken,
+    /// The provider is overloaded or rate-limited the caller (RFC 6749 4.1.2.1); at the token
+    /// endpoint answered with 503 and `Retry-After`.
+    TemporarilyUnavailable,
 }
 
 impl ErrorCode {
@@ -52,6 +55,7 @@ impl ErrorCode {
             ErrorCode::InvalidGrant => "invalid_grant",
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
 }
@@ -135,6 +139,8 @@ impl IntoResponse for TokenError {
             );
         } else if self.0.code == ErrorCode::ServerError {
             *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        } else if self.0.code == ErrorCode::TemporarilyUnavailable {
+            *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
         } else {
             *response.status_mut() = StatusCode::BAD_REQUEST;
         }
@@ -156,6 +162,7 @@ impl IntoResponse for BearerError {
         let status = match self.0.code {
             ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::UNAUTHORIZED,
         };
         // Descriptions are our own fixed strings: no quotes to escape.
