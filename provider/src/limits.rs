@@ -42,6 +42,9 @@ use crate::state::AppState;
 pub enum LimitKey<'a> {
     /// Logins, second-factor codes and reset requests for one account (`limits.account`).
     Account(&'a AccountId),
+    /// Password attempts for one typed username (`limits.account`), whether or not an account
+    /// has it, so the limit itself does not tell which numbers exist.
+    Username(&'a str),
     /// Requests by one client (`limits.client`).
     Client(&'a str),
     /// Registrations for one identification number (`limits.id_number`).
@@ -121,6 +124,7 @@ impl Limits {
         }
         match key {
             LimitKey::Account(id) => take(&self.account, &id.as_str().to_string()),
+            LimitKey::Username(name) => take(&self.account, &format!("username:{name}")),
             LimitKey::Client(id) => take(&self.client, &id.to_string()),
             LimitKey::IdNumber(number) => take(&self.id_number, &number.to_string()),
             LimitKey::Address(route, ip) => {

@@ -373,3 +373,56 @@ on_both_backends!(
     a_registration_flood_is_throttled,
     logins_past_the_password_pool_get_503,
 );
+
+/// One account sprayed from many addresses (each under its own limit): past the per-number
+/// limit every attempt for that number is 429 before any password is checked, even the right
+/// one, while other numbers still log in; and an unknown number is limited exactly alike, so
+/// the limit does not tell which numbers have accounts.
+async fn one_account_sprayed_from_many_addresses_is_throttled(backend: Backend) {
+    let provider = spawn_provider_with(backend, |c| c.limits.account = only(4)).await;
+    let browser = Browser::new(&provider.base);
+    let statuses = |username: &'static str, password: &'static str| {
+        let provider = &provider;
+        let browser = &browser;
+        async move {
+            let (url, html) = login_page(provider, browser).await;
+            let (action, mut fields) = vneid_tests::browser::form(&html, "/login");
+            fields.push(("username".into(), username.into()));
+            fields.push(("password".into(), password.into()));
+            browser
+                .client
+                .post(url.join(&action).unwrap())
+                .form(&fields)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    for number in ["001095000001", "001095999999"] {
+        for n in 0..4 {
+            assert_eq!(
+                statuses(number, "Wrong-pass1").await,
+                StatusCode::OK,
+                "{number} {n}"
+            );
+        }
+        assert_eq!(
+            statuses(number, "Wrong-pass1").await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{number}"
+        );
+    }
+    // The right password of the sprayed account is not checked now...
+    assert_eq!(
+        statuses("001095000001", "Demo@2026").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // ...while another account is unaffected.
+    assert_eq!(
+        statuses("079198000002", "Demo@2026").await,
+        StatusCode::SEE_OTHER
+    );
+}
+
+on_both_backends!(one_account_sprayed_from_many_addresses_is_throttled);

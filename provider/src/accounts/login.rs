@@ -45,6 +45,11 @@ pub async fn check_password(
     pw: &str,
 ) -> Result<PasswordOutcome, AppError> {
     let now = state.now();
+    // Per typed number, before any work: spraying one account from many addresses is slowed
+    // even where each address stays under its own limit.
+    state
+        .limits
+        .check(crate::limits::LimitKey::Username(username))?;
     let Some(account) = state.store.account_by_username(username).await? else {
         // Same work as for a real account, so timing does not tell which numbers exist.
         password::verify(pw.to_string(), state.dummy_hash.clone()).await?;

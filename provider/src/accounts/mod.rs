@@ -13,7 +13,7 @@ pub mod evidence;
 pub mod login;
 pub mod password;
 pub mod registration;
-pub mod second_factor;
 pub mod reset;
+pub mod second_factor;
 pub mod selfservice;
 pub mod totp;
