@@ -39,6 +39,9 @@ pub struct Config {
     /// Notification senders.
     #[serde(default)]
     pub notify: crate::notify::SenderConfig,
+    /// Level 1 registration from the app: per-number limits, the app's token lifetime.
+    #[serde(default)]
+    pub registration: crate::accounts::registration::RegistrationConfig,
     /// Demo mode: console notifications, a demo outbox page. Never from a file.
     #[serde(skip)]
     pub demo: bool,
@@ -53,6 +56,9 @@ pub struct RegistryConfig {
     /// Match thresholds (cosine similarity).
     #[serde(default)]
     pub thresholds: crate::registry::Thresholds,
+    /// The size of the capture devices' templates.
+    #[serde(default)]
+    pub dimensions: crate::registry::Dimensions,
 }
 
 /// Lifetimes in seconds.
@@ -191,6 +197,7 @@ impl Config {
             lockout_seconds: default_lockout_seconds(),
             registry: RegistryConfig::default(),
             notify: crate::notify::SenderConfig::default(),
+            registration: Default::default(),
             demo: false,
         }
     }

@@ -394,7 +394,7 @@ pub async fn change_contact(
         account_id: Some(&account.id),
         secret: true,
     }
-    .row(now);
+    .row(now, &state.sealer)?;
     let purpose = if phone {
         "phone_change"
     } else {
@@ -532,7 +532,7 @@ pub async fn reset(
             account_id: Some(&account.id),
             secret: true,
         }
-        .row(now);
+        .row(now, &state.sealer)?;
         state
             .store
             .issue_one_time_code(

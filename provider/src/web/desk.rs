@@ -625,7 +625,7 @@ pub async fn enrol(
         account_id: None,
         secret: first_password.is_some(),
     }
-    .row(now);
+    .row(now, &state.sealer)?;
     let enrolment = Enrolment {
         verification_id: &v.id,
         officer_id: &o.id,
