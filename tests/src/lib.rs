@@ -363,15 +363,16 @@ pub async fn spawn_node_provider(
 /// with `private_key_jwt` and may use the registration API.
 pub const DEMO_APP_KEY_PEM: &str = include_str!("../../examples/registry/demo-app-key.pem");
 
-/// A `private_key_jwt` client assertion (RFC 7523) for `client`, signed with an ES256 PEM key.
-pub fn client_assertion(pem: &str, key_id: &str, client: &str, audience: &str) -> String {
+/// A `private_key_jwt` client assertion (RFC 7523) for `client`, signed with an ES256 PEM key,
+/// issued at `now` (Unix seconds, the provider's clock).
+pub fn client_assertion(pem: &str, key_id: &str, client: &str, audience: &str, now: i64) -> String {
     use josekit::jws::{ES256, JwsHeader};
     let mut payload = josekit::jwt::JwtPayload::new();
     payload.set_issuer(client);
     payload.set_subject(client);
     payload.set_audience(vec![audience]);
     payload.set_jwt_id(format!("{:032x}", rand::random::<u128>()));
-    let now = std::time::SystemTime::now();
+    let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(now as u64);
     payload.set_issued_at(&now);
     payload.set_expires_at(&(now + std::time::Duration::from_secs(60)));
     let mut header = JwsHeader::new();
@@ -389,7 +390,13 @@ impl TestProvider {
         key_id: &str,
         scope: Option<&str>,
     ) -> (u16, serde_json::Value) {
-        let assertion = client_assertion(pem, key_id, client, &format!("{}/token", self.issuer));
+        let assertion = client_assertion(
+            pem,
+            key_id,
+            client,
+            &format!("{}/token", self.issuer),
+            self.state.now(),
+        );
         let mut form = vec![
             ("grant_type", "client_credentials"),
             (
