@@ -741,6 +741,147 @@ fn level1_evidence(now: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    fn valid() -> Value {
+        json!({
+            "id_number": "001301000123", "family_name": "Lê", "middle_name": "Minh", "given_name": "Châu",
+            "birthdate": "2001-04-02", "gender": "female", "phone_number": "+84912345678",
+            "portrait": { "template": (0..64).map(|i| (i % 7) as f32 - 3.0).collect::<Vec<_>>(), "device_id": "phone-1" }
+        })
+    }
+
+    fn dims() -> Dimensions {
+        Dimensions { portrait: 64 }
+    }
+
+    /// Parses, and checks the answer is a submission or a clear list of malformed fields.
+    fn check(body: &[u8]) -> Result<(), TestCaseError> {
+        match parse(body, dims()) {
+            Ok(s) => {
+                prop_assert_eq!(s.template.values().len(), 64);
+                prop_assert!(matches!(s.kind, AccountKind::Citizen | AccountKind::Foreigner));
+            }
+            Err(fields) => {
+                prop_assert!(!fields.is_empty());
+                for f in &fields {
+                    prop_assert!(!f.field.is_empty() && !f.reason.is_empty(), "{:?}", f);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|n| json!(n)),
+            any::<String>().prop_map(Value::String),
+            "[0-9+@.a-z-]{0,14}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..70).prop_map(Value::Array),
+                prop::collection::btree_map("[a-z_.]{1,12}", inner, 0..8)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    const FIELDS: [&str; 13] = [
+        "kind", "id_number", "phone_number", "email", "family_name", "middle_name", "given_name",
+        "birthdate", "gender", "nationality", "guardian_id_number", "portrait", "extra",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            check(&bytes)?;
+        }
+
+        #[test]
+        fn arbitrary_json_never_panics(value in any_json()) {
+            check(value.to_string().as_bytes())?;
+        }
+
+        /// A valid body with some fields replaced by anything, removed, or added.
+        #[test]
+        fn mutated_registrations_are_decided_or_clearly_malformed(
+            changes in prop::collection::vec((0..FIELDS.len(), prop::option::of(any_json())), 0..5),
+            template in prop::option::of(prop::collection::vec(any::<f32>(), 0..80)),
+        ) {
+            let mut body = valid();
+            for (i, value) in changes {
+                match value {
+                    Some(v) => body[FIELDS[i]] = v,
+                    None => { body.as_object_mut().unwrap().remove(FIELDS[i]); }
+                }
+            }
+            if let Some(t) = template && body["portrait"].is_object() {
+                body["portrait"]["template"] = json!(t);
+            }
+            check(body.to_string().as_bytes())?;
+        }
+    }
+
+    #[test]
+    fn a_template_of_another_size_is_malformed_not_scored() {
+        let mut body = valid();
+        assert!(parse(body.to_string().as_bytes(), dims()).is_ok());
+        for len in [16, 63, 65, 128] {
+            body["portrait"]["template"] = json!(vec![1.0; len]);
+            let fields = parse(body.to_string().as_bytes(), dims()).unwrap_err();
+            assert_eq!(fields[0].field, "portrait.template", "{len}");
+        }
+    }
+
+    #[test]
+    fn the_registry_record_decides_without_biometrics() {
+        let s = parse(valid().to_string().as_bytes(), dims()).unwrap();
+        let person = RegistryPerson {
+            id_number: "001301000123".into(),
+            kind: AccountKind::Citizen,
+            family_name: "Lê".into(),
+            middle_name: Some("Minh".into()),
+            given_name: "Châu".into(),
+            birthdate: "2001-04-02".into(),
+            gender: vneid_contract::Gender::Female,
+            nationality: None,
+            travel_document: None,
+            residence_card: None,
+            documents: vec![],
+            phone_number: Some("+84912345678".into()),
+            email: None,
+        };
+        let today = time::macros::date!(2026 - 01 - 01);
+        assert_eq!(record_refusals(&s, &person, today, false), vec![]);
+        let other = RegistryPerson {
+            given_name: "Chi".into(),
+            phone_number: None,
+            ..person.clone()
+        };
+        assert_eq!(
+            record_refusals(&s, &other, today, false),
+            vec![Refusal::DataMismatch("given_name"), Refusal::NoRegistryContact]
+        );
+        // Ten years before her 14th birthday she needs a guardian.
+        let early = time::macros::date!(2011 - 01 - 01);
+        assert_eq!(record_refusals(&s, &person, early, false), vec![Refusal::UnderAge(9)]);
+        assert_eq!(record_refusals(&s, &person, early, true), vec![]);
+    }
+
+    #[test]
+    fn refusal_reasons_carry_the_detail_for_the_operator() {
+        let r = Refusal::PortraitMismatch { score: 0.41, threshold: 0.8 }.reason();
+        assert_eq!(r.code, "portrait_mismatch");
+        assert!(r.message.contains("0.41"));
+        assert_eq!(Refusal::AccountExists.code(), "account_exists");
+    }
 
     #[test]
     fn ages_count_full_years() {
