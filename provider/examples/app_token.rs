@@ -29,7 +29,10 @@ async fn main() -> Result<(), AnyError> {
     let key_id = env("VNEID_APP_KEY_ID", vneid_provider::demo::DEMO_APP_KEY_ID);
     let key_file = env(
         "VNEID_APP_KEY",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/registry/demo-app-key.pem"),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/registry/demo-app-key.pem"
+        ),
     );
     let pem = std::fs::read(&key_file).map_err(|e| format!("cannot read {key_file}: {e}"))?;
     let token_endpoint = format!("{}/token", issuer.trim_end_matches('/'));

@@ -153,20 +153,23 @@ async fn insert_client(config: &Config, new: NewClient) -> Result<String, CliErr
 /// A table of the registered clients.
 pub async fn list_clients(config: &Config) -> Result<String, CliError> {
     let mut out = String::new();
-    for row in store(config).await?.clients().await? {
+    let store = store(config).await?;
+    for row in store.clients().await? {
         match Client::try_from(row) {
             Ok(c) => {
                 let uris: Vec<&str> = c.redirect_uris.iter().map(|u| u.as_str()).collect();
+                let api = store.client_api_scopes(c.id.as_str()).await?.join(" ");
                 let _ = writeln!(
                     out,
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     c.id.as_str(),
                     c.name,
                     c.auth_method,
                     c.signing_alg,
                     c.subject_type,
                     c.allowed_scopes,
-                    uris.join(",")
+                    uris.join(","),
+                    if api.is_empty() { "-" } else { api.as_str() }
                 );
             }
             Err(err) => {

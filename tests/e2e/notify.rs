@@ -54,15 +54,20 @@ async fn the_outbox_retries_and_delivers_once(backend: Backend) {
     let store = &provider.state.store;
     let sealer = &provider.state.sealer;
     let now = provider.state.now();
-    let password = super::registration::sms_password(&provider, super::registration::CHAU_PHONE).await;
+    let password =
+        super::registration::sms_password(&provider, super::registration::CHAU_PHONE).await;
     assert_sealed(&provider, &password).await;
     assert_eq!(
-        deliver_due(store, sealer, &sender, now, false).await.unwrap(),
+        deliver_due(store, sealer, &sender, now, false)
+            .await
+            .unwrap(),
         0,
         "the gateway fails once"
     );
     assert_eq!(
-        deliver_due(store, sealer, &sender, now + 1, false).await.unwrap(),
+        deliver_due(store, sealer, &sender, now + 1, false)
+            .await
+            .unwrap(),
         0,
         "not due again before the backoff"
     );
@@ -117,7 +122,12 @@ async fn assert_sealed(provider: &TestProvider, password: &str) {
         "a first password is not plain text in the database: {}",
         raw.body
     );
-    assert_eq!(raw.body.split('.').count(), 5, "a compact JWE: {}", raw.body);
+    assert_eq!(
+        raw.body.split('.').count(),
+        5,
+        "a compact JWE: {}",
+        raw.body
+    );
 }
 
 /// A gateway that never accepts: after the last attempt the message is given up and the
@@ -125,7 +135,8 @@ async fn assert_sealed(provider: &TestProvider, password: &str) {
 async fn a_given_up_secret_is_erased(backend: Backend) {
     let provider = spawn_provider(backend).await;
     super::registration::import(&provider).await;
-    let (_, body) = super::registration::submit(&provider, &super::registration::chau(), None).await;
+    let (_, body) =
+        super::registration::submit(&provider, &super::registration::chau(), None).await;
     assert_eq!(body["status"], "approved", "{body}");
     let (url, received) = gateway(usize::MAX).await;
     let sender = Sender::new(&SenderConfig {
@@ -154,7 +165,11 @@ async fn a_given_up_secret_is_erased(backend: Backend) {
     assert_eq!(row.body, "[given up; removed]", "the password is erased");
     assert!(row.last_error.is_some(), "the operator sees why");
     assert_eq!(
-        store.lease_outbox(now + 999_999, now + 1_000_100, 16).await.unwrap().len(),
+        store
+            .lease_outbox(now + 999_999, now + 1_000_100, 16)
+            .await
+            .unwrap()
+            .len(),
         0,
         "a given-up message is never leased again"
     );
@@ -164,9 +179,11 @@ async fn a_given_up_secret_is_erased(backend: Backend) {
 async fn the_demo_outbox_shows_opened_bodies(backend: Backend) {
     let provider = spawn_provider_with(backend, |config| config.demo = true).await;
     super::registration::import(&provider).await;
-    let (_, body) = super::registration::submit(&provider, &super::registration::chau(), None).await;
+    let (_, body) =
+        super::registration::submit(&provider, &super::registration::chau(), None).await;
     assert_eq!(body["status"], "approved", "{body}");
-    let password = super::registration::sms_password(&provider, super::registration::CHAU_PHONE).await;
+    let password =
+        super::registration::sms_password(&provider, super::registration::CHAU_PHONE).await;
     assert_sealed(&provider, &password).await;
     let page = reqwest::get(format!("{}/demo/outbox", provider.base))
         .await

@@ -6,7 +6,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use vneid_tests::browser::{Browser, has_form};
-use vneid_tests::{Backend, TestProvider, on_both_backends, param, spawn_provider, spawn_provider_with};
+use vneid_tests::{
+    Backend, TestProvider, on_both_backends, param, spawn_provider, spawn_provider_with,
+};
 
 /// A 64-number template; `shift` perturbs it slightly (same person), `other` makes another face.
 pub fn template(seed: u32, shift: f32) -> Vec<f32> {
@@ -166,7 +168,12 @@ async fn a_registry_person_registers_and_logs_in(backend: Backend) {
     let (status, again) = submit(&provider, &chau(), Some("app-req-1")).await;
     assert_eq!((status, &again["id"]), (StatusCode::OK, &body["id"]));
     // The same key for another submission is the caller's own mistake: 409, nothing recorded.
-    let (status, _) = submit(&provider, &chau_with(json!({ "given_name": "Chi" })), Some("app-req-1")).await;
+    let (status, _) = submit(
+        &provider,
+        &chau_with(json!({ "given_name": "Chi" })),
+        Some("app-req-1"),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT);
     let token = provider.app_token().await;
     let status_url = format!(
@@ -313,10 +320,15 @@ async fn malformed_requests_get_400_and_record_nothing(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(provider.scalar("SELECT COUNT(*) FROM registrations").await, 0);
+    assert_eq!(
+        provider.scalar("SELECT COUNT(*) FROM registrations").await,
+        0
+    );
     assert_eq!(provider.scalar("SELECT COUNT(*) FROM outbox").await, 0);
     assert_eq!(
-        provider.scalar("SELECT COUNT(*) FROM registration_guards").await,
+        provider
+            .scalar("SELECT COUNT(*) FROM registration_guards")
+            .await,
         0,
         "malformed input is not even counted"
     );
@@ -342,7 +354,10 @@ async fn every_refusal_is_the_same_and_only_the_operator_sees_why(backend: Backe
             chau_with(json!({ "portrait": { "template": template(9, 0.0), "device_id": "p" } })),
             "portrait_mismatch",
         ),
-        (chau_with(json!({ "id_number": "001301000999" })), "not_in_registry"),
+        (
+            chau_with(json!({ "id_number": "001301000999" })),
+            "not_in_registry",
+        ),
         (child.clone(), "under_age"),
         (khang, "no_registry_contact"),
     ];
@@ -354,7 +369,9 @@ async fn every_refusal_is_the_same_and_only_the_operator_sees_why(backend: Backe
         assert_eq!(answer["status"], "refused");
         let id = answer["id"].as_str().unwrap();
         assert!(
-            recorded_reasons(&provider, id).await.contains(&code.to_string()),
+            recorded_reasons(&provider, id)
+                .await
+                .contains(&code.to_string()),
             "{code} is on the row"
         );
         seen.push((without_id(&raw, &answer), *code, id.to_string()));
@@ -364,14 +381,33 @@ async fn every_refusal_is_the_same_and_only_the_operator_sees_why(backend: Backe
     assert_eq!(approved["status"], "approved", "{approved}");
     let (status, raw, answer) =
         submit_with(&provider, Some(&provider.app_token().await), &chau(), None).await;
-    assert_eq!(status, StatusCode::CREATED, "no 409 that says an account exists");
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "no 409 that says an account exists"
+    );
     let id = answer["id"].as_str().unwrap().to_string();
-    assert!(recorded_reasons(&provider, &id).await.contains(&"account_exists".to_string()));
+    assert!(
+        recorded_reasons(&provider, &id)
+            .await
+            .contains(&"account_exists".to_string())
+    );
     seen.push((without_id(&raw, &answer), "account_exists", id));
     for (text, code, _) in &seen {
         assert_eq!(text, &seen[0].0, "{code} reads like {}", seen[0].1);
-        for leak in ["score", "field", "reason", "registry", "exists", "0.", "id_number"] {
-            assert!(!text.contains(leak), "{code}: the caller learns `{leak}`: {text}");
+        for leak in [
+            "score",
+            "field",
+            "reason",
+            "registry",
+            "exists",
+            "0.",
+            "id_number",
+        ] {
+            assert!(
+                !text.contains(leak),
+                "{code}: the caller learns `{leak}`: {text}"
+            );
         }
     }
     // The operator sees the whole story: on the row, in the audit log, with `registrations show`.
@@ -407,12 +443,19 @@ async fn every_refusal_is_the_same_and_only_the_operator_sees_why(backend: Backe
     let (_, body) = submit(&provider, &jane, None).await;
     assert_eq!(body["status"], "approved", "{body}");
     let outbox = provider.outbox().await;
-    let mail = outbox
-        .iter()
-        .find(|m| m.kind.ends_with("first_password") && m.channel == "email" && m.recipient == "jane@example.com");
-    assert!(mail.is_some(), "Jane's password goes to the registry's email");
+    let mail = outbox.iter().find(|m| {
+        m.kind.ends_with("first_password")
+            && m.channel == "email"
+            && m.recipient == "jane@example.com"
+    });
     assert!(
-        outbox.iter().all(|m| m.recipient != "somebody-else@example.com"),
+        mail.is_some(),
+        "Jane's password goes to the registry's email"
+    );
+    assert!(
+        outbox
+            .iter()
+            .all(|m| m.recipient != "somebody-else@example.com"),
         "nothing goes to the address in the request"
     );
 }
@@ -425,12 +468,15 @@ async fn the_template_rebuild_learns_nothing_and_never_succeeds(backend: Backend
     import(&provider).await;
     let token = provider.app_token().await;
     let probe = |template: Vec<f32>| {
-        chau_with(json!({ "phone_number": ATTACKER_PHONE, "portrait": { "template": template, "device_id": "x" } }))
+        chau_with(
+            json!({ "phone_number": ATTACKER_PHONE, "portrait": { "template": template, "device_id": "x" } }),
+        )
     };
     // 3 length probes: the wrong lengths are malformed requests, not scores.
     let mut answers = Vec::new();
     for len in [32usize, 128, 512] {
-        let (status, raw, _) = submit_with(&provider, Some(&token), &probe(vec![1.0; len]), None).await;
+        let (status, raw, _) =
+            submit_with(&provider, Some(&token), &probe(vec![1.0; len]), None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "length {len}: {raw}");
         answers.push(raw);
     }
@@ -460,7 +506,8 @@ async fn the_template_rebuild_learns_nothing_and_never_succeeds(backend: Backend
     let id = body["id"].as_str().unwrap();
     let reasons = recorded_reasons(&provider, id).await;
     assert!(
-        reasons.contains(&"portrait_locked".to_string()) || reasons.contains(&"rate_limited".to_string()),
+        reasons.contains(&"portrait_locked".to_string())
+            || reasons.contains(&"rate_limited".to_string()),
         "{reasons:?}"
     );
     assert!(
@@ -473,7 +520,11 @@ async fn the_template_rebuild_learns_nothing_and_never_succeeds(backend: Backend
             .is_none()
     );
     assert!(
-        provider.outbox().await.iter().all(|m| m.recipient != ATTACKER_PHONE),
+        provider
+            .outbox()
+            .await
+            .iter()
+            .all(|m| m.recipient != ATTACKER_PHONE),
         "nothing was sent to the attacker's phone"
     );
     assert!(
@@ -510,7 +561,10 @@ async fn an_unauthenticated_registration_gets_401_and_records_nothing(backend: B
     let secret_client = reqwest::Client::new()
         .post(format!("{}/token", provider.base))
         .basic_auth("demo-portal", Some("demo-portal-secret"))
-        .form(&[("grant_type", "client_credentials"), ("scope", "registration")])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "registration"),
+        ])
         .send()
         .await
         .unwrap();
@@ -524,7 +578,10 @@ async fn an_unauthenticated_registration_gets_401_and_records_nothing(backend: B
     let (status, body) = provider
         .client_credentials("keyed-rp", &pem, "other-app-key", Some("registration"))
         .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("unauthorized_client")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client"))
+    );
     // The demo app asking for a scope it does not hold.
     let (status, body) = provider
         .client_credentials(
@@ -534,7 +591,10 @@ async fn an_unauthenticated_registration_gets_401_and_records_nothing(backend: B
             Some("registration openid"),
         )
         .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
     // The app's token once the operator withdrew the permission: 403.
     let token = provider.app_token().await;
     assert!(
@@ -547,8 +607,16 @@ async fn an_unauthenticated_registration_gets_401_and_records_nothing(backend: B
     );
     let (status, raw, _) = submit_with(&provider, Some(&token), &chau(), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{raw}");
-    assert_eq!(provider.scalar("SELECT COUNT(*) FROM registrations").await, 0);
-    assert_eq!(provider.scalar("SELECT COUNT(*) FROM registration_guards").await, 0);
+    assert_eq!(
+        provider.scalar("SELECT COUNT(*) FROM registrations").await,
+        0
+    );
+    assert_eq!(
+        provider
+            .scalar("SELECT COUNT(*) FROM registration_guards")
+            .await,
+        0
+    );
     assert!(provider.outbox().await.is_empty(), "nothing was sent");
 }
 
@@ -597,11 +665,18 @@ async fn add_keyed_client(provider: &TestProvider, id: &str, jwks: &str, api_sco
         provider.database_url.clone(),
         provider.kek.clone(),
     );
-    let scopes: Vec<ApiScope> = api_scopes.iter().map(|s| ApiScope::parse(s).unwrap()).collect();
+    let scopes: Vec<ApiScope> = api_scopes
+        .iter()
+        .map(|s| ApiScope::parse(s).unwrap())
+        .collect();
     let new = vneid_provider::cli::NewClient {
         id: id.into(),
         name: "Keyed client".into(),
-        redirect_uris: if scopes.is_empty() { vec![vneid_tests::PORTAL_CALLBACK.into()] } else { vec![] },
+        redirect_uris: if scopes.is_empty() {
+            vec![vneid_tests::PORTAL_CALLBACK.into()]
+        } else {
+            vec![]
+        },
         post_logout_redirect_uris: vec![],
         scopes: "openid".into(),
         auth_method: ClientAuthMethod::PrivateKeyJwt,
@@ -630,24 +705,45 @@ async fn a_refused_registration_sends_nothing_to_the_submitted_number(backend: B
     .await;
     assert_eq!(body["status"], "refused");
     let outbox = provider.outbox().await;
-    assert!(outbox.iter().all(|m| m.recipient != ATTACKER_PHONE), "{:?}", outbox.iter().map(|m| &m.recipient).collect::<Vec<_>>());
+    assert!(
+        outbox.iter().all(|m| m.recipient != ATTACKER_PHONE),
+        "{:?}",
+        outbox.iter().map(|m| &m.recipient).collect::<Vec<_>>()
+    );
     // The person on record hears of the attempt, without its reasons.
     let notice = outbox
         .iter()
         .find(|m| m.recipient == CHAU_PHONE && m.kind == "registration_refused")
         .expect("a notice to the registry's phone");
-    assert!(!notice.body.contains("portrait") && !notice.body.contains("0."), "{}", notice.body);
+    assert!(
+        !notice.body.contains("portrait") && !notice.body.contains("0."),
+        "{}",
+        notice.body
+    );
     // Even approved, the first password goes to the registry's phone, never the typed one.
-    let (_, body) = submit(&provider, &chau_with(json!({ "phone_number": ATTACKER_PHONE })), None).await;
+    let (_, body) = submit(
+        &provider,
+        &chau_with(json!({ "phone_number": ATTACKER_PHONE })),
+        None,
+    )
+    .await;
     assert_eq!(body["status"], "approved", "{body}");
     let _ = sms_password(&provider, CHAU_PHONE).await;
-    assert!(provider.outbox().await.iter().all(|m| m.recipient != ATTACKER_PHONE));
+    assert!(
+        provider
+            .outbox()
+            .await
+            .iter()
+            .all(|m| m.recipient != ATTACKER_PHONE)
+    );
 }
 
 async fn portrait_failures_lock_the_number(backend: Backend) {
     let provider = spawn_provider(backend).await;
     import(&provider).await;
-    let wrong = |seed| chau_with(json!({ "portrait": { "template": template(seed, 0.0), "device_id": "x" } }));
+    let wrong = |seed| {
+        chau_with(json!({ "portrait": { "template": template(seed, 0.0), "device_id": "x" } }))
+    };
     for seed in [7, 8, 9] {
         let (_, body) = submit(&provider, &wrong(seed), None).await;
         assert_eq!(body["status"], "refused");
@@ -678,7 +774,9 @@ async fn concurrent_portrait_probes_stay_within_the_budget(backend: Backend) {
     import(&provider).await;
     let token = provider.app_token().await;
     let bodies: Vec<Value> = (10..18)
-        .map(|seed| chau_with(json!({ "portrait": { "template": template(seed, 0.0), "device_id": "x" } })))
+        .map(|seed| {
+            chau_with(json!({ "portrait": { "template": template(seed, 0.0), "device_id": "x" } }))
+        })
         .collect();
     let tasks: Vec<_> = bodies
         .into_iter()
@@ -689,7 +787,10 @@ async fn concurrent_portrait_probes_stay_within_the_budget(backend: Backend) {
         .collect();
     for task in tasks {
         let (status, _, body) = task.await.unwrap();
-        assert_eq!((status, body["status"].as_str()), (StatusCode::CREATED, Some("refused")));
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (StatusCode::CREATED, Some("refused"))
+        );
     }
     assert!(
         provider
@@ -712,7 +813,10 @@ async fn submissions_per_number_are_limited(backend: Backend) {
         assert_eq!(body["status"], "refused");
     }
     let (_, body) = submit(&provider, &chau(), None).await;
-    assert_eq!(body["status"], "refused", "the third in the hour is not even looked at");
+    assert_eq!(
+        body["status"], "refused",
+        "the third in the hour is not even looked at"
+    );
     assert_eq!(
         recorded_reasons(&provider, body["id"].as_str().unwrap()).await,
         vec!["rate_limited"]

@@ -59,7 +59,11 @@ async fn registration_against_a_registry_service(backend: Backend) {
     );
     let refusals = [
         ("001301000123", json!(vec![-1.0; 64]), "account_exists"),
-        ("001301000999", json!(super::registration::template(1, 0.0)), "not_in_registry"),
+        (
+            "001301000999",
+            json!(super::registration::template(1, 0.0)),
+            "not_in_registry",
+        ),
     ];
     let mut texts = Vec::new();
     for (id_number, template, code) in refusals {
@@ -80,7 +84,10 @@ async fn registration_against_a_registry_service(backend: Backend) {
         answer["id"] = json!("ID");
         texts.push(answer);
     }
-    assert_eq!(texts[0], texts[1], "an existing account reads like an unknown number");
+    assert_eq!(
+        texts[0], texts[1],
+        "an existing account reads like an unknown number"
+    );
 }
 
 on_both_backends!(registration_against_a_registry_service);

@@ -266,11 +266,13 @@ fn validate(r: RegistrationRequest, dimensions: Dimensions) -> Result<Submission
     {
         err("email", "is not an email address".into());
     }
-    if r.guardian_id_number
-        .as_deref()
-        .is_some_and(|g| g.is_empty() || g.len() > 20 || !g.bytes().all(|b| b.is_ascii_alphanumeric()))
-    {
-        err("guardian_id_number", "must be 1 to 20 letters or digits".into());
+    if r.guardian_id_number.as_deref().is_some_and(|g| {
+        g.is_empty() || g.len() > 20 || !g.bytes().all(|b| b.is_ascii_alphanumeric())
+    }) {
+        err(
+            "guardian_id_number",
+            "must be 1 to 20 letters or digits".into(),
+        );
     }
     if kind == Some(AccountKind::Foreigner) {
         let n = r.nationality.as_deref().unwrap_or("");
@@ -453,14 +455,22 @@ pub async fn register(
                 match portrait(state, &submission, now).await? {
                     Portrait::Matched(outcome) => {
                         portrait_matched = true;
-                        evidence.push(portrait_evidence(&outcome, &submission.request.portrait.device_id, now));
+                        evidence.push(portrait_evidence(
+                            &outcome,
+                            &submission.request.portrait.device_id,
+                            now,
+                        ));
                     }
                     Portrait::Failed(outcome) => {
                         refusals.push(Refusal::PortraitMismatch {
                             score: outcome.score,
                             threshold: outcome.threshold,
                         });
-                        evidence.push(portrait_evidence(&outcome, &submission.request.portrait.device_id, now));
+                        evidence.push(portrait_evidence(
+                            &outcome,
+                            &submission.request.portrait.device_id,
+                            now,
+                        ));
                     }
                     Portrait::Refused(refusal) => refusals.push(refusal),
                 }
@@ -491,7 +501,15 @@ pub async fn register(
             Approval::Duplicate => refusals.push(Refusal::AccountExists),
         }
     }
-    refuse(state, &mut row, &refusals, person.as_ref(), portrait_matched, now).await?;
+    refuse(
+        state,
+        &mut row,
+        &refusals,
+        person.as_ref(),
+        portrait_matched,
+        now,
+    )
+    .await?;
     Ok(Outcome::Decided(row))
 }
 
@@ -728,7 +746,10 @@ fn portrait_evidence(outcome: &MatchOutcome, device: &str, now: i64) -> serde_js
 fn level1_evidence(now: i64) -> String {
     let time = time::OffsetDateTime::from_unix_timestamp(now)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok());
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        });
     json!([{
         "type": "electronic_record",
         "check_details": [{ "check_method": "data", "organization": "Bộ Công an" }, { "check_method": "bvr" }],
@@ -761,7 +782,10 @@ mod tests {
         match parse(body, dims()) {
             Ok(s) => {
                 prop_assert_eq!(s.template.values().len(), 64);
-                prop_assert!(matches!(s.kind, AccountKind::Citizen | AccountKind::Foreigner));
+                prop_assert!(matches!(
+                    s.kind,
+                    AccountKind::Citizen | AccountKind::Foreigner
+                ));
             }
             Err(fields) => {
                 prop_assert!(!fields.is_empty());
@@ -792,8 +816,19 @@ mod tests {
     }
 
     const FIELDS: [&str; 13] = [
-        "kind", "id_number", "phone_number", "email", "family_name", "middle_name", "given_name",
-        "birthdate", "gender", "nationality", "guardian_id_number", "portrait", "extra",
+        "kind",
+        "id_number",
+        "phone_number",
+        "email",
+        "family_name",
+        "middle_name",
+        "given_name",
+        "birthdate",
+        "gender",
+        "nationality",
+        "guardian_id_number",
+        "portrait",
+        "extra",
     ];
 
     proptest! {
@@ -867,17 +902,27 @@ mod tests {
         };
         assert_eq!(
             record_refusals(&s, &other, today, false),
-            vec![Refusal::DataMismatch("given_name"), Refusal::NoRegistryContact]
+            vec![
+                Refusal::DataMismatch("given_name"),
+                Refusal::NoRegistryContact
+            ]
         );
         // Ten years before her 14th birthday she needs a guardian.
         let early = time::macros::date!(2011 - 01 - 01);
-        assert_eq!(record_refusals(&s, &person, early, false), vec![Refusal::UnderAge(9)]);
+        assert_eq!(
+            record_refusals(&s, &person, early, false),
+            vec![Refusal::UnderAge(9)]
+        );
         assert_eq!(record_refusals(&s, &person, early, true), vec![]);
     }
 
     #[test]
     fn refusal_reasons_carry_the_detail_for_the_operator() {
-        let r = Refusal::PortraitMismatch { score: 0.41, threshold: 0.8 }.reason();
+        let r = Refusal::PortraitMismatch {
+            score: 0.41,
+            threshold: 0.8,
+        }
+        .reason();
         assert_eq!(r.code, "portrait_mismatch");
         assert!(r.message.contains("0.41"));
         assert_eq!(Refusal::AccountExists.code(), "account_exists");

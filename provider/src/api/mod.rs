@@ -42,16 +42,37 @@ impl FromRequestParts<AppState> for RegistrationApp {
         let client = authorize_api(state, &parts.headers, ApiScope::Registration)
             .await
             .map_err(ApiAuthError::into_response)?;
-        per_client_limit(state, &client)?;
+        per_client_limit(state, &client).map_err(Throttled::into_response)?;
         Ok(RegistrationApp(client))
     }
 }
 
-/// The hook for per-client rate limiting of the registration API (the shared limiter is wired
-/// here; per-number limits are in `accounts::registration`, counted in the database). Answer
-/// `429` with `Retry-After` to refuse.
-fn per_client_limit(_state: &AppState, _client: &ClientId) -> Result<(), Response> {
+/// The hook for per-client rate limiting of the registration API: the shared limiter is wired
+/// here (per-number limits are in `accounts::registration`, counted in the database). Nothing
+/// limits per client yet.
+fn per_client_limit(_state: &AppState, _client: &ClientId) -> Result<(), Throttled> {
     Ok(())
+}
+
+/// Too many requests from one client: `429` with `Retry-After`.
+#[derive(Debug, Clone, Copy)]
+pub struct Throttled {
+    /// Seconds to wait.
+    pub retry_after: u64,
+}
+
+impl IntoResponse for Throttled {
+    fn into_response(self) -> Response {
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(
+                axum::http::header::RETRY_AFTER,
+                self.retry_after.to_string(),
+            )],
+            Json(json!({ "error": "too_many_requests" })),
+        )
+            .into_response()
+    }
 }
 
 fn invalid(fields: Vec<FieldError>) -> Response {

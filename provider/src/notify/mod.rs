@@ -211,7 +211,10 @@ mod tests {
         let other = Sealer::new(crate::config::KeyEncryptionKey::generate());
         assert!(open_body(&sealed, &other).is_err());
         let plain = message(false).row(0, &sealer).unwrap();
-        assert_eq!((plain.body.as_str(), is_secret(&plain)), ("ma 123456", false));
+        assert_eq!(
+            (plain.body.as_str(), is_secret(&plain)),
+            ("ma 123456", false)
+        );
     }
 
     #[test]

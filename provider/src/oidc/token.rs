@@ -80,10 +80,10 @@ pub async fn token(
             Json(authorization_code(&state, &client, &params).await?).into_response()
         }
         GrantType::RefreshToken => Json(refresh(&state, &client, &params).await?).into_response(),
-        GrantType::ClientCredentials => Json(
-            super::client_credentials::grant(&state, &client, params.scope.as_deref()).await?,
-        )
-        .into_response(),
+        GrantType::ClientCredentials => {
+            Json(super::client_credentials::grant(&state, &client, params.scope.as_deref()).await?)
+                .into_response()
+        }
     })
 }
 
