@@ -13,6 +13,7 @@ mod notify;
 mod private_key_jwt;
 mod protocol;
 mod registration;
+mod registration_attacks;
 mod registry_http;
 mod sdk;
 mod selfservice;
