@@ -17,6 +17,7 @@ pub use rules::{Reason, Refusal, age_on, record_refusals};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::accounts::account::Account;
 use crate::error::AppError;
 use crate::notify::{Channel, Notification};
 use crate::oidc::types::ClientId;
@@ -89,86 +90,15 @@ pub async fn register(
         });
     }
     let now = state.now();
-    let limits = &state.config.registration;
-    let id_number = submission.request.id_number.as_str();
-    let mut refusals = Vec::new();
-    let mut person = None;
-    let mut evidence = Vec::new();
-    let mut portrait_matched = false;
-    if !state
-        .store
-        .reserve_registration_submission(
-            id_number,
-            now,
-            limits.submission_window,
-            limits.max_submissions_per_number,
-        )
-        .await?
-    {
-        refusals.push(Refusal::RateLimited);
-    } else if state
-        .store
-        .registration_portrait_locked(
-            id_number,
-            now,
-            limits.portrait_failure_window,
-            limits.max_portrait_failures,
-        )
-        .await?
-    {
-        refusals.push(Refusal::PortraitLocked);
-    } else {
-        let today = time::OffsetDateTime::from_unix_timestamp(now)
-            .map(|t| t.date())
-            .unwrap_or(submission.birthdate);
-        if state.store.account_by_username(id_number).await?.is_some() {
-            refusals.push(Refusal::AccountExists);
-        }
-        person = state
-            .registry
-            .person(id_number)
-            .await
-            .map_err(registry_failure)?;
-        match &person {
-            None => refusals.push(Refusal::NotInRegistry),
-            Some(p) => {
-                let guardian_ok = match &submission.request.guardian_id_number {
-                    Some(g) => state
-                        .store
-                        .account_by_username(g)
-                        .await?
-                        .is_some_and(|a| a.status == "active"),
-                    None => false,
-                };
-                refusals.extend(record_refusals(&submission, p, today, guardian_ok));
-                match portrait(state, &submission, now).await? {
-                    Portrait::Matched(outcome) => {
-                        portrait_matched = true;
-                        evidence.push(portrait_evidence(
-                            &outcome,
-                            &submission.request.portrait.device_id,
-                            now,
-                        ));
-                    }
-                    Portrait::Failed(outcome) => {
-                        refusals.push(Refusal::PortraitMismatch {
-                            score: outcome.score,
-                            threshold: outcome.threshold,
-                        });
-                        evidence.push(portrait_evidence(
-                            &outcome,
-                            &submission.request.portrait.device_id,
-                            now,
-                        ));
-                    }
-                    Portrait::Refused(refusal) => refusals.push(refusal),
-                }
-            }
-        }
-    }
+    let Assessment {
+        mut refusals,
+        person,
+        evidence,
+        portrait_matched,
+    } = assess(state, &submission, now).await?;
     let mut row = RegistrationRow {
         id: crate::secret::new_id(),
-        id_number: id_number.to_string(),
+        id_number: submission.request.id_number.clone(),
         channel: "app".into(),
         status: String::new(),
         reasons: None,
@@ -200,6 +130,102 @@ pub async fn register(
     )
     .await?;
     Ok(Outcome::Decided(row))
+}
+
+/// What the checks of a submission found.
+struct Assessment {
+    refusals: Vec<Refusal>,
+    person: Option<RegistryPerson>,
+    /// The portrait comparison (score, threshold, device), for the registration row.
+    evidence: Vec<serde_json::Value>,
+    /// Whether the portrait matched (its counted attempt is given back with the decision).
+    portrait_matched: bool,
+}
+
+/// Runs every check: the per-number limits first (a throttled or locked number is not looked
+/// at), then the account, the registry record and the portrait. Past the limits, a person on
+/// record gets every check whatever the others found, so an existing account costs the same work
+/// as a mismatch.
+async fn assess(state: &AppState, s: &Submission, now: i64) -> Result<Assessment, AppError> {
+    let limits = &state.config.registration;
+    let id_number = s.request.id_number.as_str();
+    let mut found = Assessment {
+        refusals: Vec::new(),
+        person: None,
+        evidence: Vec::new(),
+        portrait_matched: false,
+    };
+    let store = &state.store;
+    if !store
+        .reserve_registration_submission(
+            id_number,
+            now,
+            limits.submission_window,
+            limits.max_submissions_per_number,
+        )
+        .await?
+    {
+        found.refusals.push(Refusal::RateLimited);
+        return Ok(found);
+    }
+    if store
+        .registration_portrait_locked(
+            id_number,
+            now,
+            limits.portrait_failure_window,
+            limits.max_portrait_failures,
+        )
+        .await?
+    {
+        found.refusals.push(Refusal::PortraitLocked);
+        return Ok(found);
+    }
+    if store.account_by_username(id_number).await?.is_some() {
+        found.refusals.push(Refusal::AccountExists);
+    }
+    let Some(person) = state
+        .registry
+        .person(id_number)
+        .await
+        .map_err(registry_failure)?
+    else {
+        found.refusals.push(Refusal::NotInRegistry);
+        return Ok(found);
+    };
+    let guardian_ok = match &s.request.guardian_id_number {
+        Some(g) => match store.account_by_username(g).await? {
+            Some(row) => Account::try_from(row)?.is_active(),
+            None => false,
+        },
+        None => false,
+    };
+    let today = time::OffsetDateTime::from_unix_timestamp(now)
+        .map(|t| t.date())
+        .unwrap_or(s.birthdate);
+    found
+        .refusals
+        .extend(record_refusals(s, &person, today, guardian_ok));
+    let device = s.request.portrait.device_id.as_str();
+    match portrait(state, s, now).await? {
+        Portrait::Matched(outcome) => {
+            found.portrait_matched = true;
+            found
+                .evidence
+                .push(portrait_evidence(&outcome, device, now));
+        }
+        Portrait::Failed(outcome) => {
+            found.refusals.push(Refusal::PortraitMismatch {
+                score: outcome.score,
+                threshold: outcome.threshold,
+            });
+            found
+                .evidence
+                .push(portrait_evidence(&outcome, device, now));
+        }
+        Portrait::Refused(refusal) => found.refusals.push(refusal),
+    }
+    found.person = Some(person);
+    Ok(found)
 }
 
 /// The portrait comparison, counted against the number's failure budget.
