@@ -9,6 +9,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::{KeyRing, Sealer};
 use crate::oidc::client::Client;
+use crate::oidc::client_credentials::ApiScope;
 use crate::oidc::types::{ClientAuthMethod, ClientId, RedirectUri, SigningAlg, SubjectType};
 use crate::store::{ClientRow, Store};
 
@@ -49,6 +50,43 @@ async fn store(config: &Config) -> Result<Store, CliError> {
 
 /// Registers a client; returns its generated secret (empty for `private_key_jwt` clients).
 pub async fn add_client(config: &Config, new: NewClient) -> Result<String, CliError> {
+    add_client_with_api_scopes(config, new, &[]).await
+}
+
+/// Registers a client that may also act for itself at the provider's APIs with these API scopes
+/// (`registration` for the national app): it must authenticate with `private_key_jwt`, and
+/// gets its tokens by the client-credentials grant.
+pub async fn add_client_with_api_scopes(
+    config: &Config,
+    new: NewClient,
+    api_scopes: &[ApiScope],
+) -> Result<String, CliError> {
+    if !api_scopes.is_empty() && new.auth_method != ClientAuthMethod::PrivateKeyJwt {
+        return Err(CliError::Invalid(
+            "a client with an API scope authenticates with private_key_jwt (--auth-method private_key_jwt --jwks FILE)".into(),
+        ));
+    }
+    if api_scopes.is_empty() && new.redirect_uris.is_empty() {
+        return Err(CliError::Invalid(
+            "give at least one --redirect-uri (or an --api-scope for a client that acts for itself)"
+                .into(),
+        ));
+    }
+    let id = new.id.clone();
+    let secret = insert_client(config, new).await?;
+    if !api_scopes.is_empty() {
+        let names: Vec<&str> = api_scopes.iter().map(|s| s.as_str()).collect();
+        let store = store(config).await?;
+        if let Err(err) = store.grant_client_api_scopes(&id, &names).await {
+            // Leave no client behind without the scopes it was registered for.
+            store.remove_client(&id).await?;
+            return Err(err.into());
+        }
+    }
+    Ok(secret)
+}
+
+async fn insert_client(config: &Config, new: NewClient) -> Result<String, CliError> {
     ClientId::parse(&new.id).ok_or_else(|| {
         CliError::Invalid("the client id must be 1-128 printable characters without spaces".into())
     })?;
@@ -115,20 +153,23 @@ pub async fn add_client(config: &Config, new: NewClient) -> Result<String, CliEr
 /// A table of the registered clients.
 pub async fn list_clients(config: &Config) -> Result<String, CliError> {
     let mut out = String::new();
-    for row in store(config).await?.clients().await? {
+    let store = store(config).await?;
+    for row in store.clients().await? {
         match Client::try_from(row) {
             Ok(c) => {
                 let uris: Vec<&str> = c.redirect_uris.iter().map(|u| u.as_str()).collect();
+                let api = store.client_api_scopes(c.id.as_str()).await?.join(" ");
                 let _ = writeln!(
                     out,
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     c.id.as_str(),
                     c.name,
                     c.auth_method,
                     c.signing_alg,
                     c.subject_type,
                     c.allowed_scopes,
-                    uris.join(",")
+                    uris.join(","),
+                    if api.is_empty() { "-" } else { api.as_str() }
                 );
             }
             Err(err) => {
@@ -136,6 +177,41 @@ pub async fn list_clients(config: &Config) -> Result<String, CliError> {
             }
         }
     }
+    Ok(out)
+}
+
+/// A registration with its full reasons and evidence, for an operator (never shown to the
+/// caller of the API).
+pub async fn show_registration(config: &Config, id: &str) -> Result<String, CliError> {
+    let row = store(config)
+        .await?
+        .registration(id)
+        .await?
+        .ok_or_else(|| CliError::Invalid(format!("no registration `{id}`")))?;
+    let pretty = |json: Option<&str>| {
+        json.and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .unwrap_or_else(|| "-".into())
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "registration {}", row.id);
+    let _ = writeln!(out, "  id number:  {}", row.id_number);
+    let _ = writeln!(out, "  status:     {}", row.status);
+    let _ = writeln!(
+        out,
+        "  client:     {}",
+        row.client_id.as_deref().unwrap_or("-")
+    );
+    let _ = writeln!(out, "  channel:    {}", row.channel);
+    let _ = writeln!(out, "  created at: {}", row.created_at);
+    let _ = writeln!(
+        out,
+        "  account:    {}",
+        row.account_id.as_deref().unwrap_or("-")
+    );
+    let _ = writeln!(out, "  reasons:    {}", pretty(row.reasons.as_deref()));
+    let _ = writeln!(out, "  evidence:   {}", pretty(row.evidence.as_deref()));
+    let _ = writeln!(out, "  submission: {}", pretty(Some(&row.submission)));
     Ok(out)
 }
 

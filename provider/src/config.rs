@@ -58,6 +58,9 @@ pub struct Config {
     /// Connection and request timeouts.
     #[serde(default)]
     pub timeouts: Timeouts,
+    /// Level 1 registration from the app: per-number limits, the app's token lifetime.
+    #[serde(default)]
+    pub registration: crate::accounts::registration::RegistrationConfig,
     /// Demo mode: console notifications, a demo outbox page. Never from a file.
     #[serde(skip)]
     pub demo: bool,
@@ -210,6 +213,9 @@ pub struct RegistryConfig {
     /// Match thresholds (cosine similarity).
     #[serde(default)]
     pub thresholds: crate::registry::Thresholds,
+    /// The size of the capture devices' templates.
+    #[serde(default)]
+    pub dimensions: crate::registry::Dimensions,
 }
 
 /// Lifetimes in seconds.
@@ -449,6 +455,7 @@ impl Config {
             limits: LimitsConfig::default(),
             argon2: Argon2Config::default(),
             timeouts: Timeouts::default(),
+            registration: Default::default(),
             demo: false,
         }
     }

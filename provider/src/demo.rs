@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::accounts::password;
 use crate::error::AppError;
 use crate::keys::Sealer;
+use crate::oidc::client_credentials::ApiScope;
 use crate::oidc::types::{ClientAuthMethod, SigningAlg, SubjectType};
 use crate::store::{ClientRow, NewAccount, NewDocument, Store};
 
@@ -24,6 +25,15 @@ pub const DEMO_SUPERVISOR: &str = "giamsat01";
 pub const LEVEL1_USERNAME: &str = "001095000001";
 /// The Level 2 demo citizen's identification number.
 pub const LEVEL2_USERNAME: &str = "079198000002";
+
+/// The demo national app: registers Level 1 accounts at `/api/v1/registrations` with a
+/// client-credentials token, authenticating with `private_key_jwt`. Its private key is
+/// `examples/registry/demo-app-key.pem` (public, for the demo only); its public key is below.
+pub const DEMO_APP: &str = "demo-app";
+/// The `kid` of the demo app's key.
+pub const DEMO_APP_KEY_ID: &str = "demo-app-key";
+/// The demo app's public keys (JWKS).
+pub const DEMO_APP_JWKS: &str = include_str!("../../examples/registry/demo-app-jwks.json");
 
 /// A demo client: id, secret, callback and post-logout address.
 pub struct DemoClient {
@@ -147,6 +157,10 @@ pub async fn seed(store: &Store, sealer: &Sealer, now: i64) -> Result<(), AppErr
     for client in &DEMO_CLIENTS {
         store.insert_client(&demo_client_row(client), now).await?;
     }
+    store.insert_client(&demo_app_row(), now).await?;
+    store
+        .grant_client_api_scopes(DEMO_APP, &[ApiScope::Registration.as_str()])
+        .await?;
     let officer_hash = password::hash(DEMO_PASSWORD.to_string()).await?;
     for (username, name, role) in [
         (DEMO_OFFICER, "Cán bộ demo", "registrar"),
@@ -190,6 +204,21 @@ fn demo_client_row(client: &DemoClient) -> ClientRow {
     }
 }
 
+fn demo_app_row() -> ClientRow {
+    ClientRow {
+        id: DEMO_APP.into(),
+        name: "Ứng dụng VNeID (demo)".into(),
+        secret_hash: None,
+        auth_method: ClientAuthMethod::PrivateKeyJwt.as_str().into(),
+        redirect_uris: "[]".into(),
+        post_logout_redirect_uris: "[]".into(),
+        allowed_scopes: "openid".into(),
+        signing_alg: SigningAlg::Es256.as_str().into(),
+        subject_type: SubjectType::Pairwise.as_str().into(),
+        jwks: Some(DEMO_APP_JWKS.into()),
+    }
+}
+
 /// What the demo prints at start: the URLs and the demo credentials.
 pub fn banner(issuer: &str) -> String {
     let mut out = format!(
@@ -209,5 +238,9 @@ pub fn banner(issuer: &str) -> String {
             c.id, c.secret, c.redirect_uri
         ));
     }
+    out.push_str(&format!(
+        "\nnational app (registration API, client_credentials with private_key_jwt):\n\
+         \x20 {DEMO_APP}  key examples/registry/demo-app-key.pem (kid {DEMO_APP_KEY_ID}), scope registration\n"
+    ));
     out
 }

@@ -192,16 +192,15 @@ async fn demo_outbox(
     if !state.config.demo {
         return Ok(not_found().await.into_response());
     }
-    let messages = state
-        .store
-        .outbox_recent(100)
+    let messages = notify::recent_opened(&state.store, &state.sealer, 100)
         .await?
         .into_iter()
         .map(|m| web::pages::OutboxItem {
-            state: match (m.sent_at, &m.last_error) {
-                (Some(_), _) => "sent".into(),
-                (None, Some(e)) => format!("retrying: {e}"),
-                (None, None) => "queued".into(),
+            state: match (m.sent_at, &m.last_error, m.given_up_at) {
+                (Some(_), _, _) => "sent".into(),
+                (None, Some(e), Some(_)) => format!("given up: {e}"),
+                (None, Some(e), None) => format!("retrying: {e}"),
+                (None, None, _) => "queued".into(),
             },
             channel: m.channel,
             recipient: m.recipient,
@@ -310,6 +309,7 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<AppState, StartErro
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let outbox = tokio::spawn(notify::run(
         state.store.clone(),
+        state.sealer.clone(),
         state.sender.clone(),
         state.clock.clone(),
         Duration::from_secs(if state.config.demo { 1 } else { 5 }),

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 use vneid_provider::clock::Clock;
 use vneid_provider::config::{Config, KeyEncryptionKey};
+use vneid_provider::oidc::client_credentials::ApiScope;
 use vneid_provider::oidc::types::{ClientAuthMethod, SigningAlg, SubjectType};
 use vneid_provider::{cli, demo};
 
@@ -54,6 +55,13 @@ enum Command {
         #[command(subcommand)]
         command: RegistryCommand,
     },
+    /// Look at Level 1 registrations from the app, with their full reasons.
+    Registrations {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        command: RegistrationsCommand,
+    },
     /// Manage signing keys.
     Keys {
         #[command(subcommand)]
@@ -68,6 +76,8 @@ struct ConfigArg {
     config: Option<PathBuf>,
 }
 
+// Parsed once at start: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum ClientsCommand {
     /// Register a client; its generated secret is printed once.
@@ -79,7 +89,7 @@ enum ClientsCommand {
         #[arg(long)]
         name: String,
         /// A redirect URI (repeat for several); matched exactly.
-        #[arg(long = "redirect-uri", required = true)]
+        #[arg(long = "redirect-uri", required_unless_present = "api_scopes")]
         redirect_uris: Vec<String>,
         /// A post-logout redirect URI (repeat for several).
         #[arg(long = "post-logout-redirect-uri")]
@@ -99,6 +109,10 @@ enum ClientsCommand {
         /// `pairwise` (a different sub per client) or `public`.
         #[arg(long, default_value = "pairwise", value_parser = ["pairwise", "public"])]
         subject_type: String,
+        /// An API permission for a client acting for itself through the client_credentials
+        /// grant: `registration` for the national app (needs private_key_jwt).
+        #[arg(long = "api-scope", value_parser = ["registration"])]
+        api_scopes: Vec<String>,
     },
     /// List the registered clients.
     List,
@@ -128,6 +142,15 @@ enum OfficersCommand {
         /// organisations.
         #[arg(long, default_value = "registrar", value_parser = ["registrar", "supervisor"])]
         role: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegistrationsCommand {
+    /// A registration's decision with its full reasons and evidence (the app sees none of it).
+    Show {
+        /// The registration id the app received.
+        id: String,
     },
 }
 
@@ -207,6 +230,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     signing_alg,
                     subject_type,
                     jwks,
+                    api_scopes,
                 } => {
                     let jwks = match jwks {
                         Some(file) => Some(
@@ -228,7 +252,12 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                             .ok_or("bad subject type")?,
                         jwks,
                     };
-                    let secret = cli::add_client(&config, registration).await?;
+                    let api_scopes = api_scopes
+                        .iter()
+                        .map(|s| ApiScope::parse(s).ok_or("bad API scope"))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let secret =
+                        cli::add_client_with_api_scopes(&config, registration, &api_scopes).await?;
                     if secret.is_empty() {
                         println!("client registered; it authenticates with private_key_jwt");
                     } else {
@@ -258,6 +287,12 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             println!(
                 "officer {username} ({role}) registered (shown once):\n  password:    {password}\n  TOTP secret: {secret}"
             );
+            Ok(())
+        }
+        Command::Registrations { config, command } => {
+            let config = Config::load(config.config.as_deref())?;
+            let RegistrationsCommand::Show { id } = command;
+            print!("{}", cli::show_registration(&config, &id).await?);
             Ok(())
         }
         Command::Registry { config, command } => {

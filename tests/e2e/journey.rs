@@ -335,11 +335,8 @@ async fn organisations_and_foreigners_release_their_claims(backend: Backend) {
     let (_, body) = submit(&provider, &jane, None).await;
     assert_eq!(body["status"], "approved", "{body}");
     let mail = provider
-        .state
-        .store
-        .outbox_recent(50)
+        .outbox()
         .await
-        .unwrap()
         .into_iter()
         .find(|m| m.recipient == "jane@example.com")
         .unwrap();

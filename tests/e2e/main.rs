@@ -19,6 +19,7 @@ mod parsers;
 mod private_key_jwt;
 mod protocol;
 mod registration;
+mod registration_attacks;
 mod registry_http;
 mod sdk;
 mod second_factor;

@@ -18,7 +18,7 @@ async fn registry_service() -> String {
                 }
                 Ok(Json(json!({
                     "id_number": id, "kind": "citizen", "family_name": "Lê", "middle_name": "Minh", "given_name": "Châu",
-                    "birthdate": "2001-04-02", "gender": "female",
+                    "birthdate": "2001-04-02", "gender": "female", "phone_number": "+84912345678",
                     "documents": [{ "type": "passport", "number": "C9999999" }]
                 })))
             }),
@@ -44,16 +44,50 @@ async fn registration_against_a_registry_service(backend: Backend) {
     })
     .await;
     let mut body = super::registration::chau();
+    body["phone_number"] = json!("+84999000111");
     let (status, answer) = super::registration::submit(&provider, &body, None).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(answer["status"], "approved", "{answer}");
-    body["portrait"]["template"] = json!(vec![-1.0; 64]);
-    body["id_number"] = json!("001301000123");
-    let (status, _) = super::registration::submit(&provider, &body, None).await;
-    assert_eq!(status, StatusCode::CONFLICT, "registered already");
-    body["id_number"] = json!("001301000999");
-    let (_, answer) = super::registration::submit(&provider, &body, None).await;
-    assert_eq!(answer["reasons"][0]["code"], "not_in_registry", "{answer}");
+    // The password goes to the phone the registry service holds, not to the typed one.
+    let _ = super::registration::sms_password(&provider, "+84912345678").await;
+    assert!(
+        provider
+            .outbox()
+            .await
+            .iter()
+            .all(|m| m.recipient != "+84999000111")
+    );
+    let refusals = [
+        ("001301000123", json!(vec![-1.0; 64]), "account_exists"),
+        (
+            "001301000999",
+            json!(super::registration::template(1, 0.0)),
+            "not_in_registry",
+        ),
+    ];
+    let mut texts = Vec::new();
+    for (id_number, template, code) in refusals {
+        body["id_number"] = json!(id_number);
+        body["portrait"]["template"] = template;
+        let (status, answer) = super::registration::submit(&provider, &body, None).await;
+        assert_eq!(status, StatusCode::CREATED, "no 409: {answer}");
+        assert_eq!(answer["status"], "refused");
+        let row = provider
+            .state
+            .store
+            .registration(answer["id"].as_str().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(row.reasons.unwrap().contains(code), "{code}");
+        let mut answer = answer;
+        answer["id"] = json!("ID");
+        texts.push(answer);
+    }
+    assert_eq!(
+        texts[0], texts[1],
+        "an existing account reads like an unknown number"
+    );
 }
 
 on_both_backends!(registration_against_a_registry_service);

@@ -7,7 +7,7 @@ use vneid_tests::{
 };
 
 async fn last_code(provider: &TestProvider, recipient: &str, kind: &str) -> String {
-    let messages = provider.state.store.outbox_recent(50).await.unwrap();
+    let messages = provider.outbox().await;
     let m = messages
         .iter()
         .find(|m| m.recipient == recipient && m.kind == format!("secret:{kind}"))

@@ -383,3 +383,101 @@ pub async fn spawn_node_provider(
     }
     panic!("oidc-provider did not start at {issuer}");
 }
+
+/// The demo national app's private key (`examples/registry/demo-app-key.pem`): it authenticates
+/// with `private_key_jwt` and may use the registration API.
+pub const DEMO_APP_KEY_PEM: &str = include_str!("../../examples/registry/demo-app-key.pem");
+
+/// A `private_key_jwt` client assertion (RFC 7523) for `client`, signed with an ES256 PEM key,
+/// issued at `now` (Unix seconds, the provider's clock).
+pub fn client_assertion(pem: &str, key_id: &str, client: &str, audience: &str, now: i64) -> String {
+    use josekit::jws::{ES256, JwsHeader};
+    let mut payload = josekit::jwt::JwtPayload::new();
+    payload.set_issuer(client);
+    payload.set_subject(client);
+    payload.set_audience(vec![audience]);
+    payload.set_jwt_id(format!("{:032x}", rand::random::<u128>()));
+    let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(now as u64);
+    payload.set_issued_at(&now);
+    payload.set_expires_at(&(now + std::time::Duration::from_secs(60)));
+    let mut header = JwsHeader::new();
+    header.set_key_id(key_id);
+    josekit::jwt::encode_with_signer(&payload, &header, &ES256.signer_from_pem(pem).unwrap())
+        .unwrap()
+}
+
+impl TestProvider {
+    /// Asks for a client-credentials token as `client` with `pem`; returns status and body.
+    pub async fn client_credentials(
+        &self,
+        client: &str,
+        pem: &str,
+        key_id: &str,
+        scope: Option<&str>,
+    ) -> (u16, serde_json::Value) {
+        let assertion = client_assertion(
+            pem,
+            key_id,
+            client,
+            &format!("{}/token", self.issuer),
+            self.state.now(),
+        );
+        let mut form = vec![
+            ("grant_type", "client_credentials"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", assertion.as_str()),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        let response = reqwest::Client::new()
+            .post(format!("{}/token", self.base))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// A token of the demo national app for the registration API.
+    pub async fn app_token(&self) -> String {
+        let (status, body) = self
+            .client_credentials(
+                vneid_provider::demo::DEMO_APP,
+                DEMO_APP_KEY_PEM,
+                vneid_provider::demo::DEMO_APP_KEY_ID,
+                Some("registration"),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// The outbox, newest first, with sealed bodies opened (secrets are encrypted at rest).
+    pub async fn outbox(&self) -> Vec<vneid_provider::store::OutboxRow> {
+        vneid_provider::notify::recent_opened(&self.state.store, &self.state.sealer, 200)
+            .await
+            .unwrap()
+    }
+}
+
+impl TestProvider {
+    /// One number from the database (a count of what was recorded).
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.database_url)
+            .await
+            .unwrap();
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    }
+}

@@ -487,7 +487,7 @@ pub async fn enrol(
         account_id: None,
         secret: first_password.is_some(),
     }
-    .row(now);
+    .row(now, &state.sealer)?;
     let totp_secret = crate::accounts::totp::new_secret();
     let stored_evidence = evidence::desk_level2(now);
     let enrolment = Enrolment {

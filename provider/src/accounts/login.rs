@@ -230,7 +230,7 @@ fn lock_notice(account: &AccountRow, what: &str, until: i64, now: i64) -> Option
             account_id: Some(&account.id),
             secret: false,
         }
-        .row(now),
+        .plain_row(now),
     )
 }
 

@@ -7,7 +7,7 @@ use serde_json::json;
 use vneid_contract::{Claim, Level, Scope};
 
 use super::paths;
-use super::types::{ClientAuthMethod, SigningAlg};
+use super::types::{ClientAuthMethod, GrantType, SigningAlg};
 use crate::state::AppState;
 
 /// Builds the discovery document (once, at start).
@@ -25,7 +25,7 @@ pub fn document(issuer: &str) -> String {
         "acr_values_supported": Level::ALL.iter().map(|l| l.acr()).collect::<Vec<_>>(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": GrantType::ALL.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
         "subject_types_supported": ["pairwise", "public"],
         "id_token_signing_alg_values_supported": SigningAlg::BOTH.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
         "token_endpoint_auth_methods_supported": ClientAuthMethod::ALL.iter().map(|m| m.as_str()).collect::<Vec<_>>(),

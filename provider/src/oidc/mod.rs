@@ -5,6 +5,7 @@ pub mod claims_request;
 pub mod client;
 pub mod client_assertion;
 pub mod client_auth;
+pub mod client_credentials;
 pub mod discovery;
 pub mod error;
 pub mod flow;

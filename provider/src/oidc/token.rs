@@ -1,5 +1,6 @@
-//! The token endpoint (RFC 6749 3.2): the authorization-code and refresh-token grants. A code's
-//! use and the tokens issued from it are one transaction.
+//! The token endpoint (RFC 6749 3.2): the authorization-code and refresh-token grants, and the
+//! client-credentials grant for clients acting for themselves (see `client_credentials`). A
+//! code's use and the tokens issued from it are one transaction.
 
 use axum::Json;
 use axum::extract::State;
@@ -70,15 +71,20 @@ pub async fn token(
         Some(g) => GrantType::parse(g).ok_or_else(|| {
             OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
-                "supported: authorization_code, refresh_token",
+                "supported: authorization_code, refresh_token, client_credentials",
             )
         })?,
     };
-    let response = match grant_type {
-        GrantType::AuthorizationCode => authorization_code(&state, &client, &params).await?,
-        GrantType::RefreshToken => refresh(&state, &client, &params).await?,
-    };
-    Ok(Json(response).into_response())
+    Ok(match grant_type {
+        GrantType::AuthorizationCode => {
+            Json(authorization_code(&state, &client, &params).await?).into_response()
+        }
+        GrantType::RefreshToken => Json(refresh(&state, &client, &params).await?).into_response(),
+        GrantType::ClientCredentials => {
+            Json(super::client_credentials::grant(&state, &client, params.scope.as_deref()).await?)
+                .into_response()
+        }
+    })
 }
 
 async fn authorization_code(

@@ -59,7 +59,12 @@ wire_enum!(
 
 wire_enum!(
     /// Grant types of the token endpoint.
-    GrantType { AuthorizationCode = "authorization_code", RefreshToken = "refresh_token" }
+    GrantType {
+        AuthorizationCode = "authorization_code",
+        RefreshToken = "refresh_token",
+        /// A client acting for itself (the national app at the registration API).
+        ClientCredentials = "client_credentials",
+    }
 );
 
 impl SigningAlg {

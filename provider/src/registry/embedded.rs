@@ -48,7 +48,9 @@ impl EmbeddedRegistry {
             Modality::Portrait => self.thresholds.portrait,
             Modality::Fingerprint(_) => self.thresholds.fingerprint,
         };
-        let score = probe.similarity(&enrolled);
+        let score = probe.similarity(&enrolled).ok_or_else(|| {
+            RegistryError::SizeMismatch(name.clone(), enrolled.values().len(), probe.values().len())
+        })?;
         Ok(MatchOutcome {
             modality: name,
             score,
@@ -88,5 +90,7 @@ fn person(row: RegistryPersonRow, documents: Vec<RegistryDocumentRow>) -> Regist
                     .unwrap_or_default(),
             })
             .collect(),
+        phone_number: row.phone_number,
+        email: row.email,
     }
 }

@@ -1,4 +1,5 @@
-//! A registry service over HTTP: `GET {base}/people/{id_number}` answers a person (404: none),
+//! A registry service over HTTP: `GET {base}/people/{id_number}` answers a person (404: none), with
+//! the contact on record (`phone_number`, `email`) where first passwords go,
 //! `POST {base}/people/{id_number}/match` with `{"modality", "template"}` answers `{"score"}`.
 
 use std::time::Duration;

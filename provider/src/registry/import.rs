@@ -33,6 +33,12 @@ pub struct RegistryRecord {
     /// Enrolled templates by modality (`portrait`, `fingerprint:right_index`, ...).
     #[serde(default)]
     pub biometrics: BTreeMap<String, Vec<f32>>,
+    /// The person's phone number on record (E.164, `+84...`).
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    /// The person's email address on record.
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// A rejected row.
@@ -224,6 +230,23 @@ fn check(r: &RegistryRecord) -> Result<RegistryImport, (&'static str, String)> {
             ));
         }
     }
+    let phone_number = r.phone_number.clone().filter(|p| !p.trim().is_empty());
+    if phone_number
+        .as_deref()
+        .is_some_and(|p| !crate::accounts::contact::is_phone(p))
+    {
+        return Err((
+            "phone_number",
+            "must be a Vietnamese number in E.164 form, +84 and 9 or 10 digits".into(),
+        ));
+    }
+    let email = r.email.clone().filter(|e| !e.trim().is_empty());
+    if email
+        .as_deref()
+        .is_some_and(|e| !crate::accounts::contact::is_email(e))
+    {
+        return Err(("email", "is not an email address".into()));
+    }
     let mut templates = Vec::new();
     for (modality, values) in &r.biometrics {
         let m = Modality::parse(modality)
@@ -247,6 +270,8 @@ fn check(r: &RegistryRecord) -> Result<RegistryImport, (&'static str, String)> {
             nationality: r.nationality.clone(),
             travel_document: r.travel_document.as_ref().map(to_json),
             residence_card: r.residence_card.as_ref().map(to_json),
+            phone_number,
+            email,
         },
         documents: r
             .documents
@@ -291,12 +316,19 @@ mod tests {
         );
         let rows = validate(&parse(&json).unwrap()).unwrap();
         assert_eq!(rows[0].templates.len(), 1);
-        let csv = "id_number,kind,family_name,middle_name,given_name,birthdate,gender,documents\n\
-                   001095000009,citizen,Phạm,Văn,Dũng,1995-01-01,male,\"[{\"\"type\"\":\"\"passport\"\",\"\"number\"\":\"\"C7654321\"\"}]\"\n";
+        let csv = "id_number,kind,family_name,middle_name,given_name,birthdate,gender,phone_number,documents\n\
+                   001095000009,citizen,Phạm,Văn,Dũng,1995-01-01,male,+84912000009,\"[{\"\"type\"\":\"\"passport\"\",\"\"number\"\":\"\"C7654321\"\"}]\"\n";
         let rows = validate(&parse(csv).unwrap()).unwrap();
         assert_eq!(rows[0].documents[0].doc_type, "passport");
-        let lines = r#"{"id_number":"001095000009","kind":"citizen","family_name":"A","given_name":"B","birthdate":"1995-01-01","gender":"male"}"#;
-        assert_eq!(validate(&parse(lines).unwrap()).unwrap().len(), 1);
+        assert_eq!(rows[0].person.phone_number.as_deref(), Some("+84912000009"));
+        let lines = r#"{"id_number":"001095000009","kind":"citizen","family_name":"A","given_name":"B","birthdate":"1995-01-01","gender":"male","email":"b@example.vn"}"#;
+        let rows = validate(&parse(lines).unwrap()).unwrap();
+        assert_eq!(rows[0].person.email.as_deref(), Some("b@example.vn"));
+        let bad = r#"{"id_number":"001095000009","kind":"citizen","family_name":"A","given_name":"B","birthdate":"1995-01-01","gender":"male","phone_number":"0912"}"#;
+        assert_eq!(
+            validate(&parse(bad).unwrap()).unwrap_err()[0].field,
+            "phone_number"
+        );
     }
 
     #[test]

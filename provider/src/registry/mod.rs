@@ -42,6 +42,34 @@ pub struct RegistryPerson {
     /// Documents on record (driving licence, health-insurance card, passport, ...).
     #[serde(default)]
     pub documents: Vec<Document>,
+    /// The phone number on record (E.164): where a first password or a notice goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// The email address on record, used when there is no phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// Where the registry says a person can be reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistryContact {
+    /// A phone number (SMS).
+    Phone(String),
+    /// An email address.
+    Email(String),
+}
+
+impl RegistryPerson {
+    /// The contact on record: the phone number, else the email address, if it is well formed.
+    /// A contact the caller of an API typed is never one of these.
+    pub fn contact(&self) -> Option<RegistryContact> {
+        use crate::accounts::contact::{is_email, is_phone};
+        match (&self.phone_number, &self.email) {
+            (Some(p), _) if is_phone(p) => Some(RegistryContact::Phone(p.clone())),
+            (_, Some(e)) if is_email(e) => Some(RegistryContact::Email(e.clone())),
+            _ => None,
+        }
+    }
 }
 
 /// A foreigner's residence card.
@@ -80,6 +108,23 @@ pub enum RegistryError {
     /// No template of this modality is enrolled for the person.
     #[error("no enrolled {0} template")]
     NotEnrolled(String),
+    /// The enrolled template and the probe have different sizes: they cannot be compared.
+    #[error("the enrolled {0} template has {1} numbers, the probe {2}")]
+    SizeMismatch(String, usize, usize),
+}
+
+/// The size of the templates the capture devices make (`[registry.dimensions]`): a probe of any
+/// other size is malformed and refused before any comparison, so sizes teach nothing.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Dimensions {
+    pub portrait: usize,
+}
+
+impl Default for Dimensions {
+    fn default() -> Self {
+        Dimensions { portrait: 64 }
+    }
 }
 
 /// Similarity thresholds (cosine) for a match.

@@ -102,10 +102,11 @@ impl Template {
         Ok(Template(values))
     }
 
-    /// Cosine similarity; templates of different sizes do not match (score -1).
-    pub fn similarity(&self, other: &Template) -> f64 {
+    /// Cosine similarity; `None` for templates of different sizes, which cannot be compared
+    /// (a probe's size is checked against the configured one before it gets here).
+    pub fn similarity(&self, other: &Template) -> Option<f64> {
         if self.0.len() != other.0.len() {
-            return -1.0;
+            return None;
         }
         let (mut dot, mut a2, mut b2) = (0f64, 0f64, 0f64);
         for (a, b) in self.0.iter().zip(&other.0) {
@@ -114,7 +115,7 @@ impl Template {
             a2 += a * a;
             b2 += b * b;
         }
-        dot / (a2.sqrt() * b2.sqrt())
+        Some(dot / (a2.sqrt() * b2.sqrt()))
     }
 
     /// The numbers.
@@ -144,15 +145,17 @@ mod tests {
     fn templates_are_checked_and_compared() {
         let a = Template::new((0..128).map(|i| i as f32).collect()).unwrap();
         let b = Template::new((0..128).map(|i| i as f32 + 0.5).collect()).unwrap();
-        assert!(a.similarity(&a) > 0.9999);
-        assert!(a.similarity(&b) > 0.99);
+        assert!(a.similarity(&a).unwrap() > 0.9999);
+        assert!(a.similarity(&b).unwrap() > 0.99);
         let c = Template::new(
             (0..128)
                 .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
                 .collect(),
         )
         .unwrap();
-        assert!(a.similarity(&c) < 0.5);
+        assert!(a.similarity(&c).unwrap() < 0.5);
+        let short = Template::new((0..64).map(|i| i as f32).collect()).unwrap();
+        assert_eq!(a.similarity(&short), None, "different sizes do not compare");
         assert_eq!(Template::new(vec![1.0; 3]), Err(TemplateError::Size(3)));
         assert_eq!(Template::new(vec![0.0; 64]), Err(TemplateError::Empty));
         assert_eq!(

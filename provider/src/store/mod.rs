@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod client_tokens;
 mod clients;
 mod codes;
 mod consents;
@@ -24,6 +25,7 @@ pub use accounts::{
 };
 pub use audit::AuditEvent;
 pub use audit::audit_in;
+pub use client_tokens::ClientTokenRow;
 pub use clients::ClientRow;
 pub use codes::{CodeRow, CodeUse};
 pub use codes::{NewCode, take_code};
@@ -31,7 +33,7 @@ pub use consents::ConsentGiven;
 pub use desk::{Enrolment, OfficerRow, VerificationRow};
 pub use keys::KeyRow;
 pub use outbox::{OutboxRow, enqueue};
-pub use registrations::{RegistrationRow, insert_registration};
+pub use registrations::{RegistrationRow, insert_registration, release_portrait_attempt};
 pub use registry::{RegistryDocumentRow, RegistryImport, RegistryPersonRow};
 pub use selfservice::{ConsentRow, Ended, ResetBudgetRow};
 pub use sessions::{SessionLogin, SessionRow};

@@ -19,9 +19,11 @@ pub struct OutboxRow {
     pub sent_at: Option<i64>,
     pub last_error: Option<String>,
     pub created_at: i64,
+    /// When the last attempt failed and the message was given up.
+    pub given_up_at: Option<i64>,
 }
 
-const OUTBOX_COLUMNS: &str = "id, channel, recipient, subject, body, kind, account_id, attempts, sent_at, last_error, created_at";
+const OUTBOX_COLUMNS: &str = "id, channel, recipient, subject, body, kind, account_id, attempts, sent_at, last_error, created_at, given_up_at";
 
 /// Writes a message inside the caller's transaction.
 pub async fn enqueue(conn: &mut AnyConnection, m: &OutboxRow) -> Result<(), StoreError> {
@@ -54,8 +56,10 @@ impl Store {
     ) -> Result<Vec<OutboxRow>, StoreError> {
         let sql = format!(
             "UPDATE outbox SET leased_until = $1 WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL \
-             AND next_attempt_at <= $2 AND (leased_until IS NULL OR leased_until < $2) ORDER BY created_at LIMIT $3) \
-             AND sent_at IS NULL AND (leased_until IS NULL OR leased_until < $2) RETURNING {OUTBOX_COLUMNS}"
+             AND given_up_at IS NULL AND next_attempt_at <= $2 AND (leased_until IS NULL OR leased_until < $2) \
+             ORDER BY created_at LIMIT $3) \
+             AND sent_at IS NULL AND given_up_at IS NULL AND (leased_until IS NULL OR leased_until < $2) \
+             RETURNING {OUTBOX_COLUMNS}"
         );
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(lease_until)
@@ -65,7 +69,7 @@ impl Store {
             .await?)
     }
 
-    /// Marks a message sent. A first password or one-time code is scrubbed from the table once
+    /// Marks a message sent. A first password or one-time code is erased from the table once
     /// delivered (`keep_body` false).
     pub async fn outbox_sent(&self, id: &str, now: i64, keep_body: bool) -> Result<(), StoreError> {
         sqlx::query(
@@ -74,6 +78,25 @@ impl Store {
         )
         .bind(now)
         .bind(i64::from(keep_body))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Gives a message up after its last attempt; a secret body is erased (`erase_body`).
+    pub async fn outbox_give_up(
+        &self,
+        id: &str,
+        now: i64,
+        erase_body: bool,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET given_up_at = $1, leased_until = NULL, \
+             body = CASE WHEN $2 = 1 THEN '[given up; removed]' ELSE body END WHERE id = $3",
+        )
+        .bind(now)
+        .bind(i64::from(erase_body))
         .bind(id)
         .execute(&self.pool)
         .await?;

@@ -12,6 +12,7 @@ impl Store {
             ("DELETE FROM auth_requests WHERE expires_at < $1", now),
             ("DELETE FROM browser_sessions WHERE expires_at < $1", now),
             ("DELETE FROM tokens WHERE expires_at < $1", now),
+            ("DELETE FROM client_tokens WHERE expires_at < $1", now),
             ("DELETE FROM client_assertions WHERE expires_at < $1", now),
             (
                 "DELETE FROM reset_budgets WHERE day_start < $1 AND hour_start < $1",

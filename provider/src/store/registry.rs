@@ -15,6 +15,10 @@ pub struct RegistryPersonRow {
     pub nationality: Option<String>,
     pub travel_document: Option<String>,
     pub residence_card: Option<String>,
+    /// The contact on record (E.164 phone number), where first passwords and notices go.
+    pub phone_number: Option<String>,
+    /// The contact on record (email), used when there is no phone number.
+    pub email: Option<String>,
 }
 
 /// A document on record.
@@ -44,7 +48,8 @@ impl Store {
     ) -> Result<Option<RegistryPersonRow>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT id_number, kind, family_name, middle_name, given_name, birthdate, gender, \
-             nationality, travel_document, residence_card FROM registry_people WHERE id_number = $1",
+             nationality, travel_document, residence_card, phone_number, email FROM registry_people \
+             WHERE id_number = $1",
         )
         .bind(id_number)
         .fetch_optional(&self.pool)
@@ -98,8 +103,8 @@ impl Store {
                 .await?;
             sqlx::query(
                 "INSERT INTO registry_people (id_number, kind, family_name, middle_name, given_name, \
-                 birthdate, gender, nationality, travel_document, residence_card, imported_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                 birthdate, gender, nationality, travel_document, residence_card, phone_number, email, \
+                 imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             )
             .bind(&r.id_number)
             .bind(&r.kind)
@@ -111,6 +116,8 @@ impl Store {
             .bind(&r.nationality)
             .bind(&r.travel_document)
             .bind(&r.residence_card)
+            .bind(&r.phone_number)
+            .bind(&r.email)
             .bind(now)
             .execute(&mut *tx)
             .await?;

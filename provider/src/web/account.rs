@@ -525,7 +525,7 @@ pub async fn change_contact(
         account_id: Some(&citizen.row.id),
         secret: true,
     }
-    .row(now);
+    .row(now, &state.sealer)?;
     state
         .store
         .issue_one_time_code(
@@ -582,7 +582,7 @@ pub async fn confirm_contact(
                         account_id: Some(account_id),
                         secret: false,
                     }
-                    .row(now),
+                    .plain_row(now),
                 )
             },
         )

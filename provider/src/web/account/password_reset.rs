@@ -92,7 +92,7 @@ pub async fn reset(
                 account_id: Some(id),
                 secret: true,
             }
-            .row(now);
+            .row(now, &state.sealer)?;
             state
                 .store
                 .issue_one_time_code(
