@@ -18,14 +18,15 @@ const BINH: &str = "079198000002";
 
 /// The outbox messages of `kind` (as stored: `secret:` prefixed for secrets) to `recipient`.
 async fn sent(provider: &TestProvider, recipient: &str, kind: &str) -> Vec<String> {
-    provider
-        .state
-        .store
-        .outbox_recent(500)
+    // Secret bodies are sealed at rest: read them opened, as the demo outbox page does.
+    vneid_provider::notify::recent_opened(&provider.state.store, &provider.state.sealer, 500)
         .await
         .unwrap()
         .into_iter()
-        .filter(|m| m.recipient == recipient && m.kind == kind)
+        .filter(|m| {
+            m.recipient == recipient
+                && m.kind.trim_start_matches("secret:") == kind.trim_start_matches("secret:")
+        })
         .map(|m| m.body)
         .collect()
 }

@@ -101,6 +101,8 @@ mod tests {
 
     fn person(kind: AccountKind, birthdate: &str) -> RegistryPerson {
         RegistryPerson {
+            phone_number: None,
+            email: None,
             id_number: "001301000123".into(),
             kind,
             family_name: "Lê".into(),

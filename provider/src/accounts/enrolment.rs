@@ -537,6 +537,8 @@ mod tests {
 
     fn person() -> RegistryPerson {
         RegistryPerson {
+            phone_number: None,
+            email: None,
             id_number: "001301000123".into(),
             kind: AccountKind::Citizen,
             family_name: "Lê".into(),

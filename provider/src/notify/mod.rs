@@ -90,7 +90,10 @@ impl Notification<'_> {
     /// rules that have no sealer at hand. A secret body is never stored this way: it is withheld.
     pub fn plain_row(&self, now: i64) -> OutboxRow {
         let body = if self.secret {
-            tracing::error!(kind = self.kind, "a secret notification was not sealed: withheld");
+            tracing::error!(
+                kind = self.kind,
+                "a secret notification was not sealed: withheld"
+            );
             "[withheld]".to_string()
         } else {
             self.body.clone()
