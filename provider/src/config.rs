@@ -46,9 +46,41 @@ pub struct Config {
     /// Notification senders.
     #[serde(default)]
     pub notify: crate::notify::SenderConfig,
+    /// Client registration and authorization-request policy (`[clients]`).
+    #[serde(default)]
+    pub clients: ClientsConfig,
     /// Demo mode: console notifications, a demo outbox page. Never from a file.
     #[serde(skip)]
     pub demo: bool,
+}
+
+/// `[clients]`.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientsConfig {
+    /// Every client must push its authorization requests (RFC 9126), not only those registered
+    /// with `--require-par`.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
+    /// The initial access token of the registration endpoint (RFC 7591 3); without one (and
+    /// outside demo mode) dynamic client registration is off.
+    #[serde(default)]
+    pub initial_access_token: Option<String>,
+}
+
+impl std::fmt::Debug for ClientsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientsConfig")
+            .field(
+                "require_pushed_authorization_requests",
+                &self.require_pushed_authorization_requests,
+            )
+            .field(
+                "initial_access_token",
+                &self.initial_access_token.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
 }
 
 /// `[registry]`.
@@ -202,6 +234,7 @@ impl Config {
             second_factor_threshold: default_lockout_threshold(),
             second_factor_lock_seconds: default_second_factor_lock_seconds(),
             registry: RegistryConfig::default(),
+            clients: ClientsConfig::default(),
             notify: crate::notify::SenderConfig::default(),
             demo: false,
         }

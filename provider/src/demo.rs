@@ -176,6 +176,7 @@ fn demo_client_row(client: &DemoClient) -> ClientRow {
         signing_alg: SigningAlg::Es256.as_str().into(),
         subject_type: SubjectType::Pairwise.as_str().into(),
         jwks: None,
+        options: Default::default(),
     }
 }
 

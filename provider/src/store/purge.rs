@@ -13,6 +13,7 @@ impl Store {
             ("DELETE FROM browser_sessions WHERE expires_at < $1", now),
             ("DELETE FROM tokens WHERE expires_at < $1", now),
             ("DELETE FROM client_assertions WHERE expires_at < $1", now),
+            ("DELETE FROM pushed_requests WHERE expires_at < $1", now),
             (
                 "DELETE FROM auth_codes WHERE expires_at < $1",
                 now - 24 * 3600,
