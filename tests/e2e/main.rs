@@ -12,6 +12,8 @@ mod journey;
 mod levels;
 mod logout;
 mod notify;
+mod oidc_differences;
+mod par;
 mod private_key_jwt;
 mod protocol;
 mod registration;

@@ -3,13 +3,21 @@
 //! UserInfo outside the scopes, and a secret client using the other secret method.
 
 use vneid_tests::browser::{Browser, has_form};
-use vneid_tests::{Backend, PORTAL_CALLBACK, VERIFIER, login, on_both_backends, param, spawn_provider};
+use vneid_tests::{
+    Backend, PORTAL_CALLBACK, VERIFIER, login, on_both_backends, param, spawn_provider,
+};
 
 /// `max_age=0` is `prompt=login` (Core 3.1.2.1): even a login of this very second is not enough.
 async fn max_age_zero_forces_a_fresh_login(backend: Backend) {
     let provider = spawn_provider(backend).await;
     let browser = Browser::new(&provider.base);
-    login(&provider, &browser, &provider.authorize_url(&[]), "001095000001").await;
+    login(
+        &provider,
+        &browser,
+        &provider.authorize_url(&[]),
+        "001095000001",
+    )
+    .await;
     // Step the clock back a little: with no second elapsed since the login, a rule "older than
     // max_age seconds" would let the session through; max_age=0 must not.
     provider.state.clock.advance(-5);
@@ -40,7 +48,13 @@ async fn max_age_zero_forces_a_fresh_login(backend: Backend) {
 async fn a_missing_code_verifier_is_invalid_grant(backend: Backend) {
     let provider = spawn_provider(backend).await;
     let browser = Browser::new(&provider.base);
-    let back = login(&provider, &browser, &provider.authorize_url(&[]), "001095000001").await;
+    let back = login(
+        &provider,
+        &browser,
+        &provider.authorize_url(&[]),
+        "001095000001",
+    )
+    .await;
     let code = param(&back, "code").unwrap();
     let response = reqwest::Client::new()
         .post(format!("{}/token", provider.base))
@@ -58,7 +72,10 @@ async fn a_missing_code_verifier_is_invalid_grant(backend: Backend) {
     assert_eq!(body["error"], "invalid_grant", "{body}");
     assert!(body.get("access_token").is_none());
     let (status, body) = provider.redeem(&code, VERIFIER).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
 }
 
 /// Core 5.5: `{"userinfo":{"name":{"essential":true}}}` with scope `openid` releases `name` at
@@ -81,7 +98,10 @@ async fn an_essential_userinfo_claim_is_released_after_consent(backend: Backend)
         .await
         .page();
     assert!(has_form(&html, "/consent"), "{html}");
-    assert!(html.contains("Họ và tên"), "the consent page lists the name: {html}");
+    assert!(
+        html.contains("Họ và tên"),
+        "the consent page lists the name: {html}"
+    );
     let back = browser
         .submit(&url, &html, "/consent", &[("decision", "allow")])
         .await
@@ -100,8 +120,14 @@ async fn an_essential_userinfo_claim_is_released_after_consent(backend: Backend)
         .await
         .unwrap();
     assert_eq!(info["name"], "Nguyễn Văn An", "{info}");
-    assert!(info["email"].is_string(), "a voluntary claim is released too: {info}");
-    assert!(info.get("birthdate").is_none(), "only what was asked: {info}");
+    assert!(
+        info["email"].is_string(),
+        "a voluntary claim is released too: {info}"
+    );
+    assert!(
+        info.get("birthdate").is_none(),
+        "only what was asked: {info}"
+    );
 }
 
 /// A client registered only for `openid profile` cannot reach `email` through `claims`.
@@ -143,7 +169,10 @@ async fn claims_cannot_reach_outside_the_registration(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(info["name"], "Nguyễn Văn An", "{info}");
-    assert!(info.get("email").is_none(), "email is not registered: {info}");
+    assert!(
+        info.get("email").is_none(),
+        "email is not registered: {info}"
+    );
 }
 
 /// RFC 6749 2.3.1: the demo portal, registered for `client_secret_basic`, may send its secret
@@ -152,7 +181,13 @@ async fn a_secret_client_may_use_client_secret_post(backend: Backend) {
     let provider = spawn_provider(backend).await;
     let browser = Browser::new(&provider.base);
     let token = format!("{}/token", provider.base);
-    let back = login(&provider, &browser, &provider.authorize_url(&[]), "001095000001").await;
+    let back = login(
+        &provider,
+        &browser,
+        &provider.authorize_url(&[]),
+        "001095000001",
+    )
+    .await;
     let code = param(&back, "code").unwrap();
     let post = |secret: &'static str, code: String| {
         let token = token.clone();
@@ -170,11 +205,17 @@ async fn a_secret_client_may_use_client_secret_post(backend: Backend) {
                 .send()
                 .await
                 .unwrap();
-            (r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap())
+            (
+                r.status().as_u16(),
+                r.json::<serde_json::Value>().await.unwrap(),
+            )
         }
     };
     let (status, body) = post("wrong-secret", code.clone()).await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
     let (status, body) = post("demo-portal-secret", code).await;
     assert_eq!(status, 200, "{body}");
     assert!(body["id_token"].is_string());

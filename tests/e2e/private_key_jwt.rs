@@ -3,7 +3,7 @@
 
 use josekit::jws::{ES256, JwsHeader};
 use josekit::jwt::JwtPayload;
-use vneid_provider::oidc::types::{ClientAuthMethod, SigningAlg, SubjectType};
+use vneid_provider::oidc::types::ClientAuthMethod;
 use vneid_tests::browser::Browser;
 use vneid_tests::{
     Backend, PORTAL_CALLBACK, VERIFIER, login, on_both_backends, param, spawn_provider,

@@ -51,11 +51,8 @@ async fn authorization_errors_are_redirected_with_state_and_iss(backend: Backend
         (vec![("prompt", "sometimes")], "invalid_request"),
         (vec![("max_age", "-1")], "invalid_request"),
         (vec![("claims", "{not json")], "invalid_request"),
-        (vec![("request", "eyJ.x.y")], "request_not_supported"),
-        (
-            vec![("request_uri", "https://x")],
-            "request_uri_not_supported",
-        ),
+        (vec![("request", "eyJ.x.y")], "invalid_request_object"),
+        (vec![("request_uri", "https://x")], "invalid_request_uri"),
         (vec![("response_mode", "fragment")], "invalid_request"),
         (vec![("prompt", "none")], "login_required"),
     ] {
