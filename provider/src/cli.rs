@@ -121,9 +121,15 @@ pub fn client_row(new: NewClient) -> Result<(ClientRow, Option<String>), CliErro
         Some(jwks) => {
             let set = josekit::jwk::JwkSet::from_bytes(jwks.as_bytes())
                 .map_err(|e| CliError::Invalid(format!("--jwks: {e}")))?;
-            if set.keys().is_empty() || set.keys().iter().any(|k| k.parameter("d").is_some()) {
+            // Public EC or RSA keys only: a private (`d`) or symmetric (`oct`) key is a secret.
+            let public = |k: &&josekit::jwk::Jwk| {
+                matches!(k.key_type(), "EC" | "RSA")
+                    && k.parameter("d").is_none()
+                    && k.parameter("k").is_none()
+            };
+            if set.keys().is_empty() || !set.keys().iter().all(public) {
                 return Err(CliError::Invalid(
-                    "--jwks must hold public keys only, at least one".into(),
+                    "--jwks must hold public EC or RSA keys only, at least one".into(),
                 ));
             }
             Some(jwks.clone())

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod browser;
+mod client_registration;
 mod consent;
 mod flows;
 mod forged;
@@ -18,6 +19,7 @@ mod private_key_jwt;
 mod protocol;
 mod registration;
 mod registry_http;
+mod revocation;
 mod sdk;
 mod second_factor;
 mod selfservice;

@@ -326,3 +326,31 @@ pub async fn delete(
     tracing::info!(client = client.id.as_str(), "dynamic client deleted");
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registration_is_on_only_with_a_token_or_in_demo_mode() {
+        let mut config = crate::config::Config::new(
+            "http://127.0.0.1:8080".parse().unwrap(),
+            "sqlite::memory:".into(),
+            crate::config::KeyEncryptionKey::generate(),
+        );
+        assert_eq!(initial_access_token(&config), None);
+        config.clients.initial_access_token = Some(String::new());
+        assert_eq!(
+            initial_access_token(&config),
+            None,
+            "an empty token is no token"
+        );
+        config.demo = true;
+        assert_eq!(
+            initial_access_token(&config),
+            Some(DEMO_INITIAL_ACCESS_TOKEN)
+        );
+        config.clients.initial_access_token = Some("configured".into());
+        assert_eq!(initial_access_token(&config), Some("configured"));
+    }
+}
