@@ -23,8 +23,38 @@ pub struct NewClient {
     pub auth_method: ClientAuthMethod,
     pub signing_alg: SigningAlg,
     pub subject_type: SubjectType,
-    /// Public keys (a JWKS document) for `private_key_jwt`.
+    /// Public keys (a JWKS document) for `private_key_jwt` and signed request objects.
     pub jwks: Option<String>,
+    /// Authorization requests must be pushed (RFC 9126).
+    pub require_par: bool,
+    /// A resource server: may introspect tokens (RFC 7662).
+    pub resource_server: bool,
+}
+
+impl NewClient {
+    /// A registration with the defaults of `clients add`: no post-logout URI, ES256, pairwise,
+    /// no keys, no PAR requirement, not a resource server.
+    pub fn new(
+        id: &str,
+        name: &str,
+        redirect_uris: Vec<String>,
+        scopes: &str,
+        auth_method: ClientAuthMethod,
+    ) -> NewClient {
+        NewClient {
+            id: id.into(),
+            name: name.into(),
+            redirect_uris,
+            post_logout_redirect_uris: Vec::new(),
+            scopes: scopes.into(),
+            auth_method,
+            signing_alg: SigningAlg::Es256,
+            subject_type: SubjectType::Pairwise,
+            jwks: None,
+            require_par: false,
+            resource_server: false,
+        }
+    }
 }
 
 /// What is wrong with an administrative request.
@@ -34,6 +64,9 @@ pub enum CliError {
     /// Bad input, with what to fix.
     #[error("{0}")]
     Invalid(String),
+    /// A redirect URI that cannot be registered, with why.
+    #[error("{0}")]
+    InvalidRedirectUri(String),
     /// The database.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
@@ -73,7 +106,7 @@ pub async fn add_client_with_api_scopes(
         ));
     }
     let id = new.id.clone();
-    let secret = insert_client(config, new).await?;
+    let secret = insert_client(config, new, !api_scopes.is_empty()).await?;
     if !api_scopes.is_empty() {
         let names: Vec<&str> = api_scopes.iter().map(|s| s.as_str()).collect();
         let store = store(config).await?;
@@ -86,13 +119,44 @@ pub async fn add_client_with_api_scopes(
     Ok(secret)
 }
 
-async fn insert_client(config: &Config, new: NewClient) -> Result<String, CliError> {
+async fn insert_client(
+    config: &Config,
+    new: NewClient,
+    api_only: bool,
+) -> Result<String, CliError> {
+    let (row, secret) = checked_row(new, api_only)?;
+    store(config)
+        .await?
+        .insert_client(&row, Clock::default().now())
+        .await?;
+    Ok(secret.unwrap_or_default())
+}
+
+/// Checks a registration (the command line and the registration endpoint share this) and turns
+/// it into a row with a fresh secret for a secret client; returns the row and that secret.
+pub fn client_row(new: NewClient) -> Result<(ClientRow, Option<String>), CliError> {
+    checked_row(new, false)
+}
+
+/// As [`client_row`]; a client that only acts for itself at the provider's APIs (`api_only`)
+/// needs no redirect URI.
+fn checked_row(new: NewClient, api_only: bool) -> Result<(ClientRow, Option<String>), CliError> {
     ClientId::parse(&new.id).ok_or_else(|| {
         CliError::Invalid("the client id must be 1-128 printable characters without spaces".into())
     })?;
+    if new.name.trim().is_empty() || new.name.len() > 200 {
+        return Err(CliError::Invalid(
+            "the name must be 1-200 characters".into(),
+        ));
+    }
     let scopes = ScopeSet::parse(&new.scopes).map_err(|e| CliError::Invalid(e.to_string()))?;
     if !scopes.contains(vneid_contract::Scope::OpenId) {
         return Err(CliError::Invalid("the scopes must include openid".into()));
+    }
+    if new.redirect_uris.is_empty() && !api_only {
+        return Err(CliError::InvalidRedirectUri(
+            "at least one redirect URI is needed".into(),
+        ));
     }
     for uri in new
         .redirect_uris
@@ -100,40 +164,47 @@ async fn insert_client(config: &Config, new: NewClient) -> Result<String, CliErr
         .chain(&new.post_logout_redirect_uris)
     {
         let parsed = RedirectUri::parse(uri).ok_or_else(|| {
-            CliError::Invalid(format!("`{uri}` is not an absolute URI without fragment"))
+            CliError::InvalidRedirectUri(format!("`{uri}` is not an absolute URI without fragment"))
         })?;
-        let url = url::Url::parse(parsed.as_str()).map_err(|e| CliError::Invalid(e.to_string()))?;
+        let url = url::Url::parse(parsed.as_str())
+            .map_err(|e| CliError::InvalidRedirectUri(e.to_string()))?;
         let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
         if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
-            return Err(CliError::Invalid(format!(
+            return Err(CliError::InvalidRedirectUri(format!(
                 "`{uri}` must be https (http only on loopback)"
             )));
         }
     }
-    let jwks = match (new.auth_method, &new.jwks) {
-        (ClientAuthMethod::PrivateKeyJwt, Some(jwks)) => {
+    let jwks = match &new.jwks {
+        Some(jwks) => {
             let set = josekit::jwk::JwkSet::from_bytes(jwks.as_bytes())
                 .map_err(|e| CliError::Invalid(format!("--jwks: {e}")))?;
-            if set.keys().is_empty() || set.keys().iter().any(|k| k.parameter("d").is_some()) {
+            // Public EC or RSA keys only: a private (`d`) or symmetric (`oct`) key is a secret.
+            let public = |k: &&josekit::jwk::Jwk| {
+                matches!(k.key_type(), "EC" | "RSA")
+                    && k.parameter("d").is_none()
+                    && k.parameter("k").is_none()
+            };
+            if set.keys().is_empty() || !set.keys().iter().all(public) {
                 return Err(CliError::Invalid(
-                    "--jwks must hold public keys only, at least one".into(),
+                    "--jwks must hold public EC or RSA keys only, at least one".into(),
                 ));
             }
             Some(jwks.clone())
         }
-        (ClientAuthMethod::PrivateKeyJwt, None) => {
+        None if new.auth_method == ClientAuthMethod::PrivateKeyJwt => {
             return Err(CliError::Invalid(
                 "private_key_jwt needs --jwks FILE".into(),
             ));
         }
-        _ => None,
+        None => None,
     };
-    let secret = crate::secret::new_bearer();
-    let secret_hash = jwks.is_none().then(|| crate::secret::hash(&secret));
+    let secret =
+        (new.auth_method != ClientAuthMethod::PrivateKeyJwt).then(crate::secret::new_bearer);
     let row = ClientRow {
         id: new.id,
         name: new.name,
-        secret_hash,
+        secret_hash: secret.as_deref().map(crate::secret::hash),
         auth_method: new.auth_method.as_str().into(),
         redirect_uris: json!(new.redirect_uris).to_string(),
         post_logout_redirect_uris: json!(new.post_logout_redirect_uris).to_string(),
@@ -141,13 +212,13 @@ async fn insert_client(config: &Config, new: NewClient) -> Result<String, CliErr
         signing_alg: new.signing_alg.as_str().into(),
         subject_type: new.subject_type.as_str().into(),
         jwks,
+        options: crate::store::ClientOptions {
+            require_par: i64::from(new.require_par),
+            resource_server: i64::from(new.resource_server),
+            registration_token_hash: None,
+        },
     };
-    let has_secret = row.secret_hash.is_some();
-    store(config)
-        .await?
-        .insert_client(&row, Clock::default().now())
-        .await?;
-    Ok(if has_secret { secret } else { String::new() })
+    Ok((row, secret))
 }
 
 /// A table of the registered clients.

@@ -61,6 +61,9 @@ pub struct Config {
     /// Level 1 registration from the app: per-number limits, the app's token lifetime.
     #[serde(default)]
     pub registration: crate::accounts::registration::RegistrationConfig,
+    /// Client registration and authorization-request policy (`[clients]`).
+    #[serde(default)]
+    pub clients: ClientsConfig,
     /// Demo mode: console notifications, a demo outbox page. Never from a file.
     #[serde(skip)]
     pub demo: bool,
@@ -201,6 +204,35 @@ impl Default for Timeouts {
             header_read: 10,
             request: 30,
         }
+    }
+}
+
+/// `[clients]`.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientsConfig {
+    /// Every client must push its authorization requests (RFC 9126), not only those registered
+    /// with `--require-par`.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
+    /// The initial access token of the registration endpoint (RFC 7591 3); without one (and
+    /// outside demo mode) dynamic client registration is off.
+    #[serde(default)]
+    pub initial_access_token: Option<String>,
+}
+
+impl std::fmt::Debug for ClientsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientsConfig")
+            .field(
+                "require_pushed_authorization_requests",
+                &self.require_pushed_authorization_requests,
+            )
+            .field(
+                "initial_access_token",
+                &self.initial_access_token.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
     }
 }
 
@@ -451,6 +483,7 @@ impl Config {
             second_factor_lock_seconds: default_second_factor_lock_seconds(),
             reset: crate::accounts::reset::ResetLimits::default(),
             registry: RegistryConfig::default(),
+            clients: ClientsConfig::default(),
             notify: crate::notify::SenderConfig::default(),
             limits: LimitsConfig::default(),
             argon2: Argon2Config::default(),

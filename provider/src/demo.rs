@@ -201,6 +201,7 @@ fn demo_client_row(client: &DemoClient) -> ClientRow {
         signing_alg: SigningAlg::Es256.as_str().into(),
         subject_type: SubjectType::Pairwise.as_str().into(),
         jwks: None,
+        options: Default::default(),
     }
 }
 
@@ -216,6 +217,7 @@ fn demo_app_row() -> ClientRow {
         signing_alg: SigningAlg::Es256.as_str().into(),
         subject_type: SubjectType::Pairwise.as_str().into(),
         jwks: Some(DEMO_APP_JWKS.into()),
+        options: Default::default(),
     }
 }
 

@@ -59,6 +59,14 @@ pub fn app(state: AppState) -> Router {
             paths::TOKEN,
             post(oidc::token::token).layer(limited(Route::Token)),
         )
+        .route(paths::PAR, post(oidc::par::par))
+        .route(paths::REVOCATION, post(oidc::revocation::revoke))
+        .route(paths::INTROSPECTION, post(oidc::introspection::introspect))
+        .route(paths::REGISTRATION, post(oidc::registration::register))
+        .route(
+            paths::REGISTRATION_CLIENT,
+            get(oidc::registration::read).put(oidc::registration::replace).delete(oidc::registration::delete),
+        )
         .route(paths::USERINFO, get(oidc::userinfo::userinfo).post(oidc::userinfo::userinfo))
         .route(paths::END_SESSION, get(web::logout::logout_get).post(web::logout::logout_post))
         .route(paths::INTERACTION, get(web::interaction::show))
@@ -271,7 +279,7 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<AppState, StartErro
         accounts::password::Pool::new(config.argon2.pool_size()),
     );
     let issuer = config.issuer_str().to_string();
-    let discovery = oidc::discovery::document(&issuer);
+    let discovery = oidc::discovery::document(&issuer, &config);
     let thresholds = config.registry.thresholds;
     let registry = match &config.registry.url {
         Some(url) => registry::Registry::Http(

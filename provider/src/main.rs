@@ -100,9 +100,15 @@ enum ClientsCommand {
         /// Token-endpoint authentication.
         #[arg(long, default_value = "client_secret_basic", value_parser = ["client_secret_basic", "client_secret_post", "private_key_jwt"])]
         auth_method: String,
-        /// For private_key_jwt: a file with the client's public keys (JWKS).
+        /// A file with the client's public keys (JWKS): for private_key_jwt and signed request objects.
         #[arg(long)]
         jwks: Option<PathBuf>,
+        /// The client must push its authorization requests (PAR, RFC 9126).
+        #[arg(long)]
+        require_par: bool,
+        /// The client is a resource server: it may introspect tokens (RFC 7662).
+        #[arg(long)]
+        resource_server: bool,
         /// ID-token signing algorithm.
         #[arg(long, default_value = "ES256", value_parser = ["ES256", "RS256"])]
         signing_alg: String,
@@ -231,6 +237,8 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     subject_type,
                     jwks,
                     api_scopes,
+                    require_par,
+                    resource_server,
                 } => {
                     let jwks = match jwks {
                         Some(file) => Some(
@@ -251,6 +259,8 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                         subject_type: SubjectType::parse(&subject_type)
                             .ok_or("bad subject type")?,
                         jwks,
+                        require_par,
+                        resource_server,
                     };
                     let api_scopes = api_scopes
                         .iter()

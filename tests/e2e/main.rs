@@ -5,6 +5,7 @@
 
 mod account_attacks;
 mod browser;
+mod client_registration;
 mod consent;
 mod desk;
 mod flows;
@@ -15,12 +16,15 @@ mod levels;
 mod limits;
 mod logout;
 mod notify;
+mod oidc_differences;
+mod par;
 mod parsers;
 mod private_key_jwt;
 mod protocol;
 mod registration;
 mod registration_attacks;
 mod registry_http;
+mod revocation;
 mod sdk;
 mod second_factor;
 mod selfservice;

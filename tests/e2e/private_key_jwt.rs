@@ -3,7 +3,7 @@
 
 use josekit::jws::{ES256, JwsHeader};
 use josekit::jwt::JwtPayload;
-use vneid_provider::oidc::types::{ClientAuthMethod, SigningAlg, SubjectType};
+use vneid_provider::oidc::types::ClientAuthMethod;
 use vneid_tests::browser::Browser;
 use vneid_tests::{
     Backend, PORTAL_CALLBACK, VERIFIER, login, on_both_backends, param, spawn_provider,
@@ -42,17 +42,14 @@ async fn register_keyed(
         provider.database_url.clone(),
         provider.kek.clone(),
     );
-    let registration = vneid_provider::cli::NewClient {
-        id: id.into(),
-        name: "Keyed client".into(),
-        redirect_uris: vec![PORTAL_CALLBACK.into()],
-        post_logout_redirect_uris: vec![],
-        scopes: "openid profile".into(),
-        auth_method: ClientAuthMethod::PrivateKeyJwt,
-        signing_alg: SigningAlg::Es256,
-        subject_type: SubjectType::Pairwise,
-        jwks: Some(jwks),
-    };
+    let mut registration = vneid_provider::cli::NewClient::new(
+        id,
+        "Keyed client",
+        vec![PORTAL_CALLBACK.into()],
+        "openid profile",
+        ClientAuthMethod::PrivateKeyJwt,
+    );
+    registration.jwks = Some(jwks);
     assert_eq!(
         vneid_provider::cli::add_client(&config, registration)
             .await

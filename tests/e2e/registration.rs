@@ -371,6 +371,8 @@ pub async fn add_keyed_client(provider: &TestProvider, id: &str, jwks: &str, api
         signing_alg: SigningAlg::Es256,
         subject_type: SubjectType::Pairwise,
         jwks: Some(jwks.into()),
+        require_par: false,
+        resource_server: false,
     };
     vneid_provider::cli::add_client_with_api_scopes(&config, new, &scopes)
         .await

@@ -16,8 +16,10 @@ pub enum Target {
     UserInfo,
 }
 
-/// The claims a grant releases to `target`: within the granted scopes, at most the level
-/// reached, and only those that apply to the kind of account.
+/// The claims a grant releases to `target`: those of the granted scopes (UserInfo) and those
+/// asked for individually through `claims` (OpenID Connect Core 5.5: released even outside the
+/// scopes; the authorization endpoint keeps only claims of scopes the client may ask for), at
+/// most the level reached, and only those that apply to the kind of account.
 pub fn released(
     scopes: &ScopeSet,
     individually: impl Iterator<Item = Claim>,
@@ -25,12 +27,15 @@ pub fn released(
     kind: AccountKind,
     target: Target,
 ) -> BTreeSet<Claim> {
-    let mut claims: BTreeSet<Claim> = individually.collect();
+    let asked: BTreeSet<Claim> = individually.collect();
+    let mut claims = asked.clone();
     if target == Target::UserInfo {
         claims.extend(scopes.claims());
     }
     claims.retain(|c| {
-        let scope_granted = c.scope().is_some_and(|s| scopes.contains(s));
+        let scope_granted = c
+            .scope()
+            .is_some_and(|s| scopes.contains(s) || asked.contains(c));
         let level_ok = c
             .required_level()
             .is_none_or(|required| level.satisfies(required));

@@ -10,7 +10,7 @@ use super::types::{ClientId, CodeChallenge, MAX_PARAM_LEN, Prompt, RedirectUri};
 use crate::oidc::client::Client;
 
 /// The request as it arrives (query string or form body); every field optional and untrusted.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct AuthorizeParams {
     pub response_type: Option<String>,
     pub client_id: Option<String>,
@@ -96,6 +96,26 @@ pub enum BadClient {
     MissingRedirectUri,
     /// `redirect_uri` not registered for this client (exact match).
     UnregisteredRedirectUri,
+    /// A `request_uri` that is unknown, used, expired or another client's, with no registered
+    /// `redirect_uri` beside it to send the error to.
+    BadRequestUri,
+}
+
+/// An error about a request whose redirect URI is only known from the outer parameters (a bad
+/// `request` object or `request_uri`): sent there when it is registered, else a page.
+pub fn refuse(params: &AuthorizeParams, client: &Client, error: OAuthError) -> AuthorizeError {
+    match params
+        .redirect_uri
+        .as_deref()
+        .and_then(|r| client.redirect_uri(r))
+    {
+        Some(redirect_uri) => AuthorizeError::Redirect(Box::new(RedirectBack {
+            error,
+            redirect_uri,
+            state: params.state.clone().filter(|s| s.len() <= MAX_PARAM_LEN),
+        })),
+        None => AuthorizeError::Page(BadClient::BadRequestUri),
+    }
 }
 
 /// The client id named by the request, if well formed (to look the client up).
@@ -107,10 +127,13 @@ pub fn client_id(params: &AuthorizeParams) -> Result<ClientId, AuthorizeError> {
         .ok_or(AuthorizeError::Page(BadClient::MissingClientId))
 }
 
-/// Validates everything but the client's existence (the caller looked it up).
+/// Validates everything but the client's existence (the caller looked it up) and the request
+/// object (the caller merged it in). `must_push` refuses a request that was not pushed by a
+/// client that must use PAR.
 pub fn validate(
     params: AuthorizeParams,
     client: &Client,
+    must_push: bool,
 ) -> Result<AuthorizationRequest, AuthorizeError> {
     let raw_redirect = params
         .redirect_uri
@@ -129,6 +152,11 @@ pub fn validate(
             state: state.clone().filter(|s| s.len() <= MAX_PARAM_LEN),
         }))
     };
+    if must_push {
+        return Err(fail(OAuthError::invalid_request(
+            "this client must push its authorization requests (PAR) and send request_uri",
+        )));
+    }
     check(params, client, redirect_uri.clone()).map_err(fail)
 }
 
@@ -137,16 +165,17 @@ fn check(
     client: &Client,
     redirect_uri: RedirectUri,
 ) -> Result<AuthorizationRequest, OAuthError> {
+    // The request object was verified and merged by the caller; `request_uri` is only the
+    // reference to a pushed request, accepted at /authorize alone.
     if params.request.is_some() {
         return Err(OAuthError::new(
-            ErrorCode::RequestNotSupported,
-            "request objects are not supported",
+            ErrorCode::InvalidRequestObject,
+            "a request object cannot be nested",
         ));
     }
     if params.request_uri.is_some() {
-        return Err(OAuthError::new(
-            ErrorCode::RequestUriNotSupported,
-            "request_uri is not supported",
+        return Err(OAuthError::invalid_request(
+            "request_uri is accepted only at the authorization endpoint, from a pushed request",
         ));
     }
     if params.registration.is_some() {
@@ -229,10 +258,11 @@ fn check(
             OAuthError::invalid_request("max_age must be a non-negative integer")
         })?),
     };
-    let claims = match params.claims.as_deref() {
+    let mut claims = match params.claims.as_deref() {
         Some(json) => ClaimsRequest::parse(json)?,
         None => ClaimsRequest::default(),
     };
+    claims.keep_allowed(&client.allowed_scopes);
     // The lowest level among those asked for: the login may reach more, never less.
     let from_acr_values = params
         .acr_values

@@ -74,6 +74,18 @@ impl ClaimsRequest {
         Ok(request)
     }
 
+    /// Drops the claims asked for individually whose scope this client may not ask for: `claims`
+    /// releases a claim outside the requested scopes (Core 5.5), never outside the registration.
+    pub fn keep_allowed(&mut self, allowed: &vneid_contract::ScopeSet) {
+        let ok = |name: &String| {
+            Claim::parse(name)
+                .and_then(|c| c.scope())
+                .is_some_and(|s| allowed.contains(s))
+        };
+        self.id_token.retain(ok);
+        self.userinfo.retain(ok);
+    }
+
     /// The contract claims asked for individually for `target`.
     pub fn claims(&self, userinfo: bool) -> impl Iterator<Item = Claim> + '_ {
         let names = if userinfo {
@@ -138,6 +150,17 @@ mod tests {
         ] {
             assert!(ClaimsRequest::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn claims_outside_the_registration_are_dropped() {
+        let mut r = ClaimsRequest::parse(
+            r#"{"userinfo":{"name":{"essential":true},"documents":null},"id_token":{"email":null}}"#,
+        )
+        .unwrap();
+        r.keep_allowed(&vneid_contract::ScopeSet::parse("openid profile").unwrap());
+        assert_eq!(r.userinfo, BTreeSet::from(["name".to_string()]));
+        assert!(r.id_token.is_empty());
     }
 
     #[test]

@@ -19,6 +19,13 @@ pub struct Client {
     pub subject_type: SubjectType,
     /// Public keys for `private_key_jwt` (a JWKS document).
     pub jwks: Option<String>,
+    /// Authorization requests must be pushed (RFC 9126).
+    pub require_par: bool,
+    /// May introspect tokens (RFC 7662).
+    pub resource_server: bool,
+    /// The hash of the registration access token (RFC 7592), for clients registered through
+    /// the registration endpoint.
+    pub registration_token_hash: Option<String>,
 }
 
 /// A stored registration that no longer parses (edited by hand?).
@@ -49,6 +56,9 @@ impl TryFrom<ClientRow> for Client {
             subject_type: SubjectType::parse(&row.subject_type)
                 .ok_or_else(|| bad("subject_type"))?,
             jwks: row.jwks.clone(),
+            require_par: row.options.require_par != 0,
+            resource_server: row.options.resource_server != 0,
+            registration_token_hash: row.options.registration_token_hash.clone(),
         })
     }
 }

@@ -1,5 +1,6 @@
-//! Client authentication at the token endpoint: `client_secret_basic` and `client_secret_post`,
-//! only the method the client registered.
+//! Client authentication at the token endpoint (and PAR, revocation, introspection):
+//! `client_secret_basic` or `client_secret_post` for a client registered with a secret (either,
+//! RFC 6749 2.3.1), `private_key_jwt` for a client registered with keys.
 
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
@@ -53,13 +54,23 @@ pub async fn authenticate(
         );
         return Err(OAuthError::invalid_client("unknown client or wrong secret"));
     }
-    if client.auth_method != presented.method {
+    if !accepts(client.auth_method, presented.method) {
         return Err(OAuthError::invalid_client(format!(
             "this client is registered for {}",
             client.auth_method.as_str()
         )));
     }
     Ok(client)
+}
+
+/// Whether a client registered for `registered` may authenticate with `presented`: a secret
+/// client with either secret method, a keyed client only with its keys.
+pub fn accepts(registered: ClientAuthMethod, presented: ClientAuthMethod) -> bool {
+    use ClientAuthMethod::{PrivateKeyJwt, SecretBasic, SecretPost};
+    match registered {
+        SecretBasic | SecretPost => matches!(presented, SecretBasic | SecretPost),
+        PrivateKeyJwt => presented == PrivateKeyJwt,
+    }
 }
 
 fn presented(
@@ -116,5 +127,23 @@ fn presented(
         (None, None) => Err(OAuthError::invalid_client(
             "client authentication is required",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ClientAuthMethod::{PrivateKeyJwt, SecretBasic, SecretPost};
+
+    #[test]
+    fn secret_clients_use_either_secret_method_keyed_clients_only_keys() {
+        for registered in [SecretBasic, SecretPost] {
+            assert!(accepts(registered, SecretBasic));
+            assert!(accepts(registered, SecretPost));
+            assert!(!accepts(registered, PrivateKeyJwt));
+        }
+        assert!(accepts(PrivateKeyJwt, PrivateKeyJwt));
+        assert!(!accepts(PrivateKeyJwt, SecretBasic));
+        assert!(!accepts(PrivateKeyJwt, SecretPost));
     }
 }

@@ -11,15 +11,27 @@ use super::types::{ClientAuthMethod, GrantType, SigningAlg};
 use crate::state::AppState;
 
 /// Builds the discovery document (once, at start).
-pub fn document(issuer: &str) -> String {
+pub fn document(issuer: &str, config: &crate::config::Config) -> String {
     let url = |p: &str| format!("{issuer}{p}");
-    let doc = json!({
+    let auth_methods = ClientAuthMethod::ALL
+        .iter()
+        .map(|m| m.as_str())
+        .collect::<Vec<_>>();
+    let mut doc = json!({
         "issuer": issuer,
         "authorization_endpoint": url(paths::AUTHORIZE),
         "token_endpoint": url(paths::TOKEN),
         "userinfo_endpoint": url(paths::USERINFO),
         "jwks_uri": url(paths::JWKS),
         "end_session_endpoint": url(paths::END_SESSION),
+        "pushed_authorization_request_endpoint": url(paths::PAR),
+        "require_pushed_authorization_requests": config.clients.require_pushed_authorization_requests,
+        "revocation_endpoint": url(paths::REVOCATION),
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
+        "introspection_endpoint": url(paths::INTROSPECTION),
+        "introspection_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
         "scopes_supported": Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         "claims_supported": Claim::ALL.iter().map(|c| c.as_str()).chain(["iss", "aud", "exp", "iat", "nonce", "azp", "at_hash"]).collect::<Vec<_>>(),
         "acr_values_supported": Level::ALL.iter().map(|l| l.acr()).collect::<Vec<_>>(),
@@ -28,12 +40,14 @@ pub fn document(issuer: &str) -> String {
         "grant_types_supported": GrantType::ALL.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
         "subject_types_supported": ["pairwise", "public"],
         "id_token_signing_alg_values_supported": SigningAlg::BOTH.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
-        "token_endpoint_auth_methods_supported": ClientAuthMethod::ALL.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
+        "token_endpoint_auth_methods_supported": auth_methods,
         "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_parameter_supported": true,
-        "request_parameter_supported": false,
+        "request_parameter_supported": true,
+        "request_object_signing_alg_values_supported": ["ES256", "PS256", "RS256"],
+        // request_uri only as the reference to a pushed request: nothing is fetched.
         "request_uri_parameter_supported": false,
         "require_request_uri_registration": false,
         "authorization_response_iss_parameter_supported": true,
@@ -44,6 +58,9 @@ pub fn document(issuer: &str) -> String {
         "evidence_supported": ["electronic_record"],
         "claims_in_verified_claims_supported": Claim::ALL.iter().filter(|c| c.scope().is_some() && **c != Claim::Sub && **c != Claim::Portrait).map(|c| c.as_str()).collect::<Vec<_>>(),
     });
+    if crate::oidc::registration::initial_access_token(config).is_some() {
+        doc["registration_endpoint"] = json!(url(paths::REGISTRATION));
+    }
     doc.to_string()
 }
 

@@ -32,6 +32,11 @@ pub enum ErrorCode {
     /// The provider is overloaded or rate-limited the caller (RFC 6749 4.1.2.1); at the token
     /// endpoint answered with 503 and `Retry-After`.
     TemporarilyUnavailable,
+    InvalidRequestObject,
+    InvalidRequestUri,
+    InvalidClientMetadata,
+    InvalidRedirectUri,
+    UnapprovedSoftwareStatement,
 }
 
 impl ErrorCode {
@@ -56,6 +61,11 @@ impl ErrorCode {
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::InvalidRequestObject => "invalid_request_object",
+            ErrorCode::InvalidRequestUri => "invalid_request_uri",
+            ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
+            ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
+            ErrorCode::UnapprovedSoftwareStatement => "unapproved_software_statement",
         }
     }
 }

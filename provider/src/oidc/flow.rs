@@ -72,9 +72,10 @@ pub fn next_step(
     let Some(auth) = auth else { return Step::Login };
     if !login_done {
         let forced = request.prompts(Prompt::Login) || request.prompts(Prompt::SelectAccount);
+        // `max_age=0` is `prompt=login` (Core 3.1.2.1), even within the second of the login.
         let too_old = request
             .max_age
-            .is_some_and(|max| now - auth.auth_time > max);
+            .is_some_and(|max| max == 0 || now - auth.auth_time > max);
         let other_person = request
             .login_hint
             .as_deref()
@@ -240,6 +241,16 @@ mod tests {
         );
         assert_eq!(
             next_step(&old, false, Some(&a), &granted, 1400),
+            Step::Issue
+        );
+        let zero = request(Level::Level1, vec![], Some(0));
+        assert_eq!(
+            next_step(&zero, false, Some(&a), &granted, 1000),
+            Step::Login,
+            "max_age=0 forces a login even in the second of the last one"
+        );
+        assert_eq!(
+            next_step(&zero, true, Some(&a), &granted, 1000),
             Step::Issue
         );
         let consent = request(Level::Level1, vec![Prompt::Consent], None);

@@ -6,6 +6,16 @@ pub const AUTHORIZE: &str = "/authorize";
 pub const TOKEN: &str = "/token";
 pub const USERINFO: &str = "/userinfo";
 pub const END_SESSION: &str = "/logout";
+/// Pushed authorization requests (RFC 9126).
+pub const PAR: &str = "/par";
+/// Token revocation (RFC 7009).
+pub const REVOCATION: &str = "/revoke";
+/// Token introspection (RFC 7662).
+pub const INTROSPECTION: &str = "/introspect";
+/// Dynamic client registration (RFC 7591).
+pub const REGISTRATION: &str = "/register";
+/// A dynamically registered client (RFC 7592).
+pub const REGISTRATION_CLIENT: &str = "/register/{client_id}";
 pub const HEALTH: &str = "/health";
 /// Demo mode only: the messages the demo sent.
 pub const DEMO_OUTBOX: &str = "/demo/outbox";
@@ -21,4 +31,10 @@ pub const INTERACTION_ABORT: &str = "/interaction/{id}/abort";
 /// A concrete interaction path.
 pub fn interaction(id: &str, template: &str) -> String {
     template.replace("{id}", id)
+}
+
+/// The registration client URI of one client.
+pub fn registration_client(client_id: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
+    REGISTRATION_CLIENT.replace("{client_id}", &encoded)
 }

@@ -100,10 +100,8 @@ async fn authorization_code(
         .redirect_uri
         .as_deref()
         .ok_or_else(|| OAuthError::invalid_request("redirect_uri is required"))?;
-    let verifier = params
-        .code_verifier
-        .as_deref()
-        .ok_or_else(|| OAuthError::invalid_request("code_verifier is required (PKCE)"))?;
+    // A missing verifier is a failed PKCE check for the code (RFC 7636 4.6): invalid_grant.
+    let verifier = params.code_verifier.as_deref();
     let now = state.now();
     let code_hash = secret::hash(code);
     let mut tx = state.store.begin().await?;
@@ -129,10 +127,13 @@ async fn authorization_code(
         Some("the code was issued to another client")
     } else if grant.redirect_uri.as_str() != redirect_uri {
         Some("redirect_uri differs from the authorization request")
+    } else if verifier.is_none() {
+        Some("code_verifier is required: the code was issued with a code_challenge")
     } else if !grant
         .code_challenge
         .as_ref()
-        .is_some_and(|c| c.verify(verifier))
+        .zip(verifier)
+        .is_some_and(|(c, v)| c.verify(v))
     {
         Some("code_verifier does not match the code_challenge")
     } else {

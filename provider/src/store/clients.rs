@@ -16,18 +16,34 @@ pub struct ClientRow {
     pub signing_alg: String,
     pub subject_type: String,
     pub jwks: Option<String>,
+    /// Options added later (PAR, introspection, dynamic registration).
+    #[sqlx(flatten)]
+    pub options: ClientOptions,
+}
+
+/// A client's protocol options; all off for a client registered without them.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct ClientOptions {
+    /// 1 when the client must push its authorization requests (RFC 9126).
+    pub require_par: i64,
+    /// 1 when the client is a resource server, allowed to introspect tokens (RFC 7662).
+    pub resource_server: i64,
+    /// The hash of the registration access token (RFC 7592), for dynamically registered clients.
+    pub registration_token_hash: Option<String>,
 }
 
 const CLIENT_COLUMNS: &str = "id, name, secret_hash, auth_method, redirect_uris, \
-    post_logout_redirect_uris, allowed_scopes, signing_alg, subject_type, jwks";
+    post_logout_redirect_uris, allowed_scopes, signing_alg, subject_type, jwks, require_par, \
+    resource_server, registration_token_hash";
 
 impl Store {
     /// Registers a client.
     pub async fn insert_client(&self, client: &ClientRow, now: i64) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO clients (id, name, secret_hash, auth_method, redirect_uris, \
-             post_logout_redirect_uris, allowed_scopes, signing_alg, subject_type, jwks, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             post_logout_redirect_uris, allowed_scopes, signing_alg, subject_type, jwks, created_at, \
+             require_par, resource_server, registration_token_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(&client.id)
         .bind(&client.name)
@@ -40,6 +56,9 @@ impl Store {
         .bind(&client.subject_type)
         .bind(&client.jwks)
         .bind(now)
+        .bind(client.options.require_par)
+        .bind(client.options.resource_server)
+        .bind(&client.options.registration_token_hash)
         .execute(&self.pool)
         .await
         .map_err(unique("a client with this id"))?;
@@ -61,6 +80,30 @@ impl Store {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .fetch_all(&self.pool)
             .await?)
+    }
+
+    /// Replaces a dynamically registered client's metadata (RFC 7592 2.2): everything but its
+    /// id, secret and registration access token. Returns whether it existed.
+    pub async fn update_client(&self, client: &ClientRow) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE clients SET name = $2, auth_method = $3, redirect_uris = $4, \
+             post_logout_redirect_uris = $5, allowed_scopes = $6, signing_alg = $7, \
+             subject_type = $8, jwks = $9, require_par = $10, secret_hash = $11 WHERE id = $1",
+        )
+        .bind(&client.id)
+        .bind(&client.name)
+        .bind(&client.auth_method)
+        .bind(&client.redirect_uris)
+        .bind(&client.post_logout_redirect_uris)
+        .bind(&client.allowed_scopes)
+        .bind(&client.signing_alg)
+        .bind(&client.subject_type)
+        .bind(&client.jwks)
+        .bind(client.options.require_par)
+        .bind(&client.secret_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Removes a client and, through the foreign keys, its codes, tokens and consents. Returns

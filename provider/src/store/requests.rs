@@ -56,4 +56,46 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// Saves a pushed authorization request (RFC 9126), validated, under the hash of its
+    /// `request_uri`.
+    pub async fn insert_pushed_request(
+        &self,
+        request_uri_hash: &str,
+        client_id: &str,
+        params: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO pushed_requests (request_uri_hash, client_id, params, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(request_uri_hash)
+        .bind(client_id)
+        .bind(params)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Takes a pushed request once: it is deleted whatever the outcome, and returned only when
+    /// it belongs to `client_id` and has not expired.
+    pub async fn take_pushed_request(
+        &self,
+        request_uri_hash: &str,
+        client_id: &str,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let row: Option<(String, String, i64)> = sqlx::query_as(
+            "DELETE FROM pushed_requests WHERE request_uri_hash = $1 \
+             RETURNING client_id, params, expires_at",
+        )
+        .bind(request_uri_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .filter(|(owner, _, expires_at)| owner == client_id && *expires_at > now)
+            .map(|(_, params, _)| params))
+    }
 }

@@ -26,6 +26,7 @@ use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::flow::{SessionAuth, Step, consent_needed, next_step, released_items};
 use crate::oidc::grant::issue_code;
 use crate::oidc::paths;
+use crate::oidc::request_object;
 use crate::oidc::types::Prompt;
 use crate::secret;
 use crate::state::AppState;
@@ -135,7 +136,40 @@ async fn validate(
     let Some(client) = state.client(&client_id).await? else {
         return Ok(Err(AuthorizeError::Page(BadClient::UnknownClient)));
     };
-    Ok(authorize::validate(params, &client).map(|request| (client, request)))
+    // A pushed request (RFC 9126): only its parameters count; it is used up here.
+    if let Some(request_uri) = params.request_uri.as_deref() {
+        return Ok(
+            match crate::oidc::par::take(state, &client, request_uri).await? {
+                Some(request) => Ok((client, request)),
+                None => {
+                    tracing::info!(
+                        client = client.id.as_str(),
+                        "unknown, used or expired request_uri"
+                    );
+                    Err(authorize::refuse(
+                        &params,
+                        &client,
+                        OAuthError::new(
+                            ErrorCode::InvalidRequestUri,
+                            "the request_uri is unknown, used or expired",
+                        ),
+                    ))
+                }
+            },
+        );
+    }
+    let must_push =
+        client.require_par || state.config.clients.require_pushed_authorization_requests;
+    let outer = AuthorizeParams {
+        redirect_uri: params.redirect_uri.clone(),
+        state: params.state.clone(),
+        ..AuthorizeParams::default()
+    };
+    let params = match request_object::apply(params, &client, &state.issuer, state.now()) {
+        Ok(params) => params,
+        Err(error) => return Ok(Err(authorize::refuse(&outer, &client, error))),
+    };
+    Ok(authorize::validate(params, &client, must_push).map(|request| (client, request)))
 }
 
 fn bad_client_page(reason: BadClient) -> Response {
@@ -155,6 +189,10 @@ fn bad_client_page(reason: BadClient) -> Response {
         BadClient::UnregisteredRedirectUri => (
             "Địa chỉ quay lại không khớp với địa chỉ đã đăng ký; để bảo vệ bạn, chúng tôi không chuyển tiếp",
             "The return address does not match the registered one; to protect you, we do not redirect",
+        ),
+        BadClient::BadRequestUri => (
+            "Yêu cầu đăng nhập đã hết hạn hoặc đã được dùng. Hãy quay lại dịch vụ và bắt đầu lại",
+            "This login request has expired or was used already. Go back to the service and start again",
         ),
     };
     tracing::info!(reason = ?reason, "authorization request from an untrusted client refused with a page");
