@@ -343,6 +343,9 @@ mod tests {
             signing_alg: SigningAlg::Es256,
             subject_type: SubjectType::Pairwise,
             jwks: None,
+            require_par: false,
+            resource_server: false,
+            registration_token_hash: None,
         }
     }
 
@@ -531,7 +534,7 @@ mod tests {
                 request_uri: params.request_uri.clone(),
                 registration: params.registration.clone(),
             };
-            match validate(params, &client()) {
+            match validate(params, &client(), false) {
                 Ok(request) => accepted(&input, &request)?,
                 Err(AuthorizeError::Page(bad)) => {
                     prop_assert_ne!(input.redirect_uri.as_deref(), Some(REDIRECT));
@@ -576,7 +579,7 @@ mod tests {
             prompt: Some("login consent".into()),
             ..AuthorizeParams::default()
         };
-        let r = validate(params, &client()).unwrap();
+        let r = validate(params, &client(), false).unwrap();
         assert_eq!(r.required_level, Level::Level2);
         assert_eq!(r.max_age, Some(300));
         assert_eq!(r.prompts, [Prompt::Login, Prompt::Consent]);

@@ -192,6 +192,8 @@ mod tests {
                 signing_alg: SigningAlg::Es256,
                 subject_type: SubjectType::Pairwise,
                 jwks: Some(jwks.to_string()),
+                require_par: false,
+                resource_server: false,
             },
         )
         .await
