@@ -57,26 +57,27 @@ fn ratio(ours: f64, peer: f64, times: bool) -> String {
     }
 }
 
+/// Each figure: the label of its rate row, and the short name of its latency and CPU rows.
 const FIGURE_ROWS: [(Figure, &str, &str); 7] = [
-    (Figure::Discovery, "discovery GET", "rps"),
-    (Figure::Jwks, "JWKS GET", "rps"),
+    (Figure::Discovery, "discovery GET rps", "discovery"),
+    (Figure::Jwks, "JWKS GET rps", "JWKS"),
     (
         Figure::PasswordLogin,
-        "password-login flows (authorize, login form, consent if shown, token, UserInfo)",
-        "flows/s",
+        "password-login flows/s (authorize, login form, consent if shown, token, UserInfo)",
+        "password login",
     ),
     (
         Figure::Sso,
-        "SSO flows (authorize with a session cookie, then token)",
-        "flows/s",
+        "SSO flows/s (authorize with a session cookie, then token)",
+        "SSO",
     ),
-    (Figure::TokenSuccess, "token endpoint, success", "rps"),
+    (Figure::TokenSuccess, "token endpoint success rps", "token success"),
     (
         Figure::TokenFailure,
-        "token endpoint, failure (a code never issued)",
-        "rps",
+        "token endpoint failure rps (a code never issued)",
+        "token failure",
     ),
-    (Figure::UserInfo, "UserInfo", "rps"),
+    (Figure::UserInfo, "UserInfo rps", "UserInfo"),
 ];
 
 impl Report {
@@ -140,11 +141,11 @@ impl Report {
                 String::new()
             }
         };
-        for (row, (_, name, unit)) in FIGURE_ROWS.iter().enumerate() {
+        for (row, (_, label, name)) in FIGURE_ROWS.iter().enumerate() {
             let cell = |t: usize| &medians[t][row];
             let _ = writeln!(
                 md,
-                "| {name}, {unit} | {}{} | {}{} | {}{} | {} · {} |",
+                "| {label} | {}{} | {}{} | {}{} | {} · {} |",
                 number(cell(0).rate),
                 failures(cell(0)),
                 number(cell(1).rate),
@@ -156,7 +157,7 @@ impl Report {
             );
             let _ = writeln!(
                 md,
-                "| {name}, p50 / p99 ms | {} / {} | {} / {} | {} / {} | p99 {} · {} |",
+                "| {name} p50 / p99 ms | {} / {} | {} / {} | {} / {} | p99 {} · {} |",
                 ms(cell(0).p50_ms),
                 ms(cell(0).p99_ms),
                 ms(cell(1).p50_ms),
@@ -168,7 +169,7 @@ impl Report {
             );
             let _ = writeln!(
                 md,
-                "| {name}, server CPU µs per op | {} | {} | {} | {} · {} |",
+                "| {name} server CPU µs per op | {} | {} | {} | {} · {} |",
                 number(cell(0).cpu_us_per_op),
                 number(cell(1).cpu_us_per_op),
                 number(cell(2).cpu_us_per_op),
