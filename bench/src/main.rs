@@ -138,10 +138,7 @@ impl Target {
     }
 
     fn jar(&self, worker: usize) -> Jar {
-        self.sso[worker]
-            .lock()
-            .map(|j| j.clone())
-            .unwrap_or_default()
+        jar_of(&self.sso, worker)
     }
 
     /// CPU ticks so far of the provider and of the database processes serving it.
@@ -153,6 +150,18 @@ impl Target {
         pids.into_iter()
             .filter_map(|pid| Some((pid, servers::cpu_ticks(pid)?)))
             .collect()
+    }
+}
+
+/// A worker's logged-in browser (a copy: put it back with [`keep_jar`]).
+fn jar_of(sso: &[Mutex<Jar>], worker: usize) -> Jar {
+    sso[worker].lock().map(|j| j.clone()).unwrap_or_default()
+}
+
+/// Keeps the cookies a single sign-on left, should the provider renew its session.
+fn keep_jar(sso: &[Mutex<Jar>], worker: usize, jar: Jar) {
+    if let Ok(mut kept) = sso[worker].lock() {
+        *kept = jar;
     }
 }
 
@@ -169,8 +178,13 @@ fn cpu_seconds(before: &HashMap<u32, u64>, after: &HashMap<u32, u64>, tick: f64)
 async fn tokens_for(target: &Target, concurrency: usize) -> (Vec<Tokens>, Sample) {
     let mut tasks = tokio::task::JoinSet::new();
     for worker in 0..concurrency {
-        let (driver, mut jar) = (target.driver.clone(), target.jar(worker));
-        tasks.spawn(async move { driver.sso_flow(&mut jar).await });
+        let (driver, sso) = (target.driver.clone(), target.sso.clone());
+        tasks.spawn(async move {
+            let mut jar = jar_of(&sso, worker);
+            let tokens = driver.sso_flow(&mut jar).await;
+            keep_jar(&sso, worker, jar);
+            tokens
+        });
     }
     let mut tokens = Vec::new();
     let mut failures = Sample::default();
@@ -197,9 +211,10 @@ async fn codes_for(
     let sample = drive(concurrency, duration, move |worker| {
         let (driver, sso, sink) = (driver.clone(), sso.clone(), sink.clone());
         async move {
-            let mut jar = sso[worker].lock().map(|j| j.clone()).unwrap_or_default();
-            let code = driver.authorize(&mut jar, false).await?;
-            sink.lock().map_err(|e| e.to_string())?.push(code);
+            let mut jar = jar_of(&sso, worker);
+            let code = driver.authorize(&mut jar, false).await;
+            keep_jar(&sso, worker, jar);
+            sink.lock().map_err(|e| e.to_string())?.push(code?);
             Ok(true)
         }
     })
@@ -253,12 +268,10 @@ async fn measure(target: &Target, figure: Figure, args: &Args, tick: f64) -> Fig
             drive(c, d, move |worker| {
                 let (driver, sso) = (driver.clone(), sso.clone());
                 async move {
-                    let mut jar = sso[worker].lock().map(|j| j.clone()).unwrap_or_default();
-                    driver.sso_flow(&mut jar).await?;
-                    if let Ok(mut kept) = sso[worker].lock() {
-                        *kept = jar;
-                    }
-                    Ok(true)
+                    let mut jar = jar_of(&sso, worker);
+                    let flow = driver.sso_flow(&mut jar).await;
+                    keep_jar(&sso, worker, jar);
+                    flow.map(|_| true)
                 }
             })
             .await
@@ -466,5 +479,18 @@ async fn main() -> ExitCode {
             eprintln!("error: {e} (logs kept in {})", logs.display());
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_counts_every_process_seen_at_the_end() {
+        let before = HashMap::from([(1, 100), (2, 50)]);
+        // Process 2 is gone; process 3 (a new database backend) started during the figure.
+        let after = HashMap::from([(1, 160), (3, 40)]);
+        assert_eq!(cpu_seconds(&before, &after, 100.0), 1.0);
     }
 }

@@ -71,7 +71,11 @@ const FIGURE_ROWS: [(Figure, &str, &str); 7] = [
         "SSO flows/s (authorize with a session cookie, then token)",
         "SSO",
     ),
-    (Figure::TokenSuccess, "token endpoint success rps", "token success"),
+    (
+        Figure::TokenSuccess,
+        "token endpoint success rps",
+        "token success",
+    ),
     (
         Figure::TokenFailure,
         "token endpoint failure rps (a code never issued)",
