@@ -1,5 +1,6 @@
-//! Demo mode: CONTRACT.md's demo accounts and clients, seeded into a fresh embedded database.
-//! These exist only in demo mode.
+//! Demo mode: CONTRACT.md's demo accounts and clients, seeded into a fresh embedded database
+//! (or into the database given with `demo --database-url`, SQLite or PostgreSQL, where a restart
+//! finds them and seeds nothing twice). These exist only in demo mode.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -34,6 +35,11 @@ pub const DEMO_APP: &str = "demo-app";
 pub const DEMO_APP_KEY_ID: &str = "demo-app-key";
 /// The demo app's public keys (JWKS).
 pub const DEMO_APP_JWKS: &str = include_str!("../../examples/registry/demo-app-jwks.json");
+
+/// The key-encryption key of a demo on a database that outlives it (`demo --database-url`):
+/// fixed, so that a restarted demo opens the signing keys and TOTP secrets it sealed before.
+/// It is published here, so it protects nothing: demo databases only.
+pub const DEMO_KEY_ENCRYPTION_KEY: &str = "dm5laWQtZGVtby1vbmx5LW5vdC1hLXNlY3JldC1rZXk";
 
 /// A demo client: id, secret, callback and post-logout address.
 pub struct DemoClient {
@@ -81,15 +87,68 @@ fn evidence(level: u8) -> String {
     json!(evidence).to_string()
 }
 
-/// Seeds the demo accounts and clients. `now` stamps them.
+/// Seeds the demo accounts, clients and officer that are not there yet (all of them into an
+/// empty database; none into one seeded before, so a restarted demo keeps its data). `now`
+/// stamps them.
 pub async fn seed(store: &Store, sealer: &Sealer, now: i64) -> Result<(), AppError> {
-    let hash = password::hash(DEMO_PASSWORD.to_string()).await?;
-    let an = NewAccount {
+    let missing_level1 = store.account_by_username(LEVEL1_USERNAME).await?.is_none();
+    let missing_level2 = store.account_by_username(LEVEL2_USERNAME).await?.is_none();
+    if missing_level1 || missing_level2 {
+        let hash = password::hash(DEMO_PASSWORD.to_string()).await?;
+        if missing_level1 {
+            store
+                .create_account(&level1_account(hash.clone()), &[], now)
+                .await?;
+        }
+        if missing_level2 {
+            store
+                .create_account(&level2_account(hash, sealer)?, &level2_documents(), now)
+                .await?;
+        }
+    }
+    for client in &DEMO_CLIENTS {
+        if store.client(client.id).await?.is_none() {
+            store.insert_client(&demo_client_row(client), now).await?;
+        }
+    }
+    if store.client(DEMO_APP).await?.is_none() {
+        store.insert_client(&demo_app_row(), now).await?;
+        store
+            .grant_client_api_scopes(DEMO_APP, &[ApiScope::Registration.as_str()])
+            .await?;
+    }
+    for (username, name, role) in [
+        (DEMO_OFFICER, "Cán bộ demo", "registrar"),
+        (DEMO_SUPERVISOR, "Giám sát demo", "supervisor"),
+    ] {
+        if store.officer_by_username(username).await?.is_some() {
+            continue;
+        }
+        let officer = crate::store::OfficerRow {
+            id: crate::secret::new_id(),
+            username: username.into(),
+            name: name.into(),
+            station: "Công an phường Bến Nghé (demo)".into(),
+            role: role.into(),
+            password_hash: password::hash(DEMO_PASSWORD.to_string()).await?,
+            totp_secret: sealer.seal(DEMO_TOTP_SECRET.as_bytes())?,
+            failed_logins: 0,
+            locked_until: None,
+            totp_failures: 0,
+            totp_locked_until: None,
+        };
+        store.insert_officer(&officer, now).await?;
+    }
+    Ok(())
+}
+
+fn level1_account(password_hash: String) -> NewAccount {
+    NewAccount {
         id: crate::secret::new_id(),
         kind: "citizen".into(),
         level: 1,
         username: LEVEL1_USERNAME.into(),
-        password_hash: hash.clone(),
+        password_hash,
         totp_secret: None,
         family_name: "Nguyễn".into(),
         middle_name: Some("Văn".into()),
@@ -103,14 +162,16 @@ pub async fn seed(store: &Store, sealer: &Sealer, now: i64) -> Result<(), AppErr
         email: Some("an.nguyen@example.vn".into()),
         verification_evidence: Some(evidence(1)),
         must_change_password: false,
-    };
-    store.create_account(&an, &[], now).await?;
-    let binh = NewAccount {
+    }
+}
+
+fn level2_account(password_hash: String, sealer: &Sealer) -> Result<NewAccount, AppError> {
+    Ok(NewAccount {
         id: crate::secret::new_id(),
         kind: "citizen".into(),
         level: 2,
         username: LEVEL2_USERNAME.into(),
-        password_hash: hash,
+        password_hash,
         totp_secret: Some(sealer.seal(DEMO_TOTP_SECRET.as_bytes())?),
         family_name: "Trần".into(),
         middle_name: Some("Thị".into()),
@@ -124,8 +185,11 @@ pub async fn seed(store: &Store, sealer: &Sealer, now: i64) -> Result<(), AppErr
         email: Some("binh.tran@example.vn".into()),
         verification_evidence: Some(evidence(2)),
         must_change_password: false,
-    };
-    let documents = [
+    })
+}
+
+fn level2_documents() -> [NewDocument; 3] {
+    [
         NewDocument {
             doc_type: "driving_licence".into(),
             number: "790123456789".into(),
@@ -152,36 +216,7 @@ pub async fn seed(store: &Store, sealer: &Sealer, now: i64) -> Result<(), AppErr
             issuer: Some("Cục Quản lý xuất nhập cảnh".into()),
             details: Some(json!({ "type": "P", "country_code": "VNM" }).to_string()),
         },
-    ];
-    store.create_account(&binh, &documents, now).await?;
-    for client in &DEMO_CLIENTS {
-        store.insert_client(&demo_client_row(client), now).await?;
-    }
-    store.insert_client(&demo_app_row(), now).await?;
-    store
-        .grant_client_api_scopes(DEMO_APP, &[ApiScope::Registration.as_str()])
-        .await?;
-    let officer_hash = password::hash(DEMO_PASSWORD.to_string()).await?;
-    for (username, name, role) in [
-        (DEMO_OFFICER, "Cán bộ demo", "registrar"),
-        (DEMO_SUPERVISOR, "Giám sát demo", "supervisor"),
-    ] {
-        let officer = crate::store::OfficerRow {
-            id: crate::secret::new_id(),
-            username: username.into(),
-            name: name.into(),
-            station: "Công an phường Bến Nghé (demo)".into(),
-            role: role.into(),
-            password_hash: officer_hash.clone(),
-            totp_secret: sealer.seal(DEMO_TOTP_SECRET.as_bytes())?,
-            failed_logins: 0,
-            locked_until: None,
-            totp_failures: 0,
-            totp_locked_until: None,
-        };
-        store.insert_officer(&officer, now).await?;
-    }
-    Ok(())
+    ]
 }
 
 fn demo_client_row(client: &DemoClient) -> ClientRow {

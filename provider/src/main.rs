@@ -29,6 +29,12 @@ enum Command {
         /// A registry export to import at start (e.g. examples/registry/sample.json).
         #[arg(long)]
         registry: Option<PathBuf>,
+        /// Run on this database instead of a fresh embedded one (`postgres://...` or
+        /// `sqlite:PATH`): the demo accounts and clients are seeded when missing, and a restart
+        /// finds them. Its key-encryption key is VNEID_KEY_ENCRYPTION_KEY, or else a published
+        /// demo key: demo data only.
+        #[arg(long)]
+        database_url: Option<String>,
     },
     /// Serve with a configuration file (environment variables VNEID_* override it).
     Serve(ConfigArg),
@@ -207,7 +213,11 @@ type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
 async fn run(cli: Cli) -> Result<(), AnyError> {
     match cli.command {
-        Command::Demo { port, registry } => run_demo(port, registry).await,
+        Command::Demo {
+            port,
+            registry,
+            database_url,
+        } => run_demo(port, registry, database_url).await,
         Command::Serve(arg) => {
             let config = Config::load(arg.config.as_deref())?;
             let listener = TcpListener::bind(config.bind).await?;
@@ -342,17 +352,29 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
     }
 }
 
-async fn run_demo(port: u16, registry: Option<PathBuf>) -> Result<(), AnyError> {
-    let path = std::env::temp_dir().join(format!("vneid-demo-{}.db", std::process::id()));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+async fn run_demo(
+    port: u16,
+    registry: Option<PathBuf>,
+    database_url: Option<String>,
+) -> Result<(), AnyError> {
+    // A given database outlives the demo, so its keys are sealed with a key that does too.
+    let (database_url, kek, fresh_file) = match database_url {
+        Some(url) => {
+            let kek = std::env::var("VNEID_KEY_ENCRYPTION_KEY")
+                .unwrap_or_else(|_| demo::DEMO_KEY_ENCRYPTION_KEY.to_string());
+            (url, KeyEncryptionKey::try_from(kek)?, None)
+        }
+        None => {
+            let path = std::env::temp_dir().join(format!("vneid-demo-{}.db", std::process::id()));
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            let url = format!("sqlite:{}", path.display());
+            (url, KeyEncryptionKey::generate(), Some(path))
+        }
+    };
     let issuer = url::Url::parse(&format!("http://127.0.0.1:{port}"))?;
-    let mut config = Config::new(
-        issuer,
-        format!("sqlite:{}", path.display()),
-        KeyEncryptionKey::generate(),
-    );
+    let mut config = Config::new(issuer, database_url, kek);
     // Demo mode: notifications on the console and at /demo/outbox.
     config.demo = true;
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
@@ -370,6 +392,8 @@ async fn run_demo(port: u16, registry: Option<PathBuf>) -> Result<(), AnyError> 
     }
     println!("{}", demo::banner(&state.issuer));
     vneid_provider::serve(listener, state).await?;
-    let _ = std::fs::remove_file(&path);
+    if let Some(path) = fresh_file {
+        let _ = std::fs::remove_file(&path);
+    }
     Ok(())
 }

@@ -327,3 +327,250 @@ fn serve_reads_the_config_file_and_the_environment_overrides_it() {
         text(&bad)
     );
 }
+
+/// The action and hidden inputs of the page's form whose action ends with `suffix` (the
+/// provider's pages are plain forms; attribute values are base64url or paths, never escaped).
+fn form(html: &str, suffix: &str) -> Option<(String, Vec<(String, String)>)> {
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(tag[start..].split('"').next()?.to_string())
+    };
+    for chunk in html.split("<form").skip(1) {
+        let chunk = chunk.split("</form>").next()?;
+        let action = attr(chunk.split('>').next()?, "action")?;
+        if !action.ends_with(suffix) {
+            continue;
+        }
+        let hidden = chunk
+            .split("<input")
+            .skip(1)
+            .filter(|tag| tag.contains("type=\"hidden\""))
+            .filter_map(|tag| Some((attr(tag, "name")?, attr(tag, "value")?)))
+            .collect();
+        return Some((action, hidden));
+    }
+    None
+}
+
+/// A fresh, empty PostgreSQL database on the test server.
+async fn fresh_postgres() -> String {
+    use sqlx::Connection;
+    let server = std::env::var("VNEID_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let name = format!("vneid_cli_{}_{}", std::process::id(), rand::random::<u32>());
+    let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .expect("PostgreSQL must be running for the PostgreSQL tests (.ci/run starts it)");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    format!("{server}/{name}")
+}
+
+/// `vneid-provider demo --port PORT --database-url URL`, answering discovery.
+async fn start_demo(port: u16, database_url: &str) -> Server {
+    let child = Command::new(BIN)
+        .args([
+            "demo",
+            "--port",
+            &port.to_string(),
+            "--database-url",
+            database_url,
+        ])
+        .env_remove("VNEID_KEY_ENCRYPTION_KEY")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut server = Server(child);
+    let discovery = format!("http://127.0.0.1:{port}/.well-known/openid-configuration");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if reqwest::get(&discovery)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return server;
+        }
+        if let Some(status) = server.0.try_wait().unwrap() {
+            panic!("the demo exited with {status} on {database_url}");
+        }
+        assert!(Instant::now() < deadline, "the demo did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Logs `username` in to the demo portal through the pages (password, the TOTP code when asked,
+/// consent), redeems the code and returns the token response.
+async fn demo_login(port: u16, username: &str) -> serde_json::Value {
+    let base = format!("http://127.0.0.1:{port}");
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let authorize = format!(
+        "{base}/authorize?response_type=code&client_id=demo-portal\
+         &redirect_uri=http%3A%2F%2F127.0.0.1%3A3001%2Fcallback&scope=openid%20profile\
+         &state=st4te&nonce=n0nce&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\
+         &code_challenge_method=S256&acr_values=urn%3Avneid%3Aacr%3Alevel2%20urn%3Avneid%3Aacr%3Alevel1"
+    );
+    let mut response = browser.get(&authorize).send().await.unwrap();
+    for _ in 0..12 {
+        if let Some(location) = response.headers().get("location") {
+            let location = location.to_str().unwrap().to_string();
+            if location.starts_with("http://127.0.0.1:3001/callback") {
+                let url = url::Url::parse(&location).unwrap();
+                let code = url
+                    .query_pairs()
+                    .find(|(k, _)| k == "code")
+                    .unwrap_or_else(|| panic!("no code in {location}"))
+                    .1
+                    .to_string();
+                let token = reqwest::Client::new()
+                    .post(format!("{base}/token"))
+                    .basic_auth("demo-portal", Some("demo-portal-secret"))
+                    .form(&[
+                        ("grant_type", "authorization_code"),
+                        ("code", &code),
+                        ("redirect_uri", "http://127.0.0.1:3001/callback"),
+                        (
+                            "code_verifier",
+                            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+                        ),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(token.status(), 200);
+                return token.json().await.unwrap();
+            }
+            let next = if location.starts_with('/') {
+                format!("{base}{location}")
+            } else {
+                location
+            };
+            response = browser.get(&next).send().await.unwrap();
+            continue;
+        }
+        let html = response.text().await.unwrap();
+        let (action, mut fields, extra) = if let Some((a, f)) = form(&html, "/login") {
+            let creds = vec![
+                ("username", username.to_string()),
+                ("password", "Demo@2026".into()),
+            ];
+            (a, f, creds)
+        } else if let Some((a, f)) = form(&html, "/otp") {
+            let secret = totp_rs::Secret::try_from_base32("JBSWY3DPEHPK3PXP").unwrap();
+            let code = totp_rs::Builder::new()
+                .with_secret(secret)
+                .build_noncompliant()
+                .generate_current()
+                .to_string();
+            (a, f, vec![("otp", code)])
+        } else if let Some((a, f)) = form(&html, "/consent") {
+            (a, f, vec![("decision", "allow".to_string())])
+        } else {
+            panic!("an unexpected page:\n{html}");
+        };
+        fields.extend(extra.into_iter().map(|(k, v)| (k.to_string(), v)));
+        response = browser
+            .post(format!("{base}{action}"))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+    }
+    panic!("the login did not come back to the portal");
+}
+
+async fn jwks_kids(port: u16) -> Vec<String> {
+    let jwks: serde_json::Value = reqwest::get(format!("http://127.0.0.1:{port}/jwks"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut kids: Vec<String> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_string())
+        .collect();
+    kids.sort();
+    kids
+}
+
+async fn seeded_rows(database_url: &str) -> (i64, i64, i64) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(database_url).await.unwrap();
+    let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+    let accounts =
+        count("SELECT COUNT(*) FROM accounts WHERE username IN ('001095000001', '079198000002')")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    let clients = count("SELECT COUNT(*) FROM clients WHERE id IN ('demo-portal', 'demo-bank')")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let officers = count("SELECT COUNT(*) FROM officers WHERE username = 'canbo01'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    (accounts, clients, officers)
+}
+
+/// The demo on a database it is given: seeded when empty, logins work, and a restart on the same
+/// database seeds nothing twice and still opens what it sealed (signing keys, the TOTP secret).
+async fn demo_runs_on_a_given_database_and_restarts_on_it(database_url: &str) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = start_demo(port, database_url).await;
+    assert_eq!(seeded_rows(database_url).await, (2, 2, 1));
+    let kids = jwks_kids(port).await;
+    let tokens = demo_login(port, "001095000001").await;
+    assert!(tokens["id_token"].is_string() && tokens["access_token"].is_string());
+    drop(server);
+
+    let _server = start_demo(port, database_url).await;
+    assert_eq!(
+        seeded_rows(database_url).await,
+        (2, 2, 1),
+        "a restart seeds nothing twice"
+    );
+    assert_eq!(
+        jwks_kids(port).await,
+        kids,
+        "the same signing keys after a restart"
+    );
+    // Level 2: the TOTP secret sealed by the first run opens in the second.
+    let tokens = demo_login(port, "079198000002").await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let userinfo = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/userinfo"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), 200);
+    let claims: serde_json::Value = userinfo.json().await.unwrap();
+    assert_eq!(claims["given_name"], "Bình", "{claims}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_seeds_an_empty_postgresql_database_and_restarts_on_it() {
+    demo_runs_on_a_given_database_and_restarts_on_it(&fresh_postgres().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_seeds_a_given_sqlite_file_and_restarts_on_it() {
+    let dir = tempdir::Dir::new();
+    let url = format!("sqlite:{}", dir.path.join("demo.db").display());
+    demo_runs_on_a_given_database_and_restarts_on_it(&url).await;
+}
