@@ -266,3 +266,30 @@ pub async fn import_registry(
         imported: rows.len(),
     })
 }
+
+/// Checks `--age-over` values: each an age in [`vneid_contract::AGE_OVER_RANGE`].
+pub fn check_age_thresholds(years: &[u8]) -> Result<(), CliError> {
+    match years
+        .iter()
+        .find(|n| !vneid_contract::AGE_OVER_RANGE.contains(n))
+    {
+        Some(n) => Err(CliError::Invalid(format!(
+            "--age-over {n}: give ages from 1 to 150"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Sets the `age_over_N` thresholds a client may ask for.
+pub async fn set_age_thresholds(
+    config: &Config,
+    client_id: &str,
+    years: &[u8],
+) -> Result<(), CliError> {
+    check_age_thresholds(years)?;
+    store(config)
+        .await?
+        .set_client_age_thresholds(client_id, years)
+        .await?;
+    Ok(())
+}

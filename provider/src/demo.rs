@@ -143,6 +143,8 @@ pub async fn seed(store: &Store, sealer: &Sealer, now: i64) -> Result<(), AppErr
     store.create_account(&binh, &documents, now).await?;
     for client in &DEMO_CLIENTS {
         store.insert_client(&demo_client_row(client), now).await?;
+        // Demo clients may ask `age_over_18` (README: predicate claims).
+        store.set_client_age_thresholds(client.id, &[18]).await?;
     }
     let officer = crate::store::OfficerRow {
         id: crate::secret::new_id(),

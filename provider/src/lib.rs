@@ -45,6 +45,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route(paths::DISCOVERY, get(oidc::discovery::discovery))
         .route(paths::JWKS, get(oidc::discovery::jwks))
+        .route(paths::KEY_HISTORY, get(oidc::receipt::key_history))
         .route(paths::AUTHORIZE, get(web::interaction::authorize_get).post(web::interaction::authorize_post))
         .route(paths::TOKEN, post(oidc::token::token))
         .route(paths::USERINFO, get(oidc::userinfo::userinfo).post(oidc::userinfo::userinfo))

@@ -99,6 +99,10 @@ enum ClientsCommand {
         /// `pairwise` (a different sub per client) or `public`.
         #[arg(long, default_value = "pairwise", value_parser = ["pairwise", "public"])]
         subject_type: String,
+        /// The ages N of the `age_over_N` predicate claims it may ask for, comma-separated
+        /// (e.g. `18,21`); none by default.
+        #[arg(long = "age-over", value_delimiter = ',')]
+        age_over: Vec<u8>,
     },
     /// List the registered clients.
     List,
@@ -201,6 +205,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     signing_alg,
                     subject_type,
                     jwks,
+                    age_over,
                 } => {
                     let jwks = match jwks {
                         Some(file) => Some(
@@ -222,7 +227,10 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                             .ok_or("bad subject type")?,
                         jwks,
                     };
+                    cli::check_age_thresholds(&age_over)?;
+                    let client_id = registration.id.clone();
                     let secret = cli::add_client(&config, registration).await?;
+                    cli::set_age_thresholds(&config, &client_id, &age_over).await?;
                     if secret.is_empty() {
                         println!("client registered; it authenticates with private_key_jwt");
                     } else {

@@ -42,6 +42,8 @@ pub fn document(issuer: &str) -> String {
         "verified_claims_supported": true,
         "trust_frameworks_supported": [vneid_contract::TRUST_FRAMEWORK],
         "evidence_supported": ["electronic_record"],
+        vneid_contract::KEY_HISTORY_METADATA: url(paths::KEY_HISTORY),
+        "vneid_predicate_claims_supported": super::predicates::supported(),
         "claims_in_verified_claims_supported": Claim::ALL.iter().filter(|c| c.scope().is_some() && **c != Claim::Sub && **c != Claim::Portrait).map(|c| c.as_str()).collect::<Vec<_>>(),
     });
     doc.to_string()

@@ -12,6 +12,8 @@ pub mod grant;
 pub mod id_token;
 pub mod logout;
 pub mod paths;
+pub mod predicates;
+pub mod receipt;
 pub mod subject;
 pub mod token;
 pub mod types;

@@ -7,6 +7,8 @@ pub const TOKEN: &str = "/token";
 pub const USERINFO: &str = "/userinfo";
 pub const END_SESSION: &str = "/logout";
 pub const HEALTH: &str = "/health";
+/// Every signing key ever used, with its validity period (for offline receipt checks).
+pub const KEY_HISTORY: &str = vneid_contract::KEY_HISTORY_PATH;
 /// Demo mode only: the messages the demo sent.
 pub const DEMO_OUTBOX: &str = "/demo/outbox";
 pub const STYLE: &str = "/static/style.css";

@@ -9,6 +9,7 @@ mod consents;
 mod desk;
 mod keys;
 mod outbox;
+mod predicates;
 mod purge;
 mod registrations;
 mod registry;

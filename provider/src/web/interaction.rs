@@ -135,7 +135,11 @@ async fn validate(
     let Some(client) = state.client(&client_id).await? else {
         return Ok(Err(AuthorizeError::Page(BadClient::UnknownClient)));
     };
-    Ok(authorize::validate(params, &client).map(|request| (client, request)))
+    let mut validated = authorize::validate(params, &client);
+    if let Ok(request) = &mut validated {
+        crate::oidc::predicates::restrict(state, &client, &mut request.claims).await?;
+    }
+    Ok(validated.map(|request| (client, request)))
 }
 
 fn bad_client_page(reason: BadClient) -> Response {
