@@ -90,6 +90,7 @@ mod error;
 mod identity;
 mod keys;
 mod pending;
+mod receipt;
 mod verify;
 
 pub use client::{ClientCredentials, ClientSecret, VneidClient};
@@ -98,7 +99,9 @@ pub use error::{
 };
 pub use identity::{Person, VerifiedIdentity};
 pub use pending::{LoginRequest, PendingLogin, Prompt};
+pub use receipt::{KeyHistory, Receipt, ReceiptError, SignedReceipt, verify_receipt};
 pub use vneid_contract::{
     ACR_LEVEL1, ACR_LEVEL2, AccountKind, Claim, Document, DocumentType, Gender, Lang, Level,
-    Organization, PersonalIdNumber, Scope, ScopeSet, TravelDocument,
+    Organization, PersonalIdNumber, Predicate, PredicateDocument, ReceiptClaims, Scope, ScopeSet,
+    TravelDocument,
 };
