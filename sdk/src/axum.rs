@@ -66,7 +66,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, Key, PrivateCookieJar, SameSite};
 use serde::{Deserialize, Serialize};
-use vneid_contract::{Level, ScopeSet};
+use vneid_contract::{Level, Predicate, ScopeSet};
 
 use crate::client::VneidClient;
 use crate::error::SdkError;
@@ -87,6 +87,7 @@ pub struct VneidAuth {
     key: Key,
     login_path: String,
     scopes: Arc<dyn Fn(Level) -> ScopeSet + Send + Sync>,
+    predicates: Vec<Predicate>,
     secure: bool,
     session_lifetime: Duration,
 }
@@ -106,6 +107,19 @@ pub struct Session {
     /// When the session ends (Unix seconds); a cookie without it is no session.
     #[serde(default)]
     pub expires_at: i64,
+    /// The answers to the predicate claims asked for ([`VneidAuth::with_predicates`]), by
+    /// name (`age_over_18`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub predicates: std::collections::BTreeMap<String, bool>,
+}
+
+impl Session {
+    /// `age_over_N` as released at this login (`None`: not asked or not released).
+    pub fn age_over(&self, years: u8) -> Option<bool> {
+        self.predicates
+            .get(Predicate::AgeOver(years).as_str())
+            .copied()
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -137,9 +151,17 @@ impl VneidAuth {
             key,
             login_path: "/login".into(),
             scopes: Arc::new(scopes),
+            predicates: Vec::new(),
             secure,
             session_lifetime: SESSION_LIFETIME,
         }
+    }
+
+    /// Predicate claims to ask for at every login (`Predicate::AgeOver(18)`); their answers
+    /// are kept in the [`Session`].
+    pub fn with_predicates(mut self, predicates: impl IntoIterator<Item = Predicate>) -> Self {
+        self.predicates = predicates.into_iter().collect();
+        self
     }
 
     /// Where the login handler is mounted (default `/login`).
@@ -202,9 +224,9 @@ impl VneidAuth {
         level: Level,
         next: &str,
     ) -> (PrivateCookieJar, Redirect) {
-        let (url, login) = self
-            .client
-            .begin(&LoginRequest::new(level, (self.scopes)(level)));
+        let mut request = LoginRequest::new(level, (self.scopes)(level));
+        request.predicates = self.predicates.clone();
+        let (url, login) = self.client.begin(&request);
         let pending = Pending {
             login,
             next: safe_next(next),
@@ -241,6 +263,15 @@ impl VneidAuth {
                     level: identity.level,
                     auth_time: identity.auth_time,
                     expires_at: unix_now().saturating_add(seconds(self.session_lifetime)),
+                    predicates: self
+                        .predicates
+                        .iter()
+                        .filter_map(|p| {
+                            identity
+                                .predicate(*p)
+                                .map(|v| (p.as_str().to_string(), v))
+                        })
+                        .collect(),
                 };
                 let value = serde_json::to_string(&session).unwrap_or_default();
                 let jar = jar.add(self.cookie(SESSION, value, self.session_lifetime));
