@@ -266,11 +266,7 @@ impl VneidAuth {
                     predicates: self
                         .predicates
                         .iter()
-                        .filter_map(|p| {
-                            identity
-                                .predicate(*p)
-                                .map(|v| (p.as_str().to_string(), v))
-                        })
+                        .filter_map(|p| identity.predicate(*p).map(|v| (p.as_str().to_string(), v)))
                         .collect(),
                 };
                 let value = serde_json::to_string(&session).unwrap_or_default();

@@ -430,7 +430,9 @@ impl VneidClient {
             .await
             .map_err(|e| failed(Box::new(e)))?;
         if !response.status().is_success() {
-            return Err(failed(format!("{url} answered {}", response.status()).into()));
+            return Err(failed(
+                format!("{url} answered {}", response.status()).into(),
+            ));
         }
         let body = read_limited(response).await.map_err(failed)?;
         let text = String::from_utf8(body).map_err(|e| failed(Box::new(e)))?;

@@ -214,7 +214,8 @@ pub fn verify_receipt(receipt: &str, key_history: &KeyHistory) -> Result<Receipt
             iat: claims.iat,
         });
     }
-    let level = Level::from_acr(&claims.acr).ok_or_else(|| ReceiptError::Level(claims.acr.clone()))?;
+    let level =
+        Level::from_acr(&claims.acr).ok_or_else(|| ReceiptError::Level(claims.acr.clone()))?;
     Ok(Receipt {
         claims,
         level,

@@ -299,8 +299,11 @@ async fn check(State(b): State<Bank>, Path(id): Path<String>) -> Response {
     .ok()
     .flatten();
     let Some((subject, receipt, key_history)) = row else {
-        return message("Không tìm thấy", "Không có biên nhận eKYC cho hồ sơ này.".into())
-            .into_response();
+        return message(
+            "Không tìm thấy",
+            "Không có biên nhận eKYC cho hồ sơ này.".into(),
+        )
+        .into_response();
     };
     let checked = KeyHistory::from_json(&key_history)
         .and_then(|history| verify_receipt(&receipt, &history))

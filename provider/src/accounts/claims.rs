@@ -298,7 +298,11 @@ mod tests {
     fn a_document_is_valid_from_issue_through_its_expiry_day() {
         let today = date!(2026 - 05 - 10);
         let licence = PredicateDocument::DrivingLicence;
-        let docs = [doc("driving_licence", Some("2020-01-01"), Some("2026-05-10"))];
+        let docs = [doc(
+            "driving_licence",
+            Some("2020-01-01"),
+            Some("2026-05-10"),
+        )];
         assert!(document_valid(&docs, licence, today));
         assert!(!document_valid(&docs, licence, date!(2026 - 05 - 11)));
         assert!(!document_valid(&docs, PredicateDocument::Passport, today));

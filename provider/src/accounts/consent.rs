@@ -77,10 +77,9 @@ impl ConsentItem {
                 lang,
             )),
             ConsentItem::Predicate(p) => Cow::Owned(p.description(lang, None)),
-            ConsentItem::Receipt => Cow::Borrowed(vneid_contract::scope_description(
-                Scope::EkycReceipt,
-                lang,
-            )),
+            ConsentItem::Receipt => {
+                Cow::Borrowed(vneid_contract::scope_description(Scope::EkycReceipt, lang))
+            }
         }
     }
 
@@ -327,9 +326,11 @@ mod tests {
             ])
         );
         let l2 = released_items(&openid, &asked, Level::Level2, CITIZEN);
-        assert!(l2.contains(&ConsentItem::Predicate(Predicate::DocumentValid(
-            vneid_contract::PredicateDocument::Passport
-        ))));
+        assert!(
+            l2.contains(&ConsentItem::Predicate(Predicate::DocumentValid(
+                vneid_contract::PredicateDocument::Passport
+            )))
+        );
         // Agreed at Level 1, the age still covers a Level 2 login; the document does not.
         assert_eq!(
             not_covered(&l2, &agreed(&l1, Level::Level1), Level::Level2).len(),

@@ -254,7 +254,8 @@ mod tests {
         fn well_formed(request: &ClaimsRequest, input: &str) -> Result<(), TestCaseError> {
             for name in request.id_token.iter().chain(&request.userinfo) {
                 prop_assert!(
-                    Claim::parse(name).is_some() || vneid_contract::Predicate::parse(name).is_some(),
+                    Claim::parse(name).is_some()
+                        || vneid_contract::Predicate::parse(name).is_some(),
                     "{name}"
                 );
                 prop_assert!(name != "acr" && name != "verified_claims");

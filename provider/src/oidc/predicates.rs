@@ -34,7 +34,12 @@ pub async fn restrict(
     client: &Client,
     claims: &mut ClaimsRequest,
 ) -> Result<(), AppError> {
-    if claims.predicates(true).chain(claims.predicates(false)).next().is_none() {
+    if claims
+        .predicates(true)
+        .chain(claims.predicates(false))
+        .next()
+        .is_none()
+    {
         return Ok(());
     }
     let registered = state

@@ -102,7 +102,12 @@ pub async fn userinfo(
     let receipt = super::receipt::issue(&state, &client, &grant, &holder, &body)
         .map_err(|e| BearerError(e.into()))?;
     let names: Vec<&str> = claims.iter().map(|c| c.as_str()).collect();
-    let predicates: Vec<&str> = grant.claims.predicates(true).map(|p| p.as_str()).filter(|p| body.contains_key(*p)).collect();
+    let predicates: Vec<&str> = grant
+        .claims
+        .predicates(true)
+        .map(|p| p.as_str())
+        .filter(|p| body.contains_key(*p))
+        .collect();
     let event = AuditEvent {
         kind: "claims_released",
         account_id: Some(&account.id),
@@ -115,7 +120,10 @@ pub async fn userinfo(
         .await
         .map_err(|e| BearerError(e.into()))?;
     if let Some(receipt) = receipt {
-        body.insert(vneid_contract::RECEIPT_MEMBER.into(), Value::String(receipt.jws));
+        body.insert(
+            vneid_contract::RECEIPT_MEMBER.into(),
+            Value::String(receipt.jws),
+        );
     }
     Ok(Json(Value::Object(body)).into_response())
 }

@@ -69,7 +69,11 @@ fn b64(bytes: &[u8]) -> String {
 #[test]
 fn a_receipt_verifies_after_two_rotations_with_its_own_key() {
     let (k1, k2, k3) = (key("k1"), key("k2"), key("k3"));
-    let h = history(&[(&k1, 100, Some(200)), (&k2, 200, Some(300)), (&k3, 300, None)]);
+    let h = history(&[
+        (&k1, 100, Some(200)),
+        (&k2, 200, Some(300)),
+        (&k3, 300, None),
+    ]);
     let old = sign(&k1, &payload(150));
     let r = verify_receipt(&old, &h).unwrap();
     assert_eq!(r.kid, "k1");
@@ -88,7 +92,12 @@ fn an_altered_claim_breaks_the_signature() {
     let parts: Vec<&str> = genuine.split('.').collect();
     let mut altered = payload(150);
     altered["claims"]["name"] = json!("Nguyễn Văn Giả");
-    let forged = format!("{}.{}.{}", parts[0], b64(altered.to_string().as_bytes()), parts[2]);
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64(altered.to_string().as_bytes()),
+        parts[2]
+    );
     assert!(matches!(
         verify_receipt(&forged, &h),
         Err(ReceiptError::Signature)
@@ -134,7 +143,9 @@ fn alg_none_hs256_and_other_types_are_refused() {
     let body = b64(payload(150).to_string().as_bytes());
     let none = format!(
         "{}.{body}.",
-        b64(json!({"alg": "none", "typ": RECEIPT_TYPE, "kid": "k1"}).to_string().as_bytes())
+        b64(json!({"alg": "none", "typ": RECEIPT_TYPE, "kid": "k1"})
+            .to_string()
+            .as_bytes())
     );
     assert!(matches!(
         verify_receipt(&none, &h),
@@ -142,7 +153,9 @@ fn alg_none_hs256_and_other_types_are_refused() {
     ));
     let hs = format!(
         "{}.{body}.c2ln",
-        b64(json!({"alg": "HS256", "typ": RECEIPT_TYPE, "kid": "k1"}).to_string().as_bytes())
+        b64(json!({"alg": "HS256", "typ": RECEIPT_TYPE, "kid": "k1"})
+            .to_string()
+            .as_bytes())
     );
     assert!(matches!(
         verify_receipt(&hs, &h),
