@@ -214,7 +214,38 @@ async fn document_predicates_need_level2_and_follow_the_date(backend: Backend) {
     assert_eq!(userinfo["document_valid:driving_licence"], json!(true));
 }
 
+/// `clients add --age-over 18,21` (the same call): the client may then ask `age_over_21`; an
+/// age outside 1..=150 is refused before anything is stored.
+async fn registered_ages_are_the_ones_released(backend: Backend) {
+    let provider = spawn_provider(backend).await;
+    let config = &provider.state.config;
+    for bad in [[0u8].as_slice(), &[18, 151]] {
+        assert!(
+            vneid_provider::cli::set_age_thresholds(config, "demo-portal", bad)
+                .await
+                .is_err()
+        );
+    }
+    vneid_provider::cli::set_age_thresholds(config, "demo-portal", &[21, 18, 21])
+        .await
+        .unwrap();
+    let claims =
+        json!({ "userinfo": { "age_over_18": null, "age_over_21": null, "age_over_60": null } })
+            .to_string();
+    let (_, code) = login_showing_consent(
+        &provider,
+        &[("scope", "openid"), ("claims", &claims)],
+        "001095000001",
+    )
+    .await;
+    let (_, userinfo) = tokens_and_userinfo(&provider, &code).await;
+    assert_eq!(userinfo["age_over_18"], json!(true));
+    assert_eq!(userinfo["age_over_21"], json!(true));
+    assert!(userinfo.get("age_over_60").is_none(), "{userinfo}");
+}
+
 on_both_backends!(
+    registered_ages_are_the_ones_released,
     a_portal_asking_only_age_over_18_never_sees_the_birth_date,
     document_predicates_need_level2_and_follow_the_date,
 );
