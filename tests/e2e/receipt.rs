@@ -83,6 +83,32 @@ async fn receipt_verified_offline_after_two_key_rotations(backend: Backend) {
         "evidence has no exp"
     );
     let first_kid = r.kid.clone();
+    // The provider's audit record of the release names the same transaction.
+    let account = provider
+        .state
+        .store
+        .account_by_username("079198000002")
+        .await
+        .unwrap()
+        .unwrap();
+    let events = provider
+        .state
+        .store
+        .audit_events(&account.id, 20)
+        .await
+        .unwrap();
+    let release = events
+        .iter()
+        .find(|(_, kind, _, _)| kind == "claims_released")
+        .unwrap();
+    let detail: Value = serde_json::from_str(&release.3).unwrap();
+    assert_eq!(detail["txn"], r.claims.txn.as_str());
+    assert!(
+        detail["claims"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("age_over_18"))
+    );
 
     // Two rotations, each dropping the old key from the JWKS at once.
     for _ in 0..2 {

@@ -101,18 +101,18 @@ pub async fn userinfo(
     }
     let receipt = super::receipt::issue(&state, &client, &grant, &holder, &body)
         .map_err(|e| BearerError(e.into()))?;
-    let names: Vec<&str> = claims.iter().map(|c| c.as_str()).collect();
-    let predicates: Vec<&str> = grant
-        .claims
-        .predicates(true)
-        .map(|p| p.as_str())
-        .filter(|p| body.contains_key(*p))
+    // The predicates released are listed with the claims, for the citizen's history.
+    let predicates = grant.claims.predicates(true).map(|p| p.as_str());
+    let names: Vec<&str> = claims
+        .iter()
+        .map(|c| c.as_str())
+        .chain(predicates.filter(|p| body.contains_key(*p)))
         .collect();
     let event = AuditEvent {
         kind: "claims_released",
         account_id: Some(&account.id),
         client_id: Some(client.id.as_str()),
-        detail: json!({ "claims": names, "predicates": predicates, "acr": grant.level.acr(), "txn": receipt.as_ref().map(|r| &r.txn) }),
+        detail: json!({ "claims": names, "acr": grant.level.acr(), "txn": receipt.as_ref().map(|r| &r.txn) }),
     };
     state
         .store
