@@ -244,7 +244,33 @@ async fn registered_ages_are_the_ones_released(backend: Backend) {
     assert!(userinfo.get("age_over_60").is_none(), "{userinfo}");
 }
 
+/// The portal example asks `age_over_18` and shows the answer on "My records".
+async fn the_portal_shows_age_over_18(backend: Backend) {
+    let provider = spawn_provider(backend).await;
+    let portal = public_portal::app(&provider.issuer, "http://127.0.0.1:3001")
+        .await
+        .unwrap();
+    let mut cookies = Vec::new();
+    let get = crate::receipt::get_app;
+    let (status, to_login, _) = get(&portal, "/records", &mut cookies).await;
+    assert_eq!(status, 303);
+    let (_, to_provider, _) = get(&portal, &to_login, &mut cookies).await;
+    assert!(to_provider.contains("age_over_18"), "{to_provider}");
+    let browser = Browser::new(&provider.base);
+    let back = login(&provider, &browser, &to_provider, "001095000001").await;
+    let (_, next, _) = get(
+        &portal,
+        &format!("/callback?{}", back.query().unwrap()),
+        &mut cookies,
+    )
+    .await;
+    let (status, _, page) = get(&portal, &next, &mut cookies).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<strong id=\"adult\">có</strong>"), "{page}");
+}
+
 on_both_backends!(
+    the_portal_shows_age_over_18,
     registered_ages_are_the_ones_released,
     a_portal_asking_only_age_over_18_never_sees_the_birth_date,
     document_predicates_need_level2_and_follow_the_date,

@@ -238,7 +238,104 @@ async fn a_receipt_signed_outside_its_key_s_validity_is_refused(backend: Backend
     }
 }
 
+/// A GET to an in-process app with the cookies kept so far: status, Location and body.
+pub(crate) async fn get_app(
+    app: &axum::Router,
+    uri: &str,
+    cookies: &mut Vec<String>,
+) -> (u16, String, String) {
+    use tower::ServiceExt;
+    let request = axum::http::Request::get(uri)
+        .header(axum::http::header::COOKIE, cookies.join("; "))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    for set in response.headers().get_all(axum::http::header::SET_COOKIE) {
+        let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
+        let name = pair.split('=').next().unwrap().to_string();
+        cookies.retain(|c| !c.starts_with(&format!("{name}=")));
+        cookies.push(pair);
+    }
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get(axum::http::header::LOCATION)
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 22)
+        .await
+        .unwrap();
+    (
+        status,
+        location,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+/// The bank example: "Open an account" keeps the receipt and the key history with the eKYC
+/// record; "Check an archived eKYC record" re-verifies it with the provider stopped, and says
+/// so when the archived receipt was tampered with.
+async fn the_bank_rechecks_an_archived_record_offline(backend: Backend) {
+    let provider = spawn_provider(backend).await;
+    let db = std::env::temp_dir().join(format!("bank-receipt-{}.db", rand::random::<u64>()));
+    let db_url = format!("sqlite:{}?mode=rwc", db.display());
+    let bank = bank_ekyc::app(&provider.issuer, "http://127.0.0.1:3002", &db_url)
+        .await
+        .unwrap();
+    let mut cookies = Vec::new();
+    let (status, to_provider, _) = get_app(&bank, "/open", &mut cookies).await;
+    assert_eq!(status, 303);
+    let browser = Browser::new(&provider.base);
+    let back = login(&provider, &browser, &to_provider, "079198000002").await;
+    let callback = format!("/callback?{}", back.query().unwrap());
+    let (status, record, body) = get_app(&bank, &callback, &mut cookies).await;
+    assert_eq!(status, 303, "{body}");
+    let check = format!("{record}/check");
+    let (status, _, page) = get_app(&bank, &check, &mut cookies).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Biên nhận hợp lệ"), "{page}");
+    assert!(page.contains("urn:vneid:acr:level2") && page.contains("079198000002"));
+
+    // Years later: the provider is gone.
+    provider.state.clock.advance(60);
+    provider
+        .state
+        .keys
+        .rotate(SigningAlg::Es256, provider.state.now(), 0)
+        .await
+        .unwrap();
+    drop(provider);
+    let (_, _, page) = get_app(&bank, &check, &mut cookies).await;
+    assert!(page.contains("Biên nhận hợp lệ"), "{page}");
+
+    // Someone edits the archive: the check says the receipt is not genuine.
+    let pool = sqlx::SqlitePool::connect(&db_url).await.unwrap();
+    let (jws,): (String,) = sqlx::query_as("SELECT receipt FROM ekyc_receipts")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let parts: Vec<&str> = jws.split('.').collect();
+    let mut payload = part(&jws, 1);
+    payload["claims"]["name"] = json!("Người Khác");
+    let altered = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64(payload.to_string().as_bytes()),
+        parts[2]
+    );
+    sqlx::query("UPDATE ekyc_receipts SET receipt = ?")
+        .bind(altered)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (_, _, page) = get_app(&bank, &check, &mut cookies).await;
+    assert!(page.contains("KHÔNG hợp lệ"), "{page}");
+    assert!(!page.contains("Người Khác"));
+    let _ = std::fs::remove_file(db);
+}
+
 on_both_backends!(
+    the_bank_rechecks_an_archived_record_offline,
     receipt_verified_offline_after_two_key_rotations,
     forged_or_altered_receipts_are_refused,
     a_receipt_signed_outside_its_key_s_validity_is_refused,
