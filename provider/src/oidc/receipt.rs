@@ -105,3 +105,54 @@ pub async fn key_history(State(state): State<AppState>) -> Result<Response, AppE
     )
         .into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use vneid_contract::{AuthMethod, Level, ScopeSet};
+
+    use super::*;
+    use crate::oidc::claims_request::ClaimsRequest;
+    use crate::oidc::types::{ClientId, RedirectUri};
+
+    #[test]
+    fn a_receipt_covers_the_release_without_the_portrait() {
+        let grant = Grant {
+            client_id: ClientId::parse("demo-bank").unwrap(),
+            scopes: ScopeSet::parse("openid profile portrait ekyc_receipt").unwrap(),
+            claims: ClaimsRequest::default(),
+            nonce: None,
+            redirect_uri: RedirectUri::parse("https://bank.example/cb").unwrap(),
+            code_challenge: None,
+            level: Level::Level2,
+            amr: vec![AuthMethod::Pwd, AuthMethod::Otp],
+            auth_time: 90,
+        };
+        let userinfo = json!({
+            "sub": "pairwise", "name": "Trần Thị Bình", "age_over_18": true,
+            "portrait": "data:image/jpeg;base64,AAAA",
+            "verified_claims": {"claims": {"name": "Trần Thị Bình"}},
+        });
+        let r = receipt_claims(
+            "https://id.example.vn",
+            "demo-bank",
+            &grant,
+            json!({"trust_framework": "vn_eid"}),
+            userinfo.as_object().unwrap(),
+            "txn1".into(),
+            100,
+        );
+        assert_eq!(r.sub, "pairwise");
+        assert_eq!(r.aud, "demo-bank");
+        assert_eq!(r.acr, "urn:vneid:acr:level2");
+        assert_eq!(r.amr, ["pwd", "otp"]);
+        assert_eq!((r.iat, r.auth_time), (100, 90));
+        assert_eq!(
+            r.claims.keys().collect::<Vec<_>>(),
+            ["age_over_18", "name"],
+            "no sub, portrait or verified_claims among the claims"
+        );
+        let json = serde_json::to_value(&r).unwrap();
+        assert!(json.get("exp").is_none());
+    }
+}
