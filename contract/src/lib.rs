@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod claims;
+mod events;
 mod level;
 mod person;
 mod pin;
@@ -13,6 +14,7 @@ mod predicate;
 mod receipt;
 mod scope;
 
+pub use events::{AccountEvent, EVENTS_POLL_METADATA, EVENTS_POLL_PATH, SET_TYPE};
 pub use claims::{Claim, Lang, claim_description, scope_description};
 pub use level::{ACR_LEVEL1, ACR_LEVEL2, AuthMethod, Level, TRUST_FRAMEWORK};
 pub use person::{

@@ -293,3 +293,27 @@ pub async fn set_age_thresholds(
         .await?;
     Ok(())
 }
+
+/// Sets (or removes) where a client's Security Event Tokens are pushed: https, or http on
+/// loopback.
+pub async fn set_event_receiver(
+    config: &Config,
+    client_id: &str,
+    endpoint: Option<&str>,
+) -> Result<(), CliError> {
+    if let Some(endpoint) = endpoint {
+        let url = url::Url::parse(endpoint)
+            .map_err(|e| CliError::Invalid(format!("--events-endpoint: {e}")))?;
+        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+            return Err(CliError::Invalid(
+                "--events-endpoint must be https (http only on loopback)".into(),
+            ));
+        }
+    }
+    store(config)
+        .await?
+        .set_event_receiver(client_id, endpoint)
+        .await?;
+    Ok(())
+}

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod keys;
 pub mod notify;
 pub mod oidc;
@@ -46,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         .route(paths::DISCOVERY, get(oidc::discovery::discovery))
         .route(paths::JWKS, get(oidc::discovery::jwks))
         .route(paths::KEY_HISTORY, get(oidc::receipt::key_history))
+        .route(paths::EVENTS_POLL, post(events::poll))
         .route(paths::AUTHORIZE, get(web::interaction::authorize_get).post(web::interaction::authorize_post))
         .route(paths::TOKEN, post(oidc::token::token))
         .route(paths::USERINFO, get(oidc::userinfo::userinfo).post(oidc::userinfo::userinfo))
@@ -245,6 +247,10 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
         Duration::from_secs(if state.config.demo { 1 } else { 5 }),
         state.config.demo,
     ));
+    let security_events = tokio::spawn(events::run(
+        state.clone(),
+        Duration::from_secs(if state.config.demo { 1 } else { 5 }),
+    ));
     let worker = state.clone();
     let housekeeping = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -267,6 +273,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
         .await;
     housekeeping.abort();
     outbox.abort();
+    security_events.abort();
     result
 }
 

@@ -105,6 +105,10 @@ enum ClientsCommand {
         /// (e.g. `18,21`); none by default.
         #[arg(long = "age-over", value_delimiter = ',')]
         age_over: Vec<u8>,
+        /// Where to push its account-status Security Event Tokens (RFC 8935); without it, the
+        /// client polls for them (RFC 8936).
+        #[arg(long = "events-endpoint")]
+        events_endpoint: Option<String>,
     },
     /// List the registered clients.
     List,
@@ -208,6 +212,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     subject_type,
                     jwks,
                     age_over,
+                    events_endpoint,
                 } => {
                     let jwks = match jwks {
                         Some(file) => Some(
@@ -233,6 +238,9 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     let client_id = registration.id.clone();
                     let secret = cli::add_client(&config, registration).await?;
                     cli::set_age_thresholds(&config, &client_id, &age_over).await?;
+                    if let Some(endpoint) = events_endpoint.as_deref() {
+                        cli::set_event_receiver(&config, &client_id, Some(endpoint)).await?;
+                    }
                     if secret.is_empty() {
                         println!("client registered; it authenticates with private_key_jwt");
                     } else {
