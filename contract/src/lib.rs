@@ -14,8 +14,8 @@ mod predicate;
 mod receipt;
 mod scope;
 
-pub use events::{AccountEvent, EVENTS_POLL_METADATA, EVENTS_POLL_PATH, SET_TYPE};
 pub use claims::{Claim, Lang, claim_description, scope_description};
+pub use events::{AccountEvent, EVENTS_POLL_METADATA, EVENTS_POLL_PATH, SET_TYPE};
 pub use level::{ACR_LEVEL1, ACR_LEVEL2, AuthMethod, Level, TRUST_FRAMEWORK};
 pub use person::{
     AccountKind, Document, DocumentType, Gender, Organization, Representative, TravelDocument,

@@ -524,6 +524,14 @@ impl VneidClient {
         }
     }
 
+    pub(crate) fn key_cache(&self) -> &KeyCache {
+        &self.keys
+    }
+
+    pub(crate) fn http(&self) -> &openidconnect::reqwest::Client {
+        &self.http
+    }
+
     /// Lets the next ID token with an unknown `kid` refetch the keys at once, whatever the
     /// rate limit (for tests of key rotation).
     #[doc(hidden)]

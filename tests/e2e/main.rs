@@ -5,6 +5,7 @@
 
 mod browser;
 mod consent;
+mod events;
 mod flows;
 mod forged;
 mod interop;

@@ -110,6 +110,11 @@ pub async fn app(issuer: &str, base: &str) -> Result<Router, SdkError> {
         .route("/callback", get(callback))
         .route("/logout", get(logout))
         .route("/logged-out", get(logged_out))
+        // Account-status events pushed by the provider end the matching sessions.
+        .route(
+            "/events",
+            axum::routing::post(vneid_sdk::axum::security_events),
+        )
         .with_state(portal))
 }
 

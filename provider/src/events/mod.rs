@@ -218,9 +218,13 @@ mod tests {
         assert_eq!(revoked.1["vneid_status"], "revoked");
         assert_eq!(revoked.2, Audience::Informed);
         assert_eq!(
-            event_of(&source("account_status_changed", json!({"status": "active"}), None))
-                .unwrap()
-                .0,
+            event_of(&source(
+                "account_status_changed",
+                json!({"status": "active"}),
+                None
+            ))
+            .unwrap()
+            .0,
             AccountEvent::AccountEnabled
         );
         let withdrawn = event_of(&source("consent_revoked", json!({}), Some("demo-bank"))).unwrap();

@@ -72,7 +72,9 @@ impl Store {
              ORDER BY a.at, a.id LIMIT $2",
             placeholders.join(", ")
         );
-        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(since).bind(limit);
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(since)
+            .bind(limit);
         for kind in kinds {
             query = query.bind(*kind);
         }
@@ -80,7 +82,10 @@ impl Store {
     }
 
     /// The clients that received claims about an account (and so hear about it).
-    pub async fn clients_informed_about(&self, account_id: &str) -> Result<Vec<String>, StoreError> {
+    pub async fn clients_informed_about(
+        &self,
+        account_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
         let rows: Vec<(String,)> = sqlx::query_as(
             "SELECT DISTINCT a.client_id FROM audit_events a JOIN clients c ON c.id = a.client_id \
              WHERE a.account_id = $1 AND a.kind = 'claims_released' ORDER BY a.client_id",
