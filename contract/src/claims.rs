@@ -247,6 +247,10 @@ pub fn scope_description(scope: Scope, lang: Lang) -> &'static str {
             "Giữ đăng nhập khi bạn không sử dụng dịch vụ",
             "Stay signed in to this service when you are not using it",
         ),
+        Scope::EkycReceipt => (
+            "Biên nhận điện tử có chữ ký về thông tin được cung cấp và cách danh tính của bạn đã được xác minh, để dịch vụ lưu làm bằng chứng",
+            "A signed receipt of the information released and of how your identity was verified, which the service keeps as proof",
+        ),
     };
     match lang {
         Lang::Vi => vi,

@@ -6,17 +6,25 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod claims;
+mod events;
 mod level;
 mod person;
 mod pin;
+mod predicate;
+mod receipt;
 mod scope;
 
 pub use claims::{Claim, Lang, claim_description, scope_description};
+pub use events::{AccountEvent, EVENTS_POLL_METADATA, EVENTS_POLL_PATH, SET_TYPE};
 pub use level::{ACR_LEVEL1, ACR_LEVEL2, AuthMethod, Level, TRUST_FRAMEWORK};
 pub use person::{
     AccountKind, Document, DocumentType, Gender, Organization, Representative, TravelDocument,
 };
 pub use pin::{PersonalIdNumber, PinError, PinMismatch};
+pub use predicate::{AGE_OVER_RANGE, Predicate, PredicateDocument};
+pub use receipt::{
+    KEY_HISTORY_METADATA, KEY_HISTORY_PATH, RECEIPT_MEMBER, RECEIPT_TYPE, ReceiptClaims,
+};
 pub use scope::{Scope, ScopeSet, UnknownScope};
 
 /// A string that is not one of the wire names of a closed enum (returned by its `FromStr`).

@@ -26,11 +26,14 @@ pub enum Scope {
     Organization,
     /// `offline_access`: a refresh token.
     OfflineAccess,
+    /// `ekyc_receipt`: a signed eKYC receipt of what UserInfo released (an addition to the
+    /// contract; no claim of its own).
+    EkycReceipt,
 }
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 10] = [
         Scope::OpenId,
         Scope::Profile,
         Scope::IdentityNumber,
@@ -40,6 +43,7 @@ impl Scope {
         Scope::Documents,
         Scope::Organization,
         Scope::OfflineAccess,
+        Scope::EkycReceipt,
     ];
 
     /// The wire name.
@@ -54,6 +58,7 @@ impl Scope {
             Scope::Documents => "documents",
             Scope::Organization => "organization",
             Scope::OfflineAccess => "offline_access",
+            Scope::EkycReceipt => "ekyc_receipt",
         }
     }
 
@@ -65,7 +70,7 @@ impl Scope {
     /// The level a login must reach for this scope's claims to be released.
     pub fn required_level(self) -> Option<Level> {
         match self {
-            Scope::OpenId | Scope::OfflineAccess => None,
+            Scope::OpenId | Scope::OfflineAccess | Scope::EkycReceipt => None,
             Scope::Documents | Scope::Organization => Some(Level::Level2),
             _ => Some(Level::Level1),
         }
@@ -94,7 +99,7 @@ impl Scope {
             Scope::Email => &[Claim::Email, Claim::EmailVerified],
             Scope::Documents => &[Claim::Documents],
             Scope::Organization => &[Claim::Organization],
-            Scope::OfflineAccess => &[],
+            Scope::OfflineAccess | Scope::EkycReceipt => &[],
         }
     }
 }
@@ -211,6 +216,9 @@ mod tests {
         assert_eq!(Scope::Organization.required_level(), Some(Level::Level2));
         assert_eq!(Scope::OpenId.claims(), [Claim::Sub]);
         assert!(Scope::OfflineAccess.claims().is_empty());
+        assert_eq!(Scope::EkycReceipt.as_str(), "ekyc_receipt");
+        assert_eq!(Scope::EkycReceipt.required_level(), None);
+        assert!(Scope::EkycReceipt.claims().is_empty());
         assert_eq!(Scope::Portrait.claims(), [Claim::Portrait]);
     }
 

@@ -427,3 +427,54 @@ pub async fn import_registry(
         imported: rows.len(),
     })
 }
+
+/// Checks `--age-over` values: each an age in [`vneid_contract::AGE_OVER_RANGE`].
+pub fn check_age_thresholds(years: &[u8]) -> Result<(), CliError> {
+    match years
+        .iter()
+        .find(|n| !vneid_contract::AGE_OVER_RANGE.contains(n))
+    {
+        Some(n) => Err(CliError::Invalid(format!(
+            "--age-over {n}: give ages from 1 to 150"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Sets the `age_over_N` thresholds a client may ask for.
+pub async fn set_age_thresholds(
+    config: &Config,
+    client_id: &str,
+    years: &[u8],
+) -> Result<(), CliError> {
+    check_age_thresholds(years)?;
+    store(config)
+        .await?
+        .set_client_age_thresholds(client_id, years)
+        .await?;
+    Ok(())
+}
+
+/// Sets (or removes) where a client's Security Event Tokens are pushed: https, or http on
+/// loopback.
+pub async fn set_event_receiver(
+    config: &Config,
+    client_id: &str,
+    endpoint: Option<&str>,
+) -> Result<(), CliError> {
+    if let Some(endpoint) = endpoint {
+        let url = url::Url::parse(endpoint)
+            .map_err(|e| CliError::Invalid(format!("--events-endpoint: {e}")))?;
+        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+            return Err(CliError::Invalid(
+                "--events-endpoint must be https (http only on loopback)".into(),
+            ));
+        }
+    }
+    store(config)
+        .await?
+        .set_event_receiver(client_id, endpoint)
+        .await?;
+    Ok(())
+}

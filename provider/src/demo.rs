@@ -109,6 +109,8 @@ pub async fn seed(store: &Store, sealer: &Sealer, now: i64) -> Result<(), AppErr
     for client in &DEMO_CLIENTS {
         if store.client(client.id).await?.is_none() {
             store.insert_client(&demo_client_row(client), now).await?;
+            // Demo clients may ask `age_over_18` (README: predicate claims).
+            store.set_client_age_thresholds(client.id, &[18]).await?;
         }
     }
     if store.client(DEMO_APP).await?.is_none() {

@@ -5,6 +5,8 @@
 //! and serves on a listener; `main.rs` is only the command line.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
+// The discovery document is one `json!` literal: it outgrew the default macro recursion depth.
+#![recursion_limit = "256"]
 
 pub mod accounts;
 pub mod api;
@@ -13,6 +15,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod keys;
 pub mod limits;
 pub mod notify;
@@ -54,6 +57,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route(paths::DISCOVERY, get(oidc::discovery::discovery))
         .route(paths::JWKS, get(oidc::discovery::jwks))
+        .route(paths::KEY_HISTORY, get(oidc::receipt::key_history))
+        .route(paths::EVENTS_POLL, post(events::poll))
         .route(paths::AUTHORIZE, get(web::interaction::authorize_get).post(web::interaction::authorize_post))
         .route(
             paths::TOKEN,
@@ -323,6 +328,10 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
         Duration::from_secs(if state.config.demo { 1 } else { 5 }),
         state.config.demo,
     ));
+    let security_events = tokio::spawn(events::run(
+        state.clone(),
+        Duration::from_secs(if state.config.demo { 1 } else { 5 }),
+    ));
     let worker = state.clone();
     let housekeeping = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -345,6 +354,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     let result = serve_http(listener, app(state), header_read_timeout, shutdown()).await;
     housekeeping.abort();
     outbox.abort();
+    security_events.abort();
     result
 }
 

@@ -85,6 +85,8 @@ struct ConfigArg {
 // Parsed once at start: the size of the largest variant does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
+// Parsed once at start: the size of the `add` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 enum ClientsCommand {
     /// Register a client; its generated secret is printed once.
     Add {
@@ -125,6 +127,14 @@ enum ClientsCommand {
         /// grant: `registration` for the national app (needs private_key_jwt).
         #[arg(long = "api-scope", value_parser = ["registration"])]
         api_scopes: Vec<String>,
+        /// The ages N of the `age_over_N` predicate claims it may ask for, comma-separated
+        /// (e.g. `18,21`); none by default.
+        #[arg(long = "age-over", value_delimiter = ',')]
+        age_over: Vec<u8>,
+        /// Where to push its account-status Security Event Tokens (RFC 8935); without it, the
+        /// client polls for them (RFC 8936).
+        #[arg(long = "events-endpoint")]
+        events_endpoint: Option<String>,
     },
     /// List the registered clients.
     List,
@@ -249,6 +259,8 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     api_scopes,
                     require_par,
                     resource_server,
+                    age_over,
+                    events_endpoint,
                 } => {
                     let jwks = match jwks {
                         Some(file) => Some(
@@ -276,8 +288,14 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                         .iter()
                         .map(|s| ApiScope::parse(s).ok_or("bad API scope"))
                         .collect::<Result<Vec<_>, _>>()?;
+                    cli::check_age_thresholds(&age_over)?;
+                    let client_id = registration.id.clone();
                     let secret =
                         cli::add_client_with_api_scopes(&config, registration, &api_scopes).await?;
+                    cli::set_age_thresholds(&config, &client_id, &age_over).await?;
+                    if let Some(endpoint) = events_endpoint.as_deref() {
+                        cli::set_event_receiver(&config, &client_id, Some(endpoint)).await?;
+                    }
                     if secret.is_empty() {
                         println!("client registered; it authenticates with private_key_jwt");
                     } else {

@@ -53,11 +53,19 @@
 //! # }
 //! ```
 //!
+//! Mount [`security_events`] at the endpoint registered with the provider (`clients add
+//! --events-endpoint`): it verifies each pushed Security Event Token (RFC 8935), drops
+//! duplicates by `jti`, and ends the sessions of a subject whose account was disabled, whose
+//! password changed or who withdrew consent (sessions are cookies: the list of ended subjects is
+//! kept in this process's memory; an app on several processes also passes the events to
+//! [`VneidAuth::with_event_handler`] and shares them).
+//!
 //! An app that must keep more of the identity than the session holds (a bank's eKYC record:
 //! documents, portrait, the ID token as evidence) writes its own callback around
 //! [`VneidAuth::finish`], which returns the whole [`VerifiedIdentity`].
 
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{FromRef, FromRequestParts, Query, State};
@@ -66,10 +74,11 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, Key, PrivateCookieJar, SameSite};
 use serde::{Deserialize, Serialize};
-use vneid_contract::{Level, ScopeSet};
+use vneid_contract::{Level, Predicate, ScopeSet};
 
 use crate::client::VneidClient;
 use crate::error::SdkError;
+use crate::events::SecurityEvent;
 use crate::identity::VerifiedIdentity;
 use crate::pending::{LoginRequest, PendingLogin};
 
@@ -87,9 +96,28 @@ pub struct VneidAuth {
     key: Key,
     login_path: String,
     scopes: Arc<dyn Fn(Level) -> ScopeSet + Send + Sync>,
+    predicates: Vec<Predicate>,
     secure: bool,
     session_lifetime: Duration,
+    ended: Arc<Mutex<EndedSessions>>,
+    on_event: Option<EventHandler>,
 }
+
+/// The application's hook for security events.
+type EventHandler = Arc<dyn Fn(&SecurityEvent) + Send + Sync>;
+
+/// What the security events received so far ended.
+#[derive(Default)]
+struct EndedSessions {
+    /// Subject → when its sessions ended (provider time): sessions authenticated before are
+    /// over.
+    subjects: HashMap<String, i64>,
+    /// The `jti`s received, to drop repeated deliveries.
+    seen: HashSet<String>,
+}
+
+/// The most `jti`s remembered (a redelivery comes within hours; the set is cleared past this).
+const MAX_SEEN: usize = 100_000;
 
 /// What the session cookie keeps of a login (not the whole identity: cookies are small; keep
 /// the identity in your own store if you need it later).
@@ -106,6 +134,19 @@ pub struct Session {
     /// When the session ends (Unix seconds); a cookie without it is no session.
     #[serde(default)]
     pub expires_at: i64,
+    /// The answers to the predicate claims asked for ([`VneidAuth::with_predicates`]), by
+    /// name (`age_over_18`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub predicates: std::collections::BTreeMap<String, bool>,
+}
+
+impl Session {
+    /// `age_over_N` as released at this login (`None`: not asked or not released).
+    pub fn age_over(&self, years: u8) -> Option<bool> {
+        self.predicates
+            .get(Predicate::AgeOver(years).as_str())
+            .copied()
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -137,9 +178,60 @@ impl VneidAuth {
             key,
             login_path: "/login".into(),
             scopes: Arc::new(scopes),
+            predicates: Vec::new(),
             secure,
             session_lifetime: SESSION_LIFETIME,
+            ended: Arc::default(),
+            on_event: None,
         }
+    }
+
+    /// Predicate claims to ask for at every login (`Predicate::AgeOver(18)`); their answers
+    /// are kept in the [`Session`].
+    pub fn with_predicates(mut self, predicates: impl IntoIterator<Item = Predicate>) -> Self {
+        self.predicates = predicates.into_iter().collect();
+        self
+    }
+
+    /// Called with every new verified security event (after the sessions it ends are ended).
+    pub fn with_event_handler(
+        mut self,
+        handler: impl Fn(&SecurityEvent) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_event = Some(Arc::new(handler));
+        self
+    }
+
+    /// Takes a verified security event: `false` when its `jti` was seen already. Ends the
+    /// subject's sessions when the event says so.
+    pub fn receive(&self, event: &SecurityEvent) -> bool {
+        {
+            let mut ended = self.ended.lock().unwrap_or_else(|p| p.into_inner());
+            if ended.seen.len() >= MAX_SEEN {
+                ended.seen.clear();
+            }
+            if !ended.seen.insert(event.jti.clone()) {
+                return false;
+            }
+            if event.ends_sessions() {
+                let at = event.happened_at();
+                let entry = ended.subjects.entry(event.subject.clone()).or_insert(at);
+                *entry = (*entry).max(at);
+            }
+        }
+        if let Some(handler) = &self.on_event {
+            handler(event);
+        }
+        true
+    }
+
+    /// Whether a session was ended by a security event.
+    fn is_ended(&self, session: &Session) -> bool {
+        let ended = self.ended.lock().unwrap_or_else(|p| p.into_inner());
+        ended
+            .subjects
+            .get(&session.subject)
+            .is_some_and(|at| session.auth_time.unwrap_or(i64::MIN) <= *at)
     }
 
     /// Where the login handler is mounted (default `/login`).
@@ -202,9 +294,9 @@ impl VneidAuth {
         level: Level,
         next: &str,
     ) -> (PrivateCookieJar, Redirect) {
-        let (url, login) = self
-            .client
-            .begin(&LoginRequest::new(level, (self.scopes)(level)));
+        let mut request = LoginRequest::new(level, (self.scopes)(level));
+        request.predicates = self.predicates.clone();
+        let (url, login) = self.client.begin(&request);
         let pending = Pending {
             login,
             next: safe_next(next),
@@ -241,6 +333,11 @@ impl VneidAuth {
                     level: identity.level,
                     auth_time: identity.auth_time,
                     expires_at: unix_now().saturating_add(seconds(self.session_lifetime)),
+                    predicates: self
+                        .predicates
+                        .iter()
+                        .filter_map(|p| identity.predicate(*p).map(|v| (p.as_str().to_string(), v)))
+                        .collect(),
                 };
                 let value = serde_json::to_string(&session).unwrap_or_default();
                 let jar = jar.add(self.cookie(SESSION, value, self.session_lifetime));
@@ -260,10 +357,30 @@ impl VneidAuth {
         jar.get(SESSION)
             .and_then(|c| serde_json::from_str::<Session>(c.value()).ok())
             .filter(|s| s.expires_at > unix_now())
+            .filter(|s| !self.is_ended(s))
     }
 
     fn jar(&self, headers: &HeaderMap) -> PrivateCookieJar {
         PrivateCookieJar::from_headers(headers, self.key.clone())
+    }
+}
+
+/// The security-event receiver (RFC 8935), `POST` at the endpoint registered with the
+/// provider: `202 Accepted` for a verified SET (a repeated `jti` included), `400` with
+/// `{"err", "description"}` for one that is not to be trusted.
+pub async fn security_events(State(auth): State<VneidAuth>, body: String) -> Response {
+    match auth.client.verify_security_event(body.trim()).await {
+        Ok(event) => {
+            if auth.receive(&event) {
+                tracing::info!(jti = %event.jti, ends_sessions = event.ends_sessions(), "security event received");
+            }
+            StatusCode::ACCEPTED.into_response()
+        }
+        Err(error) => {
+            tracing::warn!(%error, "security event refused");
+            let body = serde_json::json!({ "err": error.code(), "description": error.to_string() });
+            (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+        }
     }
 }
 

@@ -18,10 +18,11 @@ use serde_json::{Map, Value};
 use vneid_contract::Scope as VScope;
 
 use crate::callback::Callback;
-use crate::error::{IdTokenError, SdkError, TokenExchangeError, UserInfoError};
+use crate::error::{BoxError, IdTokenError, SdkError, TokenExchangeError, UserInfoError};
 use crate::identity::VerifiedIdentity;
 use crate::keys::KeyCache;
 use crate::pending::{LoginRequest, PendingLogin, Prompt};
+use crate::receipt::{KeyHistory, ReceiptError, SignedReceipt, verify_receipt};
 use crate::verify::{self, Expected, VerifiedIdToken};
 
 type Core = CoreClient<
@@ -311,6 +312,15 @@ impl VneidClient {
                 Prompt::Consent => CoreAuthPrompt::Consent,
             });
         }
+        if !request.predicates.is_empty() {
+            let asked: serde_json::Map<String, Value> = request
+                .predicates
+                .iter()
+                .map(|p| (p.as_str().to_string(), Value::Null))
+                .collect();
+            let claims = serde_json::json!({ "id_token": asked, "userinfo": asked });
+            auth = auth.add_extra_param("claims", claims.to_string());
+        }
         if let Some(locales) = &request.ui_locales {
             for tag in locales.split(' ').filter(|t| !t.is_empty()) {
                 auth = auth.add_ui_locale(LanguageTag::new(tag.to_string()));
@@ -323,6 +333,7 @@ impl VneidClient {
             pkce_verifier: verifier.secret().clone(),
             level: request.level,
             scopes: request.scopes.clone(),
+            predicates: request.predicates.clone(),
             max_age: request
                 .max_age
                 .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
@@ -370,26 +381,83 @@ impl VneidClient {
             .verify(id_token, tokens.access_token(), &pending)
             .await?;
         let mut claims = verified.payload;
-        let needs_userinfo = pending
-            .scopes
-            .iter()
-            .any(|s| s != VScope::OpenId && s != VScope::OfflineAccess);
+        let needs_userinfo = !pending.predicates.is_empty()
+            || pending
+                .scopes
+                .iter()
+                .any(|s| s != VScope::OpenId && s != VScope::OfflineAccess);
+        let mut receipt = None;
         if needs_userinfo {
-            let info = self.userinfo(tokens.access_token()).await?;
+            let mut info = self.userinfo(tokens.access_token()).await?;
             // A substituted access token would describe someone else.
             if info.get("sub").and_then(Value::as_str) != Some(verified.subject.as_str()) {
                 return Err(SdkError::UserInfo(UserInfoError::SubjectMismatch));
             }
+            if let Some(jws) = info.remove(vneid_contract::RECEIPT_MEMBER) {
+                let jws = jws
+                    .as_str()
+                    .ok_or(SdkError::Receipt(ReceiptError::Malformed("not a string")))?;
+                receipt = Some(self.check_receipt(jws, &verified.subject).await?);
+            }
             claims.extend(info);
         }
-        VerifiedIdentity::from_claims(
+        if pending.scopes.contains(VScope::EkycReceipt) && receipt.is_none() {
+            return Err(SdkError::Receipt(ReceiptError::Malformed(
+                "the provider sent no receipt",
+            )));
+        }
+        let mut identity = VerifiedIdentity::from_claims(
             verified.subject,
             verified.level,
             verified.auth_time,
             verified.methods,
             verified.raw,
             claims,
-        )
+        )?;
+        identity.receipt = receipt;
+        Ok(identity)
+    }
+
+    /// The provider's key history (every signing key it ever used, with its validity period),
+    /// to archive with receipts.
+    pub async fn key_history(&self) -> Result<KeyHistory, SdkError> {
+        let url = format!("{}{}", self.issuer, vneid_contract::KEY_HISTORY_PATH);
+        let failed = |e: BoxError| SdkError::Receipt(ReceiptError::MalformedHistory(e.to_string()));
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| failed(Box::new(e)))?;
+        if !response.status().is_success() {
+            return Err(failed(
+                format!("{url} answered {}", response.status()).into(),
+            ));
+        }
+        let body = read_limited(response).await.map_err(failed)?;
+        let text = String::from_utf8(body).map_err(|e| failed(Box::new(e)))?;
+        KeyHistory::from_json(&text).map_err(SdkError::Receipt)
+    }
+
+    /// Checks a receipt just received against the key history fetched now, and that it is
+    /// for this client and subject.
+    async fn check_receipt(&self, jws: &str, subject: &str) -> Result<SignedReceipt, SdkError> {
+        let key_history = self.key_history().await?;
+        let receipt = verify_receipt(jws, &key_history).map_err(SdkError::Receipt)?;
+        if receipt.claims.iss != self.issuer {
+            return Err(SdkError::Receipt(ReceiptError::NotThisLogin("issuer")));
+        }
+        if receipt.claims.aud != self.client_id.as_str() {
+            return Err(SdkError::Receipt(ReceiptError::NotThisLogin("client")));
+        }
+        if receipt.claims.sub != subject {
+            return Err(SdkError::Receipt(ReceiptError::NotThisLogin("subject")));
+        }
+        Ok(SignedReceipt {
+            jws: jws.to_string(),
+            key_history,
+            receipt,
+        })
     }
 
     /// Validates the ID token; on an unknown `kid` (a key rotation) refetches the keys once
@@ -454,6 +522,14 @@ impl VneidClient {
             ))),
             Err(e) => Err(failed(UserInfoError::InvalidResponse(Box::new(e)))),
         }
+    }
+
+    pub(crate) fn key_cache(&self) -> &KeyCache {
+        &self.keys
+    }
+
+    pub(crate) fn http(&self) -> &openidconnect::reqwest::Client {
+        &self.http
     }
 
     /// Lets the next ID token with an unknown `kid` refetch the keys at once, whatever the

@@ -99,6 +99,9 @@ pub enum SdkError {
     /// UserInfo failed or answered for another subject.
     #[error("UserInfo failed ({0}): start the login again")]
     UserInfo(UserInfoError),
+    /// The eKYC receipt asked for is missing, forged or not for this login.
+    #[error("the eKYC receipt cannot be relied on ({0}); do not keep this record")]
+    Receipt(crate::receipt::ReceiptError),
     /// The released claims are malformed or contradict each other.
     #[error("the released identity cannot be relied on ({0}); report it to the provider")]
     Inconsistent(ClaimError),

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 use vneid_contract::{
     AccountKind, AuthMethod, Claim, Document, DocumentType, Gender, Level, Organization,
-    PersonalIdNumber, TravelDocument,
+    PersonalIdNumber, Predicate, PredicateDocument, TravelDocument,
 };
 
 use crate::error::{ClaimError, SdkError};
@@ -38,6 +38,10 @@ pub struct VerifiedIdentity {
     /// Every claim received (ID token and UserInfo) that the level reached allows, for
     /// anything not modelled here.
     pub claims: Map<String, Value>,
+    /// The signed eKYC receipt (scope `ekyc_receipt`), already checked against the key
+    /// history fetched at this login; archive its `jws` and `key_history.json()` together and
+    /// check them later with [`crate::verify_receipt`].
+    pub receipt: Option<crate::receipt::SignedReceipt>,
 }
 
 impl std::fmt::Debug for VerifiedIdentity {
@@ -61,6 +65,7 @@ impl std::fmt::Debug for VerifiedIdentity {
             .field("organization", &self.organization)
             .field("id_token", &format_args!("[{} bytes]", self.id_token.len()))
             .field("claims", &format_args!("[{} claims]", self.claims.len()))
+            .field("receipt", &self.receipt)
             .finish()
     }
 }
@@ -274,7 +279,30 @@ impl VerifiedIdentity {
             organization: typed(&claims, "organization")?,
             id_token,
             claims,
+            receipt: None,
         })
+    }
+
+    /// A predicate claim's answer: `Some(true)` or `Some(false)` when the provider released
+    /// it, `None` when it did not (not asked, not registered, or the login's level too low).
+    pub fn predicate(&self, predicate: Predicate) -> Option<bool> {
+        let reached = self.level.unwrap_or(Level::Level1);
+        if !reached.satisfies(predicate.required_level()) {
+            return None;
+        }
+        self.claims.get(predicate.as_str()).and_then(Value::as_bool)
+    }
+
+    /// `age_over_N`: whether the citizen is `years` old or older today in Vietnam, without
+    /// their birth date (ask with [`crate::LoginRequest::with_predicate`]).
+    pub fn age_over(&self, years: u8) -> Option<bool> {
+        self.predicate(Predicate::AgeOver(years))
+    }
+
+    /// `document_valid:<type>`: whether a valid document of this type is integrated (Level 2
+    /// logins only), without its details.
+    pub fn document_valid(&self, document: PredicateDocument) -> Option<bool> {
+        self.predicate(Predicate::DocumentValid(document))
     }
 
     /// The full name (`name`, or the parts joined).

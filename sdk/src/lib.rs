@@ -87,18 +87,23 @@ pub mod axum;
 mod callback;
 mod client;
 mod error;
+mod events;
 mod identity;
 mod keys;
 mod pending;
+mod receipt;
 mod verify;
 
 pub use client::{ClientCredentials, ClientSecret, VneidClient};
 pub use error::{
     BoxError, ClaimError, IdTokenError, Interaction, SdkError, TokenExchangeError, UserInfoError,
 };
+pub use events::{SecurityEvent, SetError};
 pub use identity::{Person, VerifiedIdentity};
 pub use pending::{LoginRequest, PendingLogin, Prompt};
+pub use receipt::{KeyHistory, Receipt, ReceiptError, SignedReceipt, verify_receipt};
 pub use vneid_contract::{
-    ACR_LEVEL1, ACR_LEVEL2, AccountKind, Claim, Document, DocumentType, Gender, Lang, Level,
-    Organization, PersonalIdNumber, Scope, ScopeSet, TravelDocument,
+    ACR_LEVEL1, ACR_LEVEL2, AccountEvent, AccountKind, Claim, Document, DocumentType, Gender, Lang,
+    Level, Organization, PersonalIdNumber, Predicate, PredicateDocument, ReceiptClaims, Scope,
+    ScopeSet, TravelDocument,
 };

@@ -2,7 +2,7 @@
 //! and the callback.
 
 use serde::{Deserialize, Serialize};
-use vneid_contract::{Level, ScopeSet};
+use vneid_contract::{Level, Predicate, ScopeSet};
 
 /// What to ask for.
 #[derive(Debug, Clone)]
@@ -17,6 +17,10 @@ pub struct LoginRequest {
     pub prompt: Option<Prompt>,
     /// Preferred languages of the provider's pages (`vi`, `en`).
     pub ui_locales: Option<String>,
+    /// Predicate claims to ask for (`age_over_18`: a yes or no instead of the birth date),
+    /// through the `claims` parameter, in the ID token and at UserInfo. Read them with
+    /// [`crate::VerifiedIdentity::age_over`].
+    pub predicates: Vec<Predicate>,
 }
 
 impl LoginRequest {
@@ -28,7 +32,14 @@ impl LoginRequest {
             max_age: None,
             prompt: None,
             ui_locales: None,
+            predicates: Vec::new(),
         }
+    }
+
+    /// Adds a predicate claim (`Predicate::AgeOver(18)`).
+    pub fn with_predicate(mut self, predicate: Predicate) -> Self {
+        self.predicates.push(predicate);
+        self
     }
 }
 
@@ -54,6 +65,9 @@ pub struct PendingLogin {
     pub level: Option<Level>,
     /// The scopes asked for.
     pub scopes: ScopeSet,
+    /// Predicate claims asked for (UserInfo is fetched for them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub predicates: Vec<Predicate>,
     /// The `max_age` asked for, in seconds.
     pub max_age: Option<i64>,
     /// When the login started (Unix seconds).
@@ -68,6 +82,7 @@ impl std::fmt::Debug for PendingLogin {
             .field("pkce_verifier", &"[redacted]")
             .field("level", &self.level)
             .field("scopes", &self.scopes.to_string())
+            .field("predicates", &self.predicates)
             .field("max_age", &self.max_age)
             .field("created_at", &self.created_at)
             .finish()

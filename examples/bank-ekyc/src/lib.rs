@@ -1,7 +1,9 @@
 //! Example bank eKYC (client `demo-bank` on http://127.0.0.1:3002): "Open an account" needs a
 //! Level 2 login with the `documents` scope; it shows the verified identity that replaced the ID
-//! card and keeps an eKYC record in SQLite with the ID token as evidence. Uses only the SDK's
-//! public API. Run beside the demo provider:
+//! card and keeps an eKYC record in SQLite with the ID token and the signed eKYC receipt (scope
+//! `ekyc_receipt`) as evidence, beside the provider's key history. "Check an archived eKYC
+//! record" (`/records/{id}/check`) re-verifies the receipt offline, years later, whatever keys
+//! the provider uses then. Uses only the SDK's public API. Run beside the demo provider:
 //!
 //! ```sh
 //! cargo run --release -p vneid-provider -- demo      # terminal 1
@@ -18,7 +20,10 @@ use axum::routing::get;
 use axum_extra::extract::cookie::{Key, PrivateCookieJar};
 use sqlx::SqlitePool;
 use vneid_sdk::axum::VneidAuth;
-use vneid_sdk::{ClientCredentials, Level, ScopeSet, SdkError, VerifiedIdentity, VneidClient};
+use vneid_sdk::{
+    ClientCredentials, KeyHistory, Level, ScopeSet, SdkError, VerifiedIdentity, VneidClient,
+    verify_receipt,
+};
 
 /// The bank's state.
 #[derive(Clone)]
@@ -63,6 +68,26 @@ struct RecordPage {
     record: RecordView,
 }
 
+/// The outcome of re-verifying an archived receipt.
+pub struct CheckView {
+    pub id: String,
+    /// `None`: the receipt is genuine; otherwise why not.
+    pub problem: Option<String>,
+    pub txn: String,
+    pub kid: String,
+    pub issued: String,
+    pub level: String,
+    pub methods: String,
+    pub claims: Vec<(String, String)>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "check.html")]
+struct CheckPage {
+    user: Option<String>,
+    check: CheckView,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "message.html")]
 struct MessagePage {
@@ -73,7 +98,8 @@ struct MessagePage {
 }
 
 fn scopes(_level: Level) -> ScopeSet {
-    ScopeSet::parse("openid profile identity_number documents portrait").unwrap_or_default()
+    ScopeSet::parse("openid profile identity_number documents portrait ekyc_receipt")
+        .unwrap_or_default()
 }
 
 /// Builds the bank for the provider at `issuer`; `base` is the bank's own URL; `database_url`
@@ -98,6 +124,13 @@ pub async fn app(
     )
     .execute(&db)
     .await?;
+    // The signed receipt and the key history it is checked against, archived together.
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS ekyc_receipts (record_id TEXT PRIMARY KEY, receipt TEXT NOT NULL, \
+         key_history TEXT NOT NULL)",
+    )
+    .execute(&db)
+    .await?;
     let bank = Bank {
         auth: VneidAuth::new(client, Key::generate(), scopes),
         db,
@@ -107,6 +140,7 @@ pub async fn app(
         .route("/open", get(open))
         .route("/callback", get(callback))
         .route("/records/{id}", get(record))
+        .route("/records/{id}/check", get(check))
         .route("/logged-out", get(home))
         .route("/logout", get(|| async { Redirect::to("/") }))
         .with_state(bank))
@@ -147,7 +181,8 @@ async fn callback(State(b): State<Bank>, jar: PrivateCookieJar, uri: Uri) -> Res
     }
 }
 
-/// Stores the eKYC record: what was verified, and the signed ID token as evidence.
+/// Stores the eKYC record in one transaction: what was verified, the signed ID token, and the
+/// signed receipt with the provider's key history (to check it offline later).
 async fn keep_record(db: &SqlitePool, identity: &VerifiedIdentity) -> Result<String, String> {
     let Some(pin) = identity.person.personal_id_number.as_ref() else {
         return Err("the login released no personal identification number".into());
@@ -164,6 +199,10 @@ async fn keep_record(db: &SqlitePool, identity: &VerifiedIdentity) -> Result<Str
         .birthdate
         .map(|d| d.to_string())
         .unwrap_or_default();
+    let Some(receipt) = identity.receipt.as_ref() else {
+        return Err("the login brought no signed eKYC receipt".into());
+    };
+    let mut tx = db.begin().await.map_err(|e| e.to_string())?;
     sqlx::query(
         "INSERT OR REPLACE INTO ekyc_records (id, subject, name, id_number, birthdate, level, documents, portrait, \
          id_token, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%s','now'))",
@@ -177,9 +216,19 @@ async fn keep_record(db: &SqlitePool, identity: &VerifiedIdentity) -> Result<Str
     .bind(documents)
     .bind(&identity.portrait)
     .bind(&identity.id_token)
-    .execute(db)
+    .execute(&mut *tx)
     .await
     .map_err(|e| e.to_string())?;
+    sqlx::query(
+        "INSERT OR REPLACE INTO ekyc_receipts (record_id, receipt, key_history) VALUES (?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(&receipt.jws)
+    .bind(receipt.key_history.json())
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
     Ok(id)
 }
 
@@ -232,6 +281,74 @@ async fn record(State(b): State<Bank>, Path(id): Path<String>) -> Response {
             documents,
             portrait,
         },
+    }
+    .into_response()
+}
+
+/// "Check an archived eKYC record": re-verifies the stored receipt against the stored key
+/// history, with no call to the provider, and that it is this record's (same subject, this
+/// bank).
+async fn check(State(b): State<Bank>, Path(id): Path<String>) -> Response {
+    let row: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT r.subject, e.receipt, e.key_history FROM ekyc_records r \
+         JOIN ekyc_receipts e ON e.record_id = r.id WHERE r.id = ?",
+    )
+    .bind(&id)
+    .fetch_optional(&b.db)
+    .await
+    .ok()
+    .flatten();
+    let Some((subject, receipt, key_history)) = row else {
+        return message(
+            "Không tìm thấy",
+            "Không có biên nhận eKYC cho hồ sơ này.".into(),
+        )
+        .into_response();
+    };
+    let checked = KeyHistory::from_json(&key_history)
+        .and_then(|history| verify_receipt(&receipt, &history))
+        .map_err(|e| e.to_string())
+        .and_then(|r| {
+            if r.claims.sub != subject {
+                Err("the receipt is for another person than this record".to_string())
+            } else if r.claims.aud != b.auth.client().client_id() {
+                Err("the receipt was issued to another service".to_string())
+            } else {
+                Ok(r)
+            }
+        });
+    let view = match checked {
+        Ok(r) => CheckView {
+            id,
+            problem: None,
+            txn: r.claims.txn.clone(),
+            kid: r.kid.clone(),
+            issued: time::OffsetDateTime::from_unix_timestamp(r.claims.iat)
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
+            level: r.level.acr().to_string(),
+            methods: r.claims.amr.join(", "),
+            claims: r
+                .claims
+                .claims
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect(),
+        },
+        Err(problem) => CheckView {
+            id,
+            problem: Some(problem),
+            txn: String::new(),
+            kid: String::new(),
+            issued: String::new(),
+            level: String::new(),
+            methods: String::new(),
+            claims: Vec::new(),
+        },
+    };
+    CheckPage {
+        user: None,
+        check: view,
     }
     .into_response()
 }

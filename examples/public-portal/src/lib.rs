@@ -1,6 +1,7 @@
 //! Example public-service portal (client `demo-portal` on http://127.0.0.1:3001): "My records"
-//! needs Level 1; "Submit an application" needs Level 2 and steps up. Uses only the SDK's public
-//! API. Run beside the demo provider:
+//! needs Level 1 and shows whether the citizen is 18 or over from the predicate claim
+//! `age_over_18` (a yes or no, not the birth date); "Submit an application" needs Level 2 and
+//! steps up. Uses only the SDK's public API. Run beside the demo provider:
 //!
 //! ```sh
 //! cargo run --release -p vneid-provider -- demo      # terminal 1
@@ -50,6 +51,7 @@ struct RecordsPage {
     user: Option<String>,
     name: String,
     level: &'static str,
+    adult: &'static str,
 }
 
 #[derive(Template, WebTemplate)]
@@ -91,7 +93,10 @@ pub async fn app(issuer: &str, base: &str) -> Result<Router, SdkError> {
         &format!("{base}/callback"),
     )
     .await?;
-    let auth = VneidAuth::new(client, Key::generate(), scopes);
+    // "Over 18" as a yes/no from the provider (predicate claim `age_over_18`), not computed
+    // from the birth date.
+    let auth = VneidAuth::new(client, Key::generate(), scopes)
+        .with_predicates([vneid_sdk::Predicate::AgeOver(18)]);
     let portal = Portal {
         auth,
         issuer: issuer.to_string(),
@@ -105,6 +110,11 @@ pub async fn app(issuer: &str, base: &str) -> Result<Router, SdkError> {
         .route("/callback", get(callback))
         .route("/logout", get(logout))
         .route("/logged-out", get(logged_out))
+        // Account-status events pushed by the provider end the matching sessions.
+        .route(
+            "/events",
+            axum::routing::post(vneid_sdk::axum::security_events),
+        )
         .with_state(portal))
 }
 
@@ -116,10 +126,16 @@ async fn home(State(p): State<Portal>, jar: PrivateCookieJar) -> impl IntoRespon
 
 async fn records(RequireLevel(session): RequireLevel<1>) -> impl IntoResponse {
     let name = session.name.clone().unwrap_or_default();
+    let adult = match session.age_over(18) {
+        Some(true) => "có",
+        Some(false) => "không",
+        None => "không rõ",
+    };
     RecordsPage {
         user: Some(name.clone()),
         name,
         level: level_name(session.level),
+        adult,
     }
 }
 

@@ -3,7 +3,8 @@
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
-use vneid_contract::{AccountKind, Claim, Level, ScopeSet};
+use time::Date;
+use vneid_contract::{AccountKind, Claim, Level, Predicate, PredicateDocument, ScopeSet};
 
 use crate::store::{AccountRow, DocumentRow, OrganizationRow};
 
@@ -45,6 +46,64 @@ pub fn released(
     claims
 }
 
+/// The predicates released of those asked: at most the level reached (the level of the data
+/// each is computed from).
+pub fn released_predicates(
+    asked: impl Iterator<Item = Predicate>,
+    level: Level,
+) -> BTreeSet<Predicate> {
+    asked
+        .filter(|p| level.satisfies(p.required_level()))
+        .collect()
+}
+
+/// Vietnam's offset from UTC: Asia/Ho_Chi_Minh is UTC+7 all year (no daylight saving).
+const VIETNAM: time::UtcOffset = time::macros::offset!(+7);
+
+/// Today's date in Vietnam at `now` (Unix seconds): predicates are computed on it, so that
+/// at 06:00 on a birthday in Hà Nội (23:00 UTC the day before) the citizen is already a year
+/// older.
+pub fn vietnam_date(now: i64) -> Option<Date> {
+    time::OffsetDateTime::from_unix_timestamp(now)
+        .ok()
+        .map(|t| t.to_offset(VIETNAM).date())
+}
+
+fn parse_date(s: &str) -> Option<Date> {
+    Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
+/// Whether someone born on `birth` is `years` old or older on `today`. Born on 29 February,
+/// one comes of age on 1 March in a common year.
+pub fn age_at_least(birth: Date, years: u8, today: Date) -> bool {
+    let mut age = today.year() - birth.year();
+    if (u8::from(today.month()), today.day()) < (u8::from(birth.month()), birth.day()) {
+        age -= 1;
+    }
+    age >= i32::from(years)
+}
+
+/// Whether one of `documents` is of this type and valid on `today`: issued (if the issue date
+/// is known) on or before today and expiring (if it expires) on or after today. A date that
+/// cannot be read counts as not valid.
+pub fn document_valid(documents: &[DocumentRow], kind: PredicateDocument, today: Date) -> bool {
+    let wanted = kind.document_type();
+    documents
+        .iter()
+        .filter(|d| d.doc_type == wanted.as_str())
+        .any(|d| {
+            let issued = d
+                .issued_on
+                .as_deref()
+                .is_none_or(|s| parse_date(s).is_some_and(|issued| issued <= today));
+            let unexpired = d
+                .expires_on
+                .as_deref()
+                .is_none_or(|s| parse_date(s).is_some_and(|expires| expires >= today));
+            issued && unexpired
+        })
+}
+
 /// Whether a claim can exist for this kind of account.
 fn applies_to(claim: Claim, kind: AccountKind) -> bool {
     match claim {
@@ -70,6 +129,16 @@ impl Holder<'_> {
             if let Some(value) = self.value(*claim) {
                 out.insert(claim.as_str().to_string(), value);
             }
+        }
+    }
+
+    /// A predicate's value on `today` (`None` when the data it needs is unreadable).
+    pub fn predicate(&self, predicate: Predicate, today: Date) -> Option<bool> {
+        match predicate {
+            Predicate::AgeOver(years) => {
+                parse_date(&self.account.birthdate).map(|birth| age_at_least(birth, years, today))
+            }
+            Predicate::DocumentValid(kind) => Some(document_valid(self.documents, kind, today)),
         }
     }
 
@@ -188,4 +257,87 @@ fn document(d: &DocumentRow) -> Value {
         map.insert("details".into(), details.unwrap_or_else(|| json!({})));
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn age_is_reached_on_the_birthday_and_on_1_march_for_29_february() {
+        let birth = date!(2008 - 07 - 25);
+        assert!(!age_at_least(birth, 18, date!(2026 - 07 - 24)));
+        assert!(age_at_least(birth, 18, date!(2026 - 07 - 25)));
+        assert!(age_at_least(birth, 17, date!(2026 - 01 - 01)));
+        assert!(!age_at_least(birth, 21, date!(2026 - 07 - 25)));
+        let leap = date!(2008 - 02 - 29);
+        assert!(!age_at_least(leap, 18, date!(2026 - 02 - 28)));
+        assert!(age_at_least(leap, 18, date!(2026 - 03 - 01)));
+        assert!(age_at_least(leap, 16, date!(2024 - 02 - 29)));
+    }
+
+    #[test]
+    fn the_date_is_vietnam_s() {
+        // 2026-07-24 17:00 UTC is 2026-07-25 00:00 in Hà Nội.
+        let midnight_in_hanoi = 1_784_912_400;
+        assert_eq!(vietnam_date(midnight_in_hanoi), Some(date!(2026 - 07 - 25)));
+        assert_eq!(
+            vietnam_date(midnight_in_hanoi - 1),
+            Some(date!(2026 - 07 - 24))
+        );
+    }
+
+    fn doc(t: &str, issued: Option<&str>, expires: Option<&str>) -> DocumentRow {
+        DocumentRow {
+            doc_type: t.into(),
+            number: "X1".into(),
+            issued_on: issued.map(str::to_string),
+            expires_on: expires.map(str::to_string),
+            issuer: None,
+            details: None,
+        }
+    }
+
+    #[test]
+    fn a_document_is_valid_from_issue_through_its_expiry_day() {
+        let today = date!(2026 - 05 - 10);
+        let licence = PredicateDocument::DrivingLicence;
+        let docs = [doc(
+            "driving_licence",
+            Some("2020-01-01"),
+            Some("2026-05-10"),
+        )];
+        assert!(document_valid(&docs, licence, today));
+        assert!(!document_valid(&docs, licence, date!(2026 - 05 - 11)));
+        assert!(!document_valid(&docs, PredicateDocument::Passport, today));
+        let not_yet = [doc("driving_licence", Some("2026-05-11"), None)];
+        assert!(!document_valid(&not_yet, licence, today));
+        let open_ended = [doc("driving_licence", None, None)];
+        assert!(document_valid(&open_ended, licence, today));
+        let garbled = [doc("driving_licence", None, Some("soon"))];
+        assert!(!document_valid(&garbled, licence, today));
+        // One expired and one valid of the same type: valid.
+        let two = [
+            doc("passport", None, Some("2020-01-01")),
+            doc("passport", None, Some("2030-01-01")),
+        ];
+        assert!(document_valid(&two, PredicateDocument::Passport, today));
+    }
+
+    #[test]
+    fn document_predicates_need_level2() {
+        let asked = [
+            Predicate::AgeOver(18),
+            Predicate::DocumentValid(PredicateDocument::Passport),
+        ];
+        assert_eq!(
+            released_predicates(asked.into_iter(), Level::Level1),
+            BTreeSet::from([Predicate::AgeOver(18)])
+        );
+        assert_eq!(
+            released_predicates(asked.into_iter(), Level::Level2).len(),
+            2
+        );
+    }
 }

@@ -4,12 +4,15 @@
 //! asked at Level 1 and released at a later Level 2 login, `verified_claims`, a new claim through
 //! `claims`); a request is covered only when every item it would release was agreed.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use vneid_contract::{AccountKind, Claim, Lang, Level, Scope, ScopeSet, claim_description};
+use vneid_contract::{
+    AccountKind, Claim, Lang, Level, Predicate, Scope, ScopeSet, claim_description,
+};
 
-use super::claims::{Target, released};
+use super::claims::{Target, released, released_predicates};
 use crate::oidc::claims_request::ClaimsRequest;
 
 /// One thing a consent page lists and a consent covers.
@@ -19,6 +22,10 @@ pub enum ConsentItem {
     Claim(Claim),
     /// A refresh token: access while the citizen is away.
     OfflineAccess,
+    /// A predicate claim (`age_over_18`): a yes or no instead of the data.
+    Predicate(Predicate),
+    /// A signed eKYC receipt of the release (`ekyc_receipt`).
+    Receipt,
 }
 
 impl ConsentItem {
@@ -27,6 +34,8 @@ impl ConsentItem {
         match self {
             ConsentItem::Claim(c) => c.as_str(),
             ConsentItem::OfflineAccess => Scope::OfflineAccess.as_str(),
+            ConsentItem::Predicate(p) => p.as_str(),
+            ConsentItem::Receipt => Scope::EkycReceipt.as_str(),
         }
     }
 
@@ -35,7 +44,12 @@ impl ConsentItem {
         if s == Scope::OfflineAccess.as_str() {
             return Some(ConsentItem::OfflineAccess);
         }
-        Claim::parse(s).map(ConsentItem::Claim)
+        if s == Scope::EkycReceipt.as_str() {
+            return Some(ConsentItem::Receipt);
+        }
+        Claim::parse(s)
+            .map(ConsentItem::Claim)
+            .or_else(|| Predicate::parse(s).map(ConsentItem::Predicate))
     }
 
     /// Whether what is released under this item depends on the level of the login, so that an
@@ -48,16 +62,33 @@ impl ConsentItem {
                 .required_level()
                 .is_some_and(|needed| !Level::Level1.satisfies(needed)),
             ConsentItem::OfflineAccess => false,
+            ConsentItem::Predicate(p) => !Level::Level1.satisfies(p.required_level()),
+            // The receipt says how the identity was verified, which the level changes.
+            ConsentItem::Receipt => true,
         }
     }
 
     /// How the consent page names it.
-    pub fn description(self, lang: Lang) -> &'static str {
+    pub fn description(self, lang: Lang) -> Cow<'static, str> {
         match self {
-            ConsentItem::Claim(c) => claim_description(c, lang),
-            ConsentItem::OfflineAccess => {
-                vneid_contract::scope_description(Scope::OfflineAccess, lang)
+            ConsentItem::Claim(c) => Cow::Borrowed(claim_description(c, lang)),
+            ConsentItem::OfflineAccess => Cow::Borrowed(vneid_contract::scope_description(
+                Scope::OfflineAccess,
+                lang,
+            )),
+            ConsentItem::Predicate(p) => Cow::Owned(p.description(lang, None)),
+            ConsentItem::Receipt => {
+                Cow::Borrowed(vneid_contract::scope_description(Scope::EkycReceipt, lang))
             }
+        }
+    }
+
+    /// How the consent page names it with the value that will be released, for a predicate
+    /// ("Aged 18 or over: yes"); other items as [`ConsentItem::description`].
+    pub fn describe(self, lang: Lang, values: &BTreeMap<Predicate, bool>) -> String {
+        match self {
+            ConsentItem::Predicate(p) => p.description(lang, values.get(&p).copied()),
+            other => other.description(lang).into_owned(),
         }
     }
 }
@@ -124,6 +155,15 @@ pub fn released_items(
     }
     if scopes.contains(Scope::OfflineAccess) {
         items.insert(ConsentItem::OfflineAccess);
+    }
+    let predicates = claims.predicates(true).chain(claims.predicates(false));
+    items.extend(
+        released_predicates(predicates, level)
+            .into_iter()
+            .map(ConsentItem::Predicate),
+    );
+    if scopes.contains(Scope::EkycReceipt) {
+        items.insert(ConsentItem::Receipt);
     }
     items
 }
@@ -260,8 +300,57 @@ mod tests {
         g.add(ConsentItem::Claim(Claim::VerifiedClaims), Level::Level2);
         g.add(ConsentItem::Claim(Claim::VerifiedClaims), Level::Level1);
         assert!(g.covers(ConsentItem::Claim(Claim::VerifiedClaims), Level::Level2));
-        for item in [ConsentItem::OfflineAccess, ConsentItem::Claim(Claim::Sub)] {
+        for item in [
+            ConsentItem::OfflineAccess,
+            ConsentItem::Claim(Claim::Sub),
+            ConsentItem::Receipt,
+            ConsentItem::Predicate(Predicate::AgeOver(18)),
+        ] {
             assert_eq!(ConsentItem::parse(item.as_str()), Some(item));
         }
+    }
+
+    #[test]
+    fn a_predicate_is_an_item_of_its_own_and_the_birth_date_is_not() {
+        let openid = scopes("openid");
+        let asked = ClaimsRequest::parse(
+            r#"{"userinfo":{"age_over_18":null,"document_valid:passport":null}}"#,
+        )
+        .unwrap();
+        let l1 = released_items(&openid, &asked, Level::Level1, CITIZEN);
+        assert_eq!(
+            l1,
+            BTreeSet::from([
+                ConsentItem::Claim(Claim::Sub),
+                ConsentItem::Predicate(Predicate::AgeOver(18)),
+            ])
+        );
+        let l2 = released_items(&openid, &asked, Level::Level2, CITIZEN);
+        assert!(
+            l2.contains(&ConsentItem::Predicate(Predicate::DocumentValid(
+                vneid_contract::PredicateDocument::Passport
+            )))
+        );
+        // Agreed at Level 1, the age still covers a Level 2 login; the document does not.
+        assert_eq!(
+            not_covered(&l2, &agreed(&l1, Level::Level1), Level::Level2).len(),
+            1
+        );
+        let values = BTreeMap::from([(Predicate::AgeOver(18), true)]);
+        assert_eq!(
+            ConsentItem::Predicate(Predicate::AgeOver(18)).describe(Lang::En, &values),
+            "Aged 18 or over: yes"
+        );
+    }
+
+    #[test]
+    fn the_receipt_is_an_item() {
+        let items = released_items(
+            &scopes("openid profile ekyc_receipt"),
+            &ClaimsRequest::default(),
+            Level::Level1,
+            CITIZEN,
+        );
+        assert!(items.contains(&ConsentItem::Receipt));
     }
 }

@@ -2,7 +2,10 @@
 //! once into memory (signers built once, never per request) and reloaded in the background, so
 //! a rotation done by one process reaches all of them.
 
+mod history;
 mod seal;
+
+pub use history::{HistoricKey, KeyHistory};
 
 pub use seal::{SealError, Sealer};
 
@@ -111,13 +114,24 @@ impl KeyRing {
 
     /// Signs `claims` as a JWT with the active key for `alg`.
     pub fn sign<T: Serialize>(&self, alg: SigningAlg, claims: &T) -> Result<String, KeyError> {
+        self.sign_typed(alg, "JWT", claims)
+    }
+
+    /// Signs `claims` as a JWS of media type `typ` (RFC 8725 3.11: a receipt is not an ID
+    /// token) with the active key for `alg`.
+    pub fn sign_typed<T: Serialize>(
+        &self,
+        alg: SigningAlg,
+        typ: &str,
+        claims: &T,
+    ) -> Result<String, KeyError> {
         let snapshot = self.current.load();
         let key = snapshot
             .signers
             .get(&alg)
             .ok_or(KeyError::NoKey(alg.as_str()))?;
         let mut header = JwsHeader::new();
-        header.set_token_type("JWT");
+        header.set_token_type(typ);
         header.set_key_id(&key.kid);
         let payload = serde_json::to_vec(claims)?;
         Ok(josekit::jws::serialize_compact(

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use vneid_contract::{Claim, Level};
+use vneid_contract::{Claim, Level, Predicate};
 
 use super::error::OAuthError;
 
@@ -65,8 +65,9 @@ impl ClaimsRequest {
                     request.verified_claims = true;
                     continue;
                 }
-                // Unknown claims are ignored, as Core 5.5 says; known ones are remembered.
-                if Claim::parse(name).is_some() {
+                // Unknown claims are ignored, as Core 5.5 says; known ones (and predicate
+                // claims such as `age_over_18`) are remembered.
+                if Claim::parse(name).is_some() || Predicate::parse(name).is_some() {
                     names.insert(name.clone());
                 }
             }
@@ -94,6 +95,23 @@ impl ClaimsRequest {
             &self.id_token
         };
         names.iter().filter_map(|n| Claim::parse(n))
+    }
+
+    /// The predicate claims asked for `target`.
+    pub fn predicates(&self, userinfo: bool) -> impl Iterator<Item = Predicate> + '_ {
+        let names = if userinfo {
+            &self.userinfo
+        } else {
+            &self.id_token
+        };
+        names.iter().filter_map(|n| Predicate::parse(n))
+    }
+
+    /// Forgets the predicates `allowed` refuses (ignored, like an unknown claim).
+    pub fn retain_predicates(&mut self, allowed: impl Fn(Predicate) -> bool) {
+        let keep = |n: &String| Predicate::parse(n).is_none_or(&allowed);
+        self.id_token.retain(keep);
+        self.userinfo.retain(keep);
     }
 }
 
@@ -137,6 +155,27 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.acr, Some(Level::Level1));
+    }
+
+    #[test]
+    fn predicates_are_kept_per_target_and_can_be_restricted() {
+        let mut r = ClaimsRequest::parse(
+            r#"{"userinfo":{"age_over_18":null,"age_over_21":null,"age_over_018":null},
+                "id_token":{"document_valid:passport":null,"name":null}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r.predicates(true).collect::<Vec<_>>(),
+            [Predicate::AgeOver(18), Predicate::AgeOver(21)]
+        );
+        assert_eq!(r.predicates(false).count(), 1);
+        assert_eq!(r.claims(true).count(), 0);
+        r.retain_predicates(|p| p != Predicate::AgeOver(21));
+        assert_eq!(
+            r.predicates(true).collect::<Vec<_>>(),
+            [Predicate::AgeOver(18)]
+        );
+        assert!(r.id_token.contains("name"));
     }
 
     #[test]
@@ -237,7 +276,11 @@ mod tests {
         /// `acr` only when one of the known acr values was in the request.
         fn well_formed(request: &ClaimsRequest, input: &str) -> Result<(), TestCaseError> {
             for name in request.id_token.iter().chain(&request.userinfo) {
-                prop_assert!(Claim::parse(name).is_some(), "{name}");
+                prop_assert!(
+                    Claim::parse(name).is_some()
+                        || vneid_contract::Predicate::parse(name).is_some(),
+                    "{name}"
+                );
                 prop_assert!(name != "acr" && name != "verified_claims");
             }
             if let Some(level) = request.acr {

@@ -56,6 +56,10 @@ pub fn document(issuer: &str, config: &crate::config::Config) -> String {
         "verified_claims_supported": true,
         "trust_frameworks_supported": [vneid_contract::TRUST_FRAMEWORK],
         "evidence_supported": ["electronic_record"],
+        vneid_contract::KEY_HISTORY_METADATA: url(paths::KEY_HISTORY),
+        "vneid_predicate_claims_supported": super::predicates::supported(),
+        vneid_contract::EVENTS_POLL_METADATA: url(paths::EVENTS_POLL),
+        "vneid_security_events_supported": vneid_contract::AccountEvent::ALL.iter().map(|e| e.uri()).collect::<Vec<_>>(),
         "claims_in_verified_claims_supported": Claim::ALL.iter().filter(|c| c.scope().is_some() && **c != Claim::Sub && **c != Claim::Portrait).map(|c| c.as_str()).collect::<Vec<_>>(),
     });
     if crate::oidc::registration::initial_access_token(config).is_some() {

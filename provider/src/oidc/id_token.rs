@@ -69,6 +69,7 @@ pub async fn id_token(
                 organization: organization.as_ref(),
             }
             .fill(&claims, &mut extra);
+            super::predicates::fill(state, grant, &account, false, &mut extra).await?;
         }
     }
     let claims = IdTokenClaims {

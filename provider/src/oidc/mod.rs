@@ -15,6 +15,8 @@ pub mod introspection;
 pub mod logout;
 pub mod par;
 pub mod paths;
+pub mod predicates;
+pub mod receipt;
 pub mod registration;
 pub mod request_object;
 pub mod revocation;

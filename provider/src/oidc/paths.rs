@@ -17,6 +17,10 @@ pub const REGISTRATION: &str = "/register";
 /// A dynamically registered client (RFC 7592).
 pub const REGISTRATION_CLIENT: &str = "/register/{client_id}";
 pub const HEALTH: &str = "/health";
+/// Every signing key ever used, with its validity period (for offline receipt checks).
+pub const KEY_HISTORY: &str = vneid_contract::KEY_HISTORY_PATH;
+/// Security Event Tokens for a client to collect (RFC 8936).
+pub const EVENTS_POLL: &str = vneid_contract::EVENTS_POLL_PATH;
 /// Demo mode only: the messages the demo sent.
 pub const DEMO_OUTBOX: &str = "/demo/outbox";
 pub const STYLE: &str = "/static/style.css";

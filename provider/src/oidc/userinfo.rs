@@ -88,6 +88,9 @@ pub async fn userinfo(
         Value::String(subject(&state.pairwise_salt, &client, &account.id)),
     );
     holder.fill(&claims, &mut body);
+    super::predicates::fill(&state, &grant, &account, true, &mut body)
+        .await
+        .map_err(|e| BearerError(e.into()))?;
     if grant.claims.verified_claims {
         let mut verified = body.clone();
         verified.remove("sub");
@@ -96,18 +99,32 @@ pub async fn userinfo(
             holder.verified_claims(grant.level, &verified),
         );
     }
-    let names: Vec<&str> = claims.iter().map(|c| c.as_str()).collect();
+    let receipt = super::receipt::issue(&state, &client, &grant, &holder, &body)
+        .map_err(|e| BearerError(e.into()))?;
+    // The predicates released are listed with the claims, for the citizen's history.
+    let predicates = grant.claims.predicates(true).map(|p| p.as_str());
+    let names: Vec<&str> = claims
+        .iter()
+        .map(|c| c.as_str())
+        .chain(predicates.filter(|p| body.contains_key(*p)))
+        .collect();
     let event = AuditEvent {
         kind: "claims_released",
         account_id: Some(&account.id),
         client_id: Some(client.id.as_str()),
-        detail: json!({ "claims": names, "acr": grant.level.acr() }),
+        detail: json!({ "claims": names, "acr": grant.level.acr(), "txn": receipt.as_ref().map(|r| &r.txn) }),
     };
     state
         .store
         .audit(event, now)
         .await
         .map_err(|e| BearerError(e.into()))?;
+    if let Some(receipt) = receipt {
+        body.insert(
+            vneid_contract::RECEIPT_MEMBER.into(),
+            Value::String(receipt.jws),
+        );
+    }
     Ok(Json(Value::Object(body)).into_response())
 }
 

@@ -66,3 +66,16 @@ async fn insert_key(conn: &mut sqlx::AnyConnection, key: &KeyRow) -> Result<(), 
     .await?;
     Ok(())
 }
+
+impl Store {
+    /// Every signing key ever stored, oldest first: the key history. Keys are never deleted
+    /// (a rotated-out key only leaves the JWKS), so this is every key that ever signed.
+    pub async fn all_keys(&self) -> Result<Vec<KeyRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT kid, alg, private_jwe, public_jwk, created_at, activate_at, remove_at \
+             FROM signing_keys ORDER BY activate_at, created_at, kid",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

@@ -14,7 +14,7 @@ use super::pages::{
 };
 use super::session::{self, BrowserSession};
 use super::texts::{Texts, texts};
-use crate::accounts::consent::Granted;
+use crate::accounts::consent::{ConsentItem, Granted};
 use crate::accounts::login::{PasswordOutcome, check_password, local_time, second_factor_attempt};
 use crate::accounts::second_factor::Verdict;
 use crate::error::AppError;
@@ -140,7 +140,10 @@ async fn validate(
     if let Some(request_uri) = params.request_uri.as_deref() {
         return Ok(
             match crate::oidc::par::take(state, &client, request_uri).await? {
-                Some(request) => Ok((client, request)),
+                Some(mut request) => {
+                    crate::oidc::predicates::restrict(state, &client, &mut request.claims).await?;
+                    Ok((client, request))
+                }
                 None => {
                     tracing::info!(
                         client = client.id.as_str(),
@@ -169,7 +172,11 @@ async fn validate(
         Ok(params) => params,
         Err(error) => return Ok(Err(authorize::refuse(&outer, &client, error))),
     };
-    Ok(authorize::validate(params, &client, must_push).map(|request| (client, request)))
+    let mut validated = authorize::validate(params, &client, must_push);
+    if let Ok(request) = &mut validated {
+        crate::oidc::predicates::restrict(state, &client, &mut request.claims).await?;
+    }
+    Ok(validated.map(|request| (client, request)))
 }
 
 fn bad_client_page(reason: BadClient) -> Response {
@@ -355,15 +362,30 @@ async fn step_page(
             // Just what is new; what was agreed before is said too: together, exactly what
             // the grant releases.
             let new = consent_needed(&ia.request, auth, &consent);
-            let agreed = released_items(&ia.request, auth)
-                .into_iter()
-                .filter(|item| !new.contains(item));
+            let released = released_items(&ia.request, auth);
+            // Predicates are shown with their value ("Aged 18 or over: yes").
+            let predicates = released
+                .iter()
+                .filter_map(|item| match item {
+                    ConsentItem::Predicate(p) => Some(*p),
+                    _ => None,
+                })
+                .collect::<std::collections::BTreeSet<_>>();
+            let values = match state.store.account(&auth.account_id).await? {
+                Some(account) if !predicates.is_empty() => {
+                    crate::oidc::predicates::values(state, &account, &predicates).await?
+                }
+                _ => Default::default(),
+            };
+            let has_predicates = !predicates.is_empty();
+            let agreed = released.into_iter().filter(|item| !new.contains(item));
             ConsentPage {
                 t,
                 switch_href,
                 client_name,
-                items: new.iter().map(|i| i.description(lang)).collect(),
-                agreed: agreed.map(|i| i.description(lang)).collect(),
+                items: new.iter().map(|i| i.describe(lang, &values)).collect(),
+                agreed: agreed.map(|i| i.describe(lang, &values)).collect(),
+                has_predicates,
                 level_name: t.level_name(auth.level),
                 action: paths::interaction(&ia.id, paths::INTERACTION_CONSENT),
                 csrf,

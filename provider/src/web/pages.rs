@@ -44,9 +44,11 @@ pub struct ConsentPage {
     pub switch_href: String,
     pub client_name: String,
     /// What this consent is asked for: the items not agreed before.
-    pub items: Vec<&'static str>,
+    pub items: Vec<String>,
     /// What was agreed before and is released too.
-    pub agreed: Vec<&'static str>,
+    pub agreed: Vec<String>,
+    /// Yes/no predicate claims are among the items: say that only the answer is sent.
+    pub has_predicates: bool,
     pub level_name: &'static str,
     pub action: String,
     pub csrf: String,
