@@ -78,10 +78,13 @@ impl ClaimsRequest {
     /// Drops the claims asked for individually whose scope this client may not ask for: `claims`
     /// releases a claim outside the requested scopes (Core 5.5), never outside the registration.
     pub fn keep_allowed(&mut self, allowed: &vneid_contract::ScopeSet) {
+        // Predicates belong to no scope: they are kept here and restricted to what the client
+        // registered by `oidc::predicates::restrict`.
         let ok = |name: &String| {
-            Claim::parse(name)
-                .and_then(|c| c.scope())
-                .is_some_and(|s| allowed.contains(s))
+            Predicate::parse(name).is_some()
+                || Claim::parse(name)
+                    .and_then(|c| c.scope())
+                    .is_some_and(|s| allowed.contains(s))
         };
         self.id_token.retain(ok);
         self.userinfo.retain(ok);
