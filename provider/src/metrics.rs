@@ -6,7 +6,7 @@
 //! as requests are served; the gauges (pool use, argon2 queue, outbox backlog) are read at each
 //! scrape.
 //!
-//! Requests are labelled by the route *template* (`/interaction/{id}/login`), never the raw
+//! Requests are labelled by the route *template* (`/interaction/:id/login`), never the raw
 //! path: an interaction id or a path an attacker makes up must not become a new series.
 //! Requests that match no route are labelled `unmatched`.
 
@@ -356,6 +356,12 @@ pub async fn scrape(State(state): State<AppState>, request: Request) -> Response
         .into_response()
 }
 
+/// A route template as a label: `/interaction/{id}/login` becomes `/interaction/:id/login`
+/// (braces inside label values trip up simple text-format parsers).
+pub fn route_label(template: &str) -> String {
+    template.replace('{', ":").replace('}', "")
+}
+
 /// A request id as the client sent it, when it is sensible to log: 1 to 64 characters of
 /// letters, digits, `-`, `_`, `.`, `:`.
 pub fn well_formed_request_id(value: &str) -> bool {
@@ -374,35 +380,41 @@ pub fn request_id(headers: &HeaderMap) -> String {
         .map_or_else(|| crate::secret::random_token(12), str::to_string)
 }
 
-/// The outermost middleware: gives the request its id (a tracing span around everything it
-/// logs, and the `x-request-id` response header), counts it by route template, method and
-/// status with its latency, and logs one line (method, path without the query, status, time).
-pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// The outermost middleware: gives the request its id, the client's well-formed
+/// `x-request-id` or a fresh one, as a tracing span around everything logged while it is
+/// served (`request{id=...}` on every line), and in the `x-request-id` response header.
+pub async fn request_span(request: Request, next: Next) -> Response {
     let id = request_id(request.headers());
+    let span = tracing::info_span!("request", id = %id);
+    let mut response = next.run(request).instrument(span).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
+
+/// Inside [`request_span`]: counts the request by route template, method and status with its
+/// latency, and logs one line (method, path without the query: it carries codes and state,
+/// status, time taken).
+pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let route = request
         .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
-    let span = tracing::info_span!("request", id = %id);
+        .map_or_else(|| "unmatched".to_string(), |m| route_label(m.as_str()));
     let started = Instant::now();
-    let mut response = next.run(request).instrument(span.clone()).await;
+    let response = next.run(request).await;
     let elapsed = started.elapsed();
     let status = response.status();
     state
         .metrics
         .request(&route, method.as_str(), status, elapsed);
     let ms = elapsed.as_secs_f64() * 1000.0;
-    span.in_scope(|| {
-        if status.is_server_error() {
-            tracing::error!(%method, path, status = status.as_u16(), ms, "request");
-        } else {
-            tracing::debug!(%method, path, status = status.as_u16(), ms, "request");
-        }
-    });
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID, value);
+    if status.is_server_error() {
+        tracing::error!(%method, path, status = status.as_u16(), ms, "request");
+    } else {
+        tracing::debug!(%method, path, status = status.as_u16(), ms, "request");
     }
     response
 }
@@ -457,6 +469,83 @@ mod tests {
             let mut headers = HeaderMap::new();
             headers.insert(header::AUTHORIZATION, bad.parse().unwrap());
             assert!(!may_scrape(&config, None, peer("127.0.0.1"), &headers), "{bad}");
+        }
+    }
+
+    /// Collects what is logged, with the spans around it.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn every_line_logged_while_serving_carries_the_request_id_which_is_echoed() {
+        use tower::ServiceExt;
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::DEBUG)
+            .finish();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let app = axum::Router::new()
+            .route(
+                "/work",
+                axum::routing::get(|| async {
+                    tracing::warn!("first line");
+                    tokio::task::yield_now().await;
+                    tracing::info!("second line");
+                    "done"
+                }),
+            )
+            .layer(axum::middleware::from_fn(request_span));
+        let (given, generated) = tracing::subscriber::with_default(subscriber, || {
+            runtime.block_on(async {
+                let given = app
+                    .clone()
+                    .oneshot(
+                        Request::get("/work")
+                            .header(REQUEST_ID, "rid-given-42")
+                            .body(axum::body::Body::empty())
+                            .unwrap(),
+                    )
+                    .await
+                    .unwrap();
+                let generated = app
+                    .oneshot(
+                        Request::get("/work")
+                            .header(REQUEST_ID, "not a valid id")
+                            .body(axum::body::Body::empty())
+                            .unwrap(),
+                    )
+                    .await
+                    .unwrap();
+                (given, generated)
+            })
+        });
+        assert_eq!(given.headers()[REQUEST_ID], "rid-given-42");
+        let fresh = generated.headers()[REQUEST_ID].to_str().unwrap().to_string();
+        assert!(well_formed_request_id(&fresh) && fresh != "not a valid id");
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = log.lines().collect();
+        assert_eq!(lines.len(), 4, "{log}");
+        for line in &lines[..2] {
+            assert!(line.contains("request{id=rid-given-42}"), "{line}");
+        }
+        for line in &lines[2..] {
+            assert!(line.contains(&format!("request{{id={fresh}}}")), "{line}");
         }
     }
 

@@ -14,6 +14,7 @@ mod journey;
 mod levels;
 mod limits;
 mod logout;
+mod metrics;
 mod notify;
 mod parsers;
 mod private_key_jwt;
