@@ -395,6 +395,7 @@ pub const ENV: &[(&str, &str)] = &[
     ("VNEID_HEADER_READ_TIMEOUT", "timeouts.header_read"),
     ("VNEID_REQUEST_TIMEOUT", "timeouts.request"),
     ("VNEID_DATABASE_TIMEOUT", "timeouts.database"),
+    ("VNEID_MAX_CONNECTIONS", "max_connections"),
     ("VNEID_METRICS_ALLOW", "metrics.allow"),
     ("VNEID_METRICS_TOKEN", "metrics.token"),
 ];
@@ -408,7 +409,8 @@ fn env_kind(key: &str) -> EnvKind {
         | "argon2.wait_seconds"
         | "timeouts.header_read"
         | "timeouts.request"
-        | "timeouts.database" => EnvKind::Integer,
+        | "timeouts.database"
+        | "max_connections" => EnvKind::Integer,
         _ => EnvKind::Text,
     }
 }
