@@ -201,7 +201,12 @@ async fn redeem(
 ) -> Result<Done, Failed> {
     let (status, body) = redeem_code(http, base, &code, observe).await;
     if status != 200 {
-        return Err(fail("token", status, first_line(&body.to_string()), Some(code)));
+        return Err(fail(
+            "token",
+            status,
+            first_line(&body.to_string()),
+            Some(code),
+        ));
     }
     match body["access_token"].as_str() {
         Some(token) if body["id_token"].is_string() => Ok(Done {
@@ -257,7 +262,12 @@ fn fail(step: &'static str, status: u16, detail: String, code: Option<String>) -
 }
 
 fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or_default().chars().take(200).collect()
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect()
 }
 
 fn random_hex() -> String {

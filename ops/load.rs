@@ -20,7 +20,10 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "vneid-load", about = "Load driver for the scale-out harness and the soak")]
+#[command(
+    name = "vneid-load",
+    about = "Load driver for the scale-out harness and the soak"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -252,7 +255,10 @@ async fn run(
             line.failed,
             line.p50_ms,
             line.p99_ms,
-            line.rss_mib.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>(),
+            line.rss_mib
+                .iter()
+                .map(|r| format!("{r:.0}"))
+                .collect::<Vec<_>>(),
             if w.failures.is_empty() {
                 String::new()
             } else {
@@ -296,7 +302,10 @@ async fn run(
         t.completed as f64 / elapsed,
         percentile(&t.latencies, 50.0),
         percentile(&t.latencies, 99.0),
-        peak_rss.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>()
+        peak_rss
+            .iter()
+            .map(|r| format!("{r:.0}"))
+            .collect::<Vec<_>>()
     );
     if json {
         println!("{summary}");

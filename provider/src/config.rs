@@ -613,7 +613,13 @@ key_encryption_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
         assert_eq!(config.argon2.queue, 32);
         assert_eq!(config.timeouts.database, 2);
         assert!(config.metrics.token.is_none());
-        assert!(config.metrics.allow.iter().all(std::net::IpAddr::is_loopback));
+        assert!(
+            config
+                .metrics
+                .allow
+                .iter()
+                .all(std::net::IpAddr::is_loopback)
+        );
     }
 
     #[test]

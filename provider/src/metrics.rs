@@ -446,14 +446,29 @@ mod tests {
         };
         let mut forwarded = HeaderMap::new();
         forwarded.insert("x-forwarded-for", "127.0.0.1, 203.0.113.9".parse().unwrap());
-        assert!(!may_scrape(&config, Some(&proxy), peer("127.0.0.1"), &forwarded));
+        assert!(!may_scrape(
+            &config,
+            Some(&proxy),
+            peer("127.0.0.1"),
+            &forwarded
+        ));
         // The proxy's own (last) entry counts: a loopback client through the proxy.
         let mut spoofed = HeaderMap::new();
         spoofed.insert("x-forwarded-for", "203.0.113.9, 127.0.0.1".parse().unwrap());
-        assert!(may_scrape(&config, Some(&proxy), peer("127.0.0.1"), &spoofed));
+        assert!(may_scrape(
+            &config,
+            Some(&proxy),
+            peer("127.0.0.1"),
+            &spoofed
+        ));
         let mut garbage = HeaderMap::new();
         garbage.insert("x-forwarded-for", "nonsense".parse().unwrap());
-        assert!(!may_scrape(&config, Some(&proxy), peer("127.0.0.1"), &garbage));
+        assert!(!may_scrape(
+            &config,
+            Some(&proxy),
+            peer("127.0.0.1"),
+            &garbage
+        ));
     }
 
     #[test]
@@ -463,12 +478,23 @@ mod tests {
             token: Some("s3cret-token".into()),
         };
         let mut good = HeaderMap::new();
-        good.insert(header::AUTHORIZATION, "Bearer s3cret-token".parse().unwrap());
+        good.insert(
+            header::AUTHORIZATION,
+            "Bearer s3cret-token".parse().unwrap(),
+        );
         assert!(may_scrape(&config, None, peer("198.51.100.7"), &good));
-        for bad in ["Bearer s3cret-toke", "Bearer s3cret-token2", "Basic s3cret-token", ""] {
+        for bad in [
+            "Bearer s3cret-toke",
+            "Bearer s3cret-token2",
+            "Basic s3cret-token",
+            "",
+        ] {
             let mut headers = HeaderMap::new();
             headers.insert(header::AUTHORIZATION, bad.parse().unwrap());
-            assert!(!may_scrape(&config, None, peer("127.0.0.1"), &headers), "{bad}");
+            assert!(
+                !may_scrape(&config, None, peer("127.0.0.1"), &headers),
+                "{bad}"
+            );
         }
     }
 
@@ -536,7 +562,10 @@ mod tests {
             })
         });
         assert_eq!(given.headers()[REQUEST_ID], "rid-given-42");
-        let fresh = generated.headers()[REQUEST_ID].to_str().unwrap().to_string();
+        let fresh = generated.headers()[REQUEST_ID]
+            .to_str()
+            .unwrap()
+            .to_string();
         assert!(well_formed_request_id(&fresh) && fresh != "not a valid id");
         let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
         let lines: Vec<&str> = log.lines().collect();

@@ -66,7 +66,12 @@ impl Drop for Process {
     }
 }
 
-async fn serve(issuer: &str, database_url: &str, kek: &KeyEncryptionKey, extra: &[(&str, &str)]) -> Process {
+async fn serve(
+    issuer: &str,
+    database_url: &str,
+    kek: &KeyEncryptionKey,
+    extra: &[(&str, &str)],
+) -> Process {
     let port = free_port();
     let mut command = Command::new(env!("CARGO_BIN_EXE_vneid-provider"));
     command
@@ -91,7 +96,10 @@ async fn serve(issuer: &str, database_url: &str, kek: &KeyEncryptionKey, extra: 
     };
     let health = format!("http://127.0.0.1:{port}/health");
     for _ in 0..200 {
-        if reqwest::get(&health).await.is_ok_and(|r| r.status().is_success()) {
+        if reqwest::get(&health)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             return process;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -148,7 +156,10 @@ async fn haproxy(lb_port: u16, backends: &[u16]) -> Haproxy {
     let lb = Haproxy { child, _dir: dir };
     let discovery = format!("http://127.0.0.1:{lb_port}/.well-known/openid-configuration");
     for _ in 0..100 {
-        if reqwest::get(&discovery).await.is_ok_and(|r| r.status().is_success()) {
+        if reqwest::get(&discovery)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             // Let every backend pass its first checks.
             tokio::time::sleep(Duration::from_millis(800)).await;
             return lb;
@@ -202,7 +213,8 @@ async fn killing_one_of_three_processes_fails_only_its_requests_in_flight() {
             tokio::spawn(async move {
                 while !stop.load(Ordering::Relaxed) {
                     let started = Instant::now();
-                    let result = flow::login_once(&base, Duration::from_secs(30), &mut |_| {}).await;
+                    let result =
+                        flow::login_once(&base, Duration::from_secs(30), &mut |_| {}).await;
                     outcomes.lock().unwrap().push(Outcome {
                         started,
                         ended: Instant::now(),
@@ -224,7 +236,10 @@ async fn killing_one_of_three_processes_fails_only_its_requests_in_flight() {
         worker.await.unwrap();
     }
     let outcomes = std::mem::take(&mut *outcomes.lock().unwrap());
-    assert!(before_kill >= 3, "logins ran before the kill: {before_kill}");
+    assert!(
+        before_kill >= 3,
+        "logins ran before the kill: {before_kill}"
+    );
 
     let failed: Vec<&Outcome> = outcomes.iter().filter(|o| o.result.is_err()).collect();
     for o in &failed {
@@ -234,14 +249,25 @@ async fn killing_one_of_three_processes_fails_only_its_requests_in_flight() {
             "a login failed that was not in flight at the kill: {err:?}"
         );
     }
-    assert!(failed.len() <= 6, "at most one login per worker was in flight: {}", failed.len());
+    assert!(
+        failed.len() <= 6,
+        "at most one login per worker was in flight: {}",
+        failed.len()
+    );
     let after: Vec<&Outcome> = outcomes.iter().filter(|o| o.started >= killed_at).collect();
-    assert!(after.len() >= 3, "logins went on after the kill: {}", after.len());
+    assert!(
+        after.len() >= 3,
+        "logins went on after the kill: {}",
+        after.len()
+    );
     assert!(after.iter().all(|o| o.result.is_ok()));
 
     // Every token acknowledged before or after the kill was kept (written to the database by
     // whichever process issued it): UserInfo answers for each, through the balancer.
-    let done: Vec<&flow::Done> = outcomes.iter().filter_map(|o| o.result.as_ref().ok()).collect();
+    let done: Vec<&flow::Done> = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().ok())
+        .collect();
     let http = reqwest::Client::new();
     for d in &done {
         let response = http
@@ -275,10 +301,11 @@ async fn killing_one_of_three_processes_fails_only_its_requests_in_flight() {
     }
     // The consent given during the logins is there once.
     let mut conn = sqlx::PgConnection::connect(&database_url).await.unwrap();
-    let (consents,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM consents WHERE client_id = 'demo-portal'")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
+    let (consents,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM consents WHERE client_id = 'demo-portal'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
     assert_eq!(consents, 1);
     eprintln!(
         "kill -9 under load: {} logins, {} failed (in flight at the kill), {} after the kill",
@@ -306,7 +333,9 @@ impl CuttableProxy {
         let (up2, pipes2) = (up.clone(), pipes.clone());
         let accept = tokio::spawn(async move {
             loop {
-                let Ok((mut inbound, _)) = listener.accept().await else { continue };
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    continue;
+                };
                 if !up2.load(Ordering::SeqCst) {
                     drop(inbound);
                     continue;
@@ -319,7 +348,12 @@ impl CuttableProxy {
                 pipes2.lock().unwrap().push(pipe);
             }
         });
-        CuttableProxy { port, up, pipes, accept }
+        CuttableProxy {
+            port,
+            up,
+            pipes,
+            accept,
+        }
     }
 
     fn cut(&self) {
@@ -351,11 +385,18 @@ async fn ask(url: &str, form: Option<&[(&str, &str)]>) -> (u16, bool, Duration) 
         .unwrap();
     let started = Instant::now();
     let request = match form {
-        Some(form) => http.post(url).basic_auth(flow::CLIENT_ID, Some(flow::CLIENT_SECRET)).form(form),
+        Some(form) => http
+            .post(url)
+            .basic_auth(flow::CLIENT_ID, Some(flow::CLIENT_SECRET))
+            .form(form),
         None => http.get(url),
     };
     match request.send().await {
-        Ok(r) => (r.status().as_u16(), r.headers().contains_key("retry-after"), started.elapsed()),
+        Ok(r) => (
+            r.status().as_u16(),
+            r.headers().contains_key("retry-after"),
+            started.elapsed(),
+        ),
         Err(_) => (0, false, started.elapsed()),
     }
 }
@@ -398,9 +439,15 @@ async fn a_database_outage_answers_503_quickly_and_recovers() {
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        let process = Process { child: command.spawn().unwrap(), port };
+        let process = Process {
+            child: command.spawn().unwrap(),
+            port,
+        };
         for _ in 0..200 {
-            if reqwest::get(format!("{issuer}/health")).await.is_ok_and(|r| r.status().is_success()) {
+            if reqwest::get(format!("{issuer}/health"))
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -427,7 +474,9 @@ async fn a_database_outage_answers_503_quickly_and_recovers() {
         )
         .await;
         let ready = ask(&format!("{base}/ready"), None).await;
-        for (what, (status, retry_after, took)) in [("authorize", page), ("token", token), ("ready", ready)] {
+        for (what, (status, retry_after, took)) in
+            [("authorize", page), ("token", token), ("ready", ready)]
+        {
             assert_eq!(status, 503, "round {round}: {what}");
             assert!(took < margin, "round {round}: {what} took {took:?}");
             if what != "ready" {
@@ -442,7 +491,10 @@ async fn a_database_outage_answers_503_quickly_and_recovers() {
     let back = Instant::now();
     let mut recovered = None;
     while back.elapsed() < Duration::from_secs(5) {
-        if flow::login_once(&base, Duration::from_secs(5), &mut |_| {}).await.is_ok() {
+        if flow::login_once(&base, Duration::from_secs(5), &mut |_| {})
+            .await
+            .is_ok()
+        {
             recovered = Some(back.elapsed());
             break;
         }
@@ -466,7 +518,10 @@ async fn an_exhausted_pool_answers_503_quickly() {
         "http://127.0.0.1:1",
         &database_url,
         &kek,
-        &[("VNEID_MAX_CONNECTIONS", "2"), ("VNEID_DATABASE_TIMEOUT", "1")],
+        &[
+            ("VNEID_MAX_CONNECTIONS", "2"),
+            ("VNEID_DATABASE_TIMEOUT", "1"),
+        ],
     )
     .await;
     let base = format!("http://127.0.0.1:{}", process.port);

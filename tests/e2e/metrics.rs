@@ -26,10 +26,7 @@ fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
         .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
         .map(|s| match &s.value {
             Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => *v,
-            Value::Histogram(buckets) => buckets
-                .iter()
-                .map(|b| b.count)
-                .fold(0.0, f64::max),
+            Value::Histogram(buckets) => buckets.iter().map(|b| b.count).fold(0.0, f64::max),
             Value::Summary(_) => 0.0,
         })
         .sum()
@@ -59,36 +56,71 @@ async fn a_scrape_after_logins_shows_the_counters_moved(backend: Backend) {
     let url = provider.authorize_url(&[("acr_values", "urn:vneid:acr:level2")]);
     let (url, _, html) = browser.navigate(&url).await.page();
     let (url, _, html) = browser
-        .submit(&url, &html, "/login", &[("username", "079198000002"), ("password", "Wrong@2026")])
+        .submit(
+            &url,
+            &html,
+            "/login",
+            &[("username", "079198000002"), ("password", "Wrong@2026")],
+        )
         .await
         .page();
     let (url, _, html) = browser
-        .submit(&url, &html, "/login", &[("username", "001999999999"), ("password", "Demo@2026")])
+        .submit(
+            &url,
+            &html,
+            "/login",
+            &[("username", "001999999999"), ("password", "Demo@2026")],
+        )
         .await
         .page();
     let (url, _, html) = browser
-        .submit(&url, &html, "/login", &[("username", "079198000002"), ("password", "Demo@2026")])
+        .submit(
+            &url,
+            &html,
+            "/login",
+            &[("username", "079198000002"), ("password", "Demo@2026")],
+        )
         .await
         .page();
     assert!(has_form(&html, "/otp"), "{html}");
     let right = provider.totp();
-    let wrong = if right == "000000" { "111111" } else { "000000" };
-    let (url, _, html) = browser.submit(&url, &html, "/otp", &[("otp", wrong)]).await.page();
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let (url, _, html) = browser
+        .submit(&url, &html, "/otp", &[("otp", wrong)])
+        .await
+        .page();
     assert!(has_form(&html, "/otp"), "{html}");
-    let landing = browser.submit(&url, &html, "/otp", &[("otp", &right)]).await;
+    let landing = browser
+        .submit(&url, &html, "/otp", &[("otp", &right)])
+        .await;
     if let vneid_tests::browser::Landing::Page { url, html, .. } = landing {
         assert!(has_form(&html, "/consent"), "{html}");
-        browser.submit(&url, &html, "/consent", &[("decision", "allow")]).await.away();
+        browser
+            .submit(&url, &html, "/consent", &[("decision", "allow")])
+            .await
+            .away();
     }
     // A path no route matches, with something that looks like an id in it.
-    let stray = reqwest::get(format!("{}/interaction-x/stray-id-0042/evil", provider.base))
-        .await
-        .unwrap();
+    let stray = reqwest::get(format!(
+        "{}/interaction-x/stray-id-0042/evil",
+        provider.base
+    ))
+    .await
+    .unwrap();
     assert_eq!(stray.status(), 404);
 
     let after = scrape(&provider).await;
     let login = |level, factor, outcome| {
-        delta(&before, &after, LOGINS, &[("level", level), ("factor", factor), ("outcome", outcome)])
+        delta(
+            &before,
+            &after,
+            LOGINS,
+            &[("level", level), ("factor", factor), ("outcome", outcome)],
+        )
     };
     assert_eq!(login("1", "password", "success"), 1.0);
     assert_eq!(login("2", "password", "wrong_credentials"), 1.0);
@@ -97,19 +129,40 @@ async fn a_scrape_after_logins_shows_the_counters_moved(backend: Backend) {
     assert_eq!(login("2", "second_factor", "wrong_code"), 1.0);
     assert_eq!(login("2", "second_factor", "success"), 1.0);
     assert_eq!(
-        delta(&before, &after, "vneid_second_factor_failures_total", &[("reason", "wrong_code")]),
+        delta(
+            &before,
+            &after,
+            "vneid_second_factor_failures_total",
+            &[("reason", "wrong_code")]
+        ),
         1.0
     );
     let token = [("route", "/token"), ("method", "POST"), ("status", "200")];
-    assert_eq!(delta(&before, &after, "vneid_http_requests_total", &token), 1.0);
     assert_eq!(
-        delta(&before, &after, "vneid_http_request_duration_seconds_count", &token),
+        delta(&before, &after, "vneid_http_requests_total", &token),
+        1.0
+    );
+    assert_eq!(
+        delta(
+            &before,
+            &after,
+            "vneid_http_request_duration_seconds_count",
+            &token
+        ),
         1.0
     );
     let login_posts = [("route", "/interaction/:id/login"), ("method", "POST")];
-    assert_eq!(delta(&before, &after, "vneid_http_requests_total", &login_posts), 4.0);
     assert_eq!(
-        delta(&before, &after, "vneid_http_requests_total", &[("route", "unmatched"), ("status", "404")]),
+        delta(&before, &after, "vneid_http_requests_total", &login_posts),
+        4.0
+    );
+    assert_eq!(
+        delta(
+            &before,
+            &after,
+            "vneid_http_requests_total",
+            &[("route", "unmatched"), ("status", "404")]
+        ),
         1.0
     );
     // Routes are templates: no raw path, no interaction id, nothing the stray request made up.
@@ -123,15 +176,22 @@ async fn a_scrape_after_logins_shows_the_counters_moved(backend: Backend) {
             );
         }
     }
-    let interaction_routes: Vec<&String> =
-        routes.keys().filter(|r| r.starts_with("/interaction/")).collect();
+    let interaction_routes: Vec<&String> = routes
+        .keys()
+        .filter(|r| r.starts_with("/interaction/"))
+        .collect();
     assert!(
-        interaction_routes.iter().all(|r| r.starts_with("/interaction/:id")),
+        interaction_routes
+            .iter()
+            .all(|r| r.starts_with("/interaction/:id")),
         "{interaction_routes:?}"
     );
     // Four password verifications (one per password post, the unknown number's included),
     // each waited for a pool thread.
-    assert_eq!(delta(&before, &after, "vneid_argon2_wait_seconds_count", &[]), 4.0);
+    assert_eq!(
+        delta(&before, &after, "vneid_argon2_wait_seconds_count", &[]),
+        4.0
+    );
     assert_eq!(value(&after, "vneid_argon2_queue_depth", &[]), 0.0);
     assert!(value(&after, "vneid_argon2_threads", &[]) >= 1.0);
     // The pool as configured by the harness, the database up, the backlog read.
@@ -140,8 +200,18 @@ async fn a_scrape_after_logins_shows_the_counters_moved(backend: Backend) {
         + value(&after, "vneid_db_pool_connections", &[("state", "in_use")]);
     assert!((1.0..=4.0).contains(&open), "{open}");
     assert_eq!(value(&after, "vneid_db_up", &[]), 1.0);
-    assert!(after.samples.iter().any(|s| s.metric == "vneid_outbox_pending"));
-    assert!(after.samples.iter().any(|s| s.metric == "vneid_outbox_oldest_age_seconds"));
+    assert!(
+        after
+            .samples
+            .iter()
+            .any(|s| s.metric == "vneid_outbox_pending")
+    );
+    assert!(
+        after
+            .samples
+            .iter()
+            .any(|s| s.metric == "vneid_outbox_oldest_age_seconds")
+    );
 }
 
 /// The outbox gauges count what is undelivered and how old the oldest is.
@@ -189,8 +259,17 @@ async fn scrapes_not_allowed_are_refused(backend: Backend) {
     let plain = client.get(&url).send().await.unwrap();
     assert_eq!(plain.status(), 403);
     assert!(!plain.text().await.unwrap().contains("vneid_"));
-    for bad in ["Bearer scrape-token-8c1", "Bearer scrape-token-8c1fX", "Basic scrape-token-8c1f"] {
-        let response = client.get(&url).header("authorization", bad).send().await.unwrap();
+    for bad in [
+        "Bearer scrape-token-8c1",
+        "Bearer scrape-token-8c1fX",
+        "Basic scrape-token-8c1f",
+    ] {
+        let response = client
+            .get(&url)
+            .header("authorization", bad)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 403, "{bad}");
     }
     let good = client
@@ -200,7 +279,12 @@ async fn scrapes_not_allowed_are_refused(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(good.status(), 200);
-    assert!(good.text().await.unwrap().contains("vneid_http_requests_total"));
+    assert!(
+        good.text()
+            .await
+            .unwrap()
+            .contains("vneid_http_requests_total")
+    );
 
     // Default access (loopback only) behind a trusted proxy on loopback.
     let proxied = spawn_provider_with(backend, |config| {
@@ -228,18 +312,35 @@ async fn the_request_id_is_echoed_or_made(backend: Backend) {
     let provider = spawn_provider(backend).await;
     let client = reqwest::Client::new();
     let url = format!("{}/.well-known/openid-configuration", provider.base);
-    let echoed = client.get(&url).header("x-request-id", "lb-7f3a-0001").send().await.unwrap();
+    let echoed = client
+        .get(&url)
+        .header("x-request-id", "lb-7f3a-0001")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(echoed.headers()["x-request-id"], "lb-7f3a-0001");
     let mut seen = Vec::new();
-    for sent in [None, Some("two words"), Some("<script>"), Some(&*"x".repeat(200))] {
+    for sent in [
+        None,
+        Some("two words"),
+        Some("<script>"),
+        Some(&*"x".repeat(200)),
+    ] {
         let mut request = client.get(format!("{}/nowhere", provider.base));
         if let Some(sent) = sent {
             request = request.header("x-request-id", sent);
         }
         let response = request.send().await.unwrap();
-        let id = response.headers()["x-request-id"].to_str().unwrap().to_string();
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_string();
         assert!(Some(id.as_str()) != sent && id.len() >= 12, "{id}");
-        assert!(id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{id}");
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "{id}"
+        );
         seen.push(id);
     }
     seen.sort();
@@ -251,12 +352,18 @@ async fn the_request_id_is_echoed_or_made(backend: Backend) {
 /// 503 at once and `/health` still 200.
 async fn ready_fails_when_the_database_is_gone(backend: Backend) {
     let provider = spawn_provider(backend).await;
-    let ready = reqwest::get(format!("{}/ready", provider.base)).await.unwrap();
+    let ready = reqwest::get(format!("{}/ready", provider.base))
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200);
     provider.state.store.close().await;
-    let ready = reqwest::get(format!("{}/ready", provider.base)).await.unwrap();
+    let ready = reqwest::get(format!("{}/ready", provider.base))
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 503);
-    let health = reqwest::get(format!("{}/health", provider.base)).await.unwrap();
+    let health = reqwest::get(format!("{}/health", provider.base))
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
     // A page that needs the database answers 503 with Retry-After, not 500.
     let page = reqwest::get(provider.authorize_url(&[])).await.unwrap();

@@ -56,7 +56,9 @@ pub async fn check_password(
             detail: json!({ "reason": "unknown_account" }),
         };
         state.store.audit(event, now).await?;
-        state.metrics.login(None, Factor::Password, "wrong_credentials");
+        state
+            .metrics
+            .login(None, Factor::Password, "wrong_credentials");
         return Ok(PasswordOutcome::WrongCredentials);
     };
     let level = Some(account.level);
@@ -92,7 +94,9 @@ pub async fn check_password(
             state.metrics.login(level, Factor::Password, "locked_now");
             return Ok(PasswordOutcome::Locked { until });
         }
-        state.metrics.login(level, Factor::Password, "wrong_credentials");
+        state
+            .metrics
+            .login(level, Factor::Password, "wrong_credentials");
         return Ok(PasswordOutcome::WrongCredentials);
     }
     if account.status != "active" {
@@ -153,7 +157,9 @@ pub async fn second_factor_attempt(
             };
             state.store.audit(event, now).await?;
             state.metrics.second_factor_failure("locked");
-            state.metrics.login(Some(account.level), Factor::SecondFactor, "locked");
+            state
+                .metrics
+                .login(Some(account.level), Factor::SecondFactor, "locked");
             return Ok(Some(verdict));
         };
         let (event, notice) = match verdict {
@@ -201,7 +207,9 @@ pub async fn second_factor_attempt(
             if !verdict.accepted() {
                 state.metrics.second_factor_failure("wrong_code");
             }
-            state.metrics.login(Some(account.level), Factor::SecondFactor, outcome);
+            state
+                .metrics
+                .login(Some(account.level), Factor::SecondFactor, outcome);
             return Ok(Some(verdict));
         }
     }
