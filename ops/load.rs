@@ -225,6 +225,7 @@ async fn run(
         "{:>6} {:>9} {:>9} {:>7} {:>9} {:>9}  rss MiB",
         "t(s)", "flows/s", "completed", "failed", "p50 ms", "p99 ms"
     );
+    let mut window_start = Instant::now();
     while Instant::now() < end {
         let left = end.saturating_duration_since(Instant::now());
         tokio::time::sleep(Duration::from_secs(interval).min(left)).await;
@@ -234,13 +235,15 @@ async fn run(
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
         w.latencies.sort();
+        let window_seconds = window_start.elapsed().as_secs_f64().max(0.001);
+        window_start = Instant::now();
         let rss: Vec<f64> = pids.iter().map(|p| rss_mib(*p)).collect();
         for (peak, now) in peak_rss.iter_mut().zip(&rss) {
             *peak = peak.max(*now);
         }
         let line = Line {
             at_seconds: started.elapsed().as_secs(),
-            flows_per_second: w.completed as f64 / interval as f64,
+            flows_per_second: w.completed as f64 / window_seconds,
             completed: w.completed,
             failed: w.failed,
             p50_ms: percentile(&w.latencies, 50.0),
