@@ -64,6 +64,9 @@ pub struct Config {
     /// Client registration and authorization-request policy (`[clients]`).
     #[serde(default)]
     pub clients: ClientsConfig,
+    /// Who may scrape `/metrics`.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
     /// Demo mode: console notifications, a demo outbox page. Never from a file.
     #[serde(skip)]
     pub demo: bool,
@@ -196,6 +199,11 @@ pub struct Timeouts {
     pub header_read: u64,
     /// A request not answered by then gets 503.
     pub request: u64,
+    /// How long a request waits for a database connection (a new one included) before it
+    /// gets 503: an exhausted pool or an unreachable database answers this fast, never hangs.
+    pub database: u64,
+    /// How long `/ready` waits for the database to answer before it says 503.
+    pub readiness: u64,
 }
 
 impl Default for Timeouts {
@@ -203,6 +211,8 @@ impl Default for Timeouts {
         Timeouts {
             header_read: 10,
             request: 30,
+            database: 2,
+            readiness: 1,
         }
     }
 }
@@ -232,6 +242,39 @@ impl std::fmt::Debug for ClientsConfig {
                 "initial_access_token",
                 &self.initial_access_token.as_ref().map(|_| "[redacted]"),
             )
+            .finish()
+    }
+}
+
+/// `[metrics]`: who may read `/metrics`. A request may when its client address (the TCP peer,
+/// or behind `[limits.trusted_proxy]` the address that proxy forwarded) is in `allow`, or when
+/// `token` is set and the request carries `Authorization: Bearer <token>`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Addresses that may scrape; loopback only by default. Empty: none (token only).
+    pub allow: Vec<std::net::IpAddr>,
+    /// A bearer token that may scrape from anywhere; none by default.
+    pub token: Option<String>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            allow: vec![
+                std::net::IpAddr::from([127, 0, 0, 1]),
+                std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+            ],
+            token: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for MetricsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsConfig")
+            .field("allow", &self.allow)
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
             .finish()
     }
 }
@@ -389,17 +432,23 @@ pub const ENV: &[(&str, &str)] = &[
     ("VNEID_ARGON2_WAIT_SECONDS", "argon2.wait_seconds"),
     ("VNEID_HEADER_READ_TIMEOUT", "timeouts.header_read"),
     ("VNEID_REQUEST_TIMEOUT", "timeouts.request"),
+    ("VNEID_DATABASE_TIMEOUT", "timeouts.database"),
+    ("VNEID_MAX_CONNECTIONS", "max_connections"),
+    ("VNEID_METRICS_ALLOW", "metrics.allow"),
+    ("VNEID_METRICS_TOKEN", "metrics.token"),
 ];
 
 fn env_kind(key: &str) -> EnvKind {
     match key {
         "limits.enabled" => EnvKind::Boolean,
-        "limits.trusted_proxy.addresses" => EnvKind::List,
+        "limits.trusted_proxy.addresses" | "metrics.allow" => EnvKind::List,
         "argon2.threads"
         | "argon2.queue"
         | "argon2.wait_seconds"
         | "timeouts.header_read"
-        | "timeouts.request" => EnvKind::Integer,
+        | "timeouts.request"
+        | "timeouts.database"
+        | "max_connections" => EnvKind::Integer,
         _ => EnvKind::Text,
     }
 }
@@ -489,6 +538,7 @@ impl Config {
             argon2: Argon2Config::default(),
             timeouts: Timeouts::default(),
             registration: Default::default(),
+            metrics: MetricsConfig::default(),
             demo: false,
         }
     }
@@ -539,7 +589,11 @@ impl Config {
                 )));
             }
         }
-        if self.timeouts.header_read == 0 || self.timeouts.request == 0 {
+        if self.timeouts.header_read == 0
+            || self.timeouts.request == 0
+            || self.timeouts.database == 0
+            || self.timeouts.readiness == 0
+        {
             return Err(ConfigError::Invalid(
                 "timeouts must be at least 1 second".into(),
             ));
@@ -597,6 +651,32 @@ key_encryption_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
             crate::accounts::password::cores()
         );
         assert_eq!(config.argon2.queue, 32);
+        assert_eq!(config.timeouts.database, 2);
+        assert!(config.metrics.token.is_none());
+        assert!(
+            config
+                .metrics
+                .allow
+                .iter()
+                .all(std::net::IpAddr::is_loopback)
+        );
+    }
+
+    #[test]
+    fn metrics_access_and_database_timeout_from_the_environment() {
+        let config = parse(
+            "",
+            &[
+                ("VNEID_METRICS_ALLOW", "10.0.0.9, 10.0.0.10"),
+                ("VNEID_METRICS_TOKEN", "s3cret"),
+                ("VNEID_DATABASE_TIMEOUT", "1"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(config.metrics.allow.len(), 2);
+        assert_eq!(config.metrics.token.as_deref(), Some("s3cret"));
+        assert!(!format!("{:?}", config.metrics).contains("s3cret"));
+        assert_eq!(config.timeouts.database, 1);
     }
 
     #[test]

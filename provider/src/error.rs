@@ -60,9 +60,31 @@ impl From<crate::limits::TooMany> for AppError {
     }
 }
 
+/// Seconds a client is asked to wait when the database is unreachable or the pool exhausted.
+pub const DATABASE_RETRY_AFTER: u64 = 2;
+
+impl AppError {
+    /// Whether this is the database being unreachable or too busy (503, may be retried).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, AppError::Store(err) if err.is_unavailable())
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self {
+            err if err.is_unavailable() => {
+                tracing::error!(error = %err, "database unavailable: answered 503");
+                with_retry_after(
+                    ErrorPage::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Hệ thống tạm thời gián đoạn. Vui lòng thử lại sau ít phút.",
+                        "The service is temporarily unavailable. Please try again in a few moments.",
+                    )
+                    .into_response(),
+                    DATABASE_RETRY_AFTER,
+                )
+            }
             AppError::Busy { retry_after } => {
                 tracing::warn!("busy: answered 503");
                 with_retry_after(
@@ -104,6 +126,13 @@ impl From<AppError> for crate::oidc::error::OAuthError {
     fn from(err: AppError) -> Self {
         use crate::oidc::error::{ErrorCode, OAuthError};
         match err {
+            err if err.is_unavailable() => {
+                tracing::error!(error = %err, "database unavailable: answered 503");
+                OAuthError::new(
+                    ErrorCode::TemporarilyUnavailable,
+                    "the provider is temporarily unavailable; try again later",
+                )
+            }
             // 503 (429 for a rate limit) with `Retry-After`, added by the router for every such
             // response that has none.
             AppError::Busy { .. } | AppError::TooMany { .. } => OAuthError::new(

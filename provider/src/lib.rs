@@ -18,6 +18,7 @@ pub mod error;
 pub mod events;
 pub mod keys;
 pub mod limits;
+pub mod metrics;
 pub mod notify;
 pub mod oidc;
 pub mod registry;
@@ -47,8 +48,8 @@ use crate::store::Store;
 pub use crate::error::AppError;
 
 /// The router: every endpoint, with the security headers every response carries, rate limits
-/// on the posts that guess or cost, the password pool of this provider, and a whole-request
-/// timeout.
+/// on the posts that guess or cost, the password pool of this provider, a whole-request
+/// timeout, and outermost the request id, the access log line and the request metrics.
 pub fn app(state: AppState) -> Router {
     let limited = |route: Route| {
         axum::middleware::from_fn_with_state((state.clone(), route), limits::throttle)
@@ -133,9 +134,10 @@ pub fn app(state: AppState) -> Router {
         .route("/desk/accounts/{id_number}/status", post(web::desk::set_status))
         .route("/desk/organizations", post(web::desk::organization))
         .route(paths::HEALTH, get(health))
+        .route(READY, get(ready))
+        .route(METRICS, get(metrics::scrape))
         .route(paths::STYLE, get(style))
         .fallback(not_found)
-        .layer(axum::middleware::from_fn(access_log))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -158,6 +160,8 @@ pub fn app(state: AppState) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::observe))
+        .layer(axum::middleware::from_fn(metrics::request_span))
         .with_state(state)
 }
 
@@ -179,25 +183,10 @@ async fn bounds(
     response
 }
 
-/// One log line per request: method, path (never the query: it carries codes and state),
-/// status and time taken.
-async fn access_log(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
-    let started = std::time::Instant::now();
-    let response = next.run(request).await;
-    let status = response.status().as_u16();
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
-    if status >= 500 {
-        tracing::error!(%method, path, status, ms, "request");
-    } else {
-        tracing::debug!(%method, path, status, ms, "request");
-    }
-    response
-}
+/// Readiness: 200 when the database answers within `[timeouts] readiness`, else 503.
+pub const READY: &str = "/ready";
+/// Prometheus metrics, for the scrapers `[metrics]` allows.
+pub const METRICS: &str = "/metrics";
 
 async fn demo_outbox(
     axum::extract::State(state): axum::extract::State<AppState>,
@@ -229,14 +218,23 @@ async fn demo_outbox(
     .into_response())
 }
 
-async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
+/// Liveness: the process answers HTTP. It does not ask the database (a database outage must
+/// not get every process restarted); `/ready` does.
+async fn health() -> impl IntoResponse {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers a query within the readiness timeout (a load balancer
+/// takes a process out of rotation while it does not).
+async fn ready(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+    let timeout = Duration::from_secs(state.config.timeouts.readiness);
+    match state.store.ready(timeout).await {
         Ok(()) => (
             axum::http::StatusCode::OK,
             axum::Json(serde_json::json!({ "status": "ok" })),
         ),
         Err(err) => {
-            tracing::error!(error = %err, "health check: database unreachable");
+            tracing::error!(error = %err, "readiness check: database unreachable");
             (
                 axum::http::StatusCode::SERVICE_UNAVAILABLE,
                 axum::Json(serde_json::json!({ "status": "database unreachable" })),
@@ -265,7 +263,14 @@ async fn not_found() -> impl IntoResponse {
 
 /// Opens the database, migrates it and loads (or makes) the keys: the state to serve with.
 pub async fn prepare(config: Config, clock: Clock) -> Result<AppState, StartError> {
-    let store = Store::connect(&config.database_url, config.max_connections).await?;
+    let store = Store::connect_with(
+        &config.database_url,
+        store::PoolSettings {
+            max_connections: config.max_connections,
+            acquire_timeout: Duration::from_secs(config.timeouts.database),
+        },
+    )
+    .await?;
     store.migrate().await?;
     let sealer = Sealer::new(config.key_encryption_key.clone());
     let now = clock.now();
@@ -283,6 +288,7 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<AppState, StartErro
         &config.limits,
         accounts::password::Pool::new(config.argon2.pool_size()),
     );
+    let metrics = metrics::Metrics::new(limits.argon2.wait_histogram());
     let issuer = config.issuer_str().to_string();
     let discovery = oidc::discovery::document(&issuer, &config);
     let thresholds = config.registry.thresholds;
@@ -313,6 +319,7 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<AppState, StartErro
         discovery,
         dummy_hash,
         limits,
+        metrics,
     }))
 }
 

@@ -40,6 +40,8 @@ pub struct Inner {
     pub dummy_hash: String,
     /// Rate limits and the password hashing pool.
     pub limits: crate::limits::Limits,
+    /// Prometheus metrics of this provider.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl Deref for AppState {

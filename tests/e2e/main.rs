@@ -16,6 +16,7 @@ mod journey;
 mod levels;
 mod limits;
 mod logout;
+mod metrics;
 mod notify;
 mod oidc_differences;
 mod par;

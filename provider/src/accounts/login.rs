@@ -10,6 +10,7 @@ use serde_json::json;
 use super::second_factor::{self, FactorState, Policy, Verdict};
 use super::{password, totp};
 use crate::error::AppError;
+use crate::metrics::Factor;
 use crate::notify::{Channel, Notification};
 use crate::state::AppState;
 use crate::store::{AccountRow, AuditEvent, OutboxRow};
@@ -60,8 +61,12 @@ pub async fn check_password(
             detail: json!({ "reason": "unknown_account" }),
         };
         state.store.audit(event, now).await?;
+        state
+            .metrics
+            .login(None, Factor::Password, "wrong_credentials");
         return Ok(PasswordOutcome::WrongCredentials);
     };
+    let level = Some(account.level);
     if let Some(until) = account.locked_until.filter(|until| *until > now) {
         // The same work as a wrong password (argon2, one write), so timing does not tell the
         // lock either; the password is not even compared while locked.
@@ -73,6 +78,7 @@ pub async fn check_password(
             detail: json!({ "until": until }),
         };
         state.store.audit(event, now).await?;
+        state.metrics.login(level, Factor::Password, "locked");
         return Ok(PasswordOutcome::Locked { until });
     }
     if !password::verify(pw.to_string(), account.password_hash.clone()).await? {
@@ -90,16 +96,22 @@ pub async fn check_password(
             .await?;
         if let Some(until) = locked {
             tracing::warn!(account = %account.id, until, "account locked after repeated wrong passwords");
+            state.metrics.login(level, Factor::Password, "locked_now");
             return Ok(PasswordOutcome::Locked { until });
         }
+        state
+            .metrics
+            .login(level, Factor::Password, "wrong_credentials");
         return Ok(PasswordOutcome::WrongCredentials);
     }
     if account.status != "active" {
+        state.metrics.login(level, Factor::Password, "disabled");
         return Ok(PasswordOutcome::Disabled);
     }
     if account.failed_logins != 0 || account.locked_until.is_some() {
         state.store.record_good_login(&account.id).await?;
     }
+    state.metrics.login(level, Factor::Password, "success");
     Ok(PasswordOutcome::Success(Box::new(account)))
 }
 
@@ -149,6 +161,10 @@ pub async fn second_factor_attempt(
                 detail: json!({}),
             };
             state.store.audit(event, now).await?;
+            state.metrics.second_factor_failure("locked");
+            state
+                .metrics
+                .login(Some(account.level), Factor::SecondFactor, "locked");
             return Ok(Some(verdict));
         };
         let (event, notice) = match verdict {
@@ -187,6 +203,18 @@ pub async fn second_factor_attempt(
             if let Verdict::LockedNow { until } = verdict {
                 tracing::warn!(account = %account.id, until, "second factor locked after repeated wrong codes");
             }
+            let outcome = match verdict {
+                Verdict::Accepted { .. } => "success",
+                Verdict::Refused { .. } => "wrong_code",
+                Verdict::LockedNow { .. } => "locked_now",
+                Verdict::StillLocked { .. } => "locked",
+            };
+            if !verdict.accepted() {
+                state.metrics.second_factor_failure("wrong_code");
+            }
+            state
+                .metrics
+                .login(Some(account.level), Factor::SecondFactor, outcome);
             return Ok(Some(verdict));
         }
     }

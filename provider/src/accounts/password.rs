@@ -139,6 +139,7 @@ pub struct Pool {
     sender: SyncSender<Task>,
     size: PoolSize,
     queued: Arc<AtomicUsize>,
+    wait: prometheus_client::metrics::histogram::Histogram,
 }
 
 /// The pool cannot take the work now: answer 503 with `Retry-After`.
@@ -181,6 +182,7 @@ impl Pool {
             sender,
             size,
             queued,
+            wait: crate::metrics::wait_histogram(),
         }
     }
 
@@ -192,6 +194,11 @@ impl Pool {
     /// Requests waiting for a thread now (for metrics).
     pub fn queued(&self) -> usize {
         self.queued.load(Ordering::Relaxed)
+    }
+
+    /// The time hashes waited for a thread (for metrics; shared, cheap to clone).
+    pub fn wait_histogram(&self) -> prometheus_client::metrics::histogram::Histogram {
+        self.wait.clone()
     }
 
     fn busy(&self) -> Busy {
@@ -207,8 +214,11 @@ impl Pool {
         work: impl FnOnce(&mut Memory) -> R + Send + 'static,
     ) -> Result<R, Busy> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let deadline = Instant::now() + self.size.wait;
+        let enqueued = Instant::now();
+        let deadline = enqueued + self.size.wait;
+        let wait = self.wait.clone();
         let task: Task = Box::new(move |memory| {
+            wait.observe(enqueued.elapsed().as_secs_f64());
             if reply.is_closed() || Instant::now() >= deadline {
                 return;
             }

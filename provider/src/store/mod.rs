@@ -10,6 +10,7 @@ mod consents;
 mod desk;
 mod events;
 mod keys;
+mod ops;
 mod outbox;
 mod predicates;
 mod purge;
@@ -36,6 +37,7 @@ pub use consents::ConsentGiven;
 pub use desk::{Enrolment, OfficerRow, VerificationRow};
 pub use events::{EventSourceRow, NewSecurityEvent, PushRow};
 pub use keys::KeyRow;
+pub use ops::{NotReady, OutboxBacklog, PoolStats};
 pub use outbox::{OutboxRow, enqueue};
 pub use registrations::{RegistrationRow, insert_registration, release_portrait_attempt};
 pub use registry::{RegistryDocumentRow, RegistryImport, RegistryPersonRow};
@@ -65,6 +67,54 @@ pub enum StoreError {
     Json(#[from] serde_json::Error),
 }
 
+impl StoreError {
+    /// Whether the database is unreachable or too busy to answer in time (no connection could
+    /// be had within the pool's acquire timeout, the connection broke, the server is shutting
+    /// down or refusing connections, SQLite is locked): the request gets 503 with
+    /// `Retry-After`, not 500, and may be retried.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database(err) = self else {
+            return false;
+        };
+        match err {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                // PostgreSQL: connection exceptions (08), operator intervention (57: admin or
+                // crash shutdown, cannot connect now); SQLite: SQLITE_BUSY, SQLITE_LOCKED and
+                // their extended codes.
+                code.starts_with("08")
+                    || code.starts_with("57P")
+                    || matches!(code.as_ref(), "5" | "6" | "261" | "262" | "517")
+            }),
+            _ => false,
+        }
+    }
+}
+
+/// How the pool waits for the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Connections at most.
+    pub max_connections: u32,
+    /// How long a caller waits for a connection (a new connection's set-up included) before
+    /// `PoolTimedOut`.
+    pub acquire_timeout: std::time::Duration,
+}
+
+impl PoolSettings {
+    /// `max_connections` with the default 2-second acquire timeout (tools, tests).
+    pub fn new(max_connections: u32) -> Self {
+        PoolSettings {
+            max_connections,
+            acquire_timeout: std::time::Duration::from_secs(2),
+        }
+    }
+}
+
 /// Maps a unique-constraint violation to a clear error, keeps the rest.
 fn unique(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |err| match &err {
@@ -77,18 +127,30 @@ fn unique(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    max_connections: u32,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 impl Store {
-    /// Connects (creating a SQLite file if needed); does not migrate.
+    /// Connects (creating a SQLite file if needed) with a 2-second acquire timeout; does not
+    /// migrate.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        Self::connect_with(url, PoolSettings::new(max_connections)).await
+    }
+
+    /// Connects with explicit pool settings; does not migrate.
+    pub async fn connect_with(url: &str, settings: PoolSettings) -> Result<Store, StoreError> {
+        let PoolSettings {
+            max_connections,
+            acquire_timeout,
+        } = settings;
         install_default_drivers();
         let url = sqlite_create_mode(url);
         let sqlite = url.starts_with("sqlite:");
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
+            .acquire_timeout(acquire_timeout)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if sqlite {
@@ -112,7 +174,10 @@ impl Store {
             })
             .connect(&url)
             .await?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            max_connections,
+        })
     }
 
     /// Applies the embedded migrations.
