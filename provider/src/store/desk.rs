@@ -325,8 +325,8 @@ impl Store {
         Ok(account_id)
     }
 
-    /// Sets an account's status (`active`, `locked`, `revoked`) as an officer, with its audit
-    /// event; locking or revoking ends its sessions and tokens at once.
+    /// Sets an account's status as an officer, with its audit event and no notice (see
+    /// [`Store::change_account_status`]); locking or revoking ends its sessions and tokens.
     pub async fn set_account_status(
         &self,
         account: &AccountRow,
@@ -335,34 +335,17 @@ impl Store {
         station: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        sqlx::query("UPDATE accounts SET status = $1, updated_at = $2 WHERE id = $3")
-            .bind(status)
-            .bind(now)
-            .bind(&account.id)
-            .execute(&mut *tx)
-            .await?;
-        if status != "active" {
-            sqlx::query("DELETE FROM browser_sessions WHERE account_id = $1")
-                .bind(&account.id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "UPDATE tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL",
-            )
-            .bind(now)
-            .bind(&account.id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let event = AuditEvent {
-            kind: "account_status_changed",
-            account_id: Some(&account.id),
-            client_id: None,
-            detail: serde_json::json!({ "status": status, "officer": officer_id, "station": station }),
-        };
-        audit_in(&mut *tx, event, now).await?;
-        tx.commit().await?;
+        self.change_account_status(
+            super::lifecycle::StatusChange {
+                account_id: &account.id,
+                from: &account.status,
+                to: status,
+                detail: serde_json::json!({ "officer": officer_id, "station": station }),
+                notice: None,
+            },
+            now,
+        )
+        .await?;
         Ok(())
     }
 
