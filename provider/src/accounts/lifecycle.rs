@@ -170,6 +170,33 @@ pub fn downgrade(
     Ok(Level::Level1)
 }
 
+/// What the registry, at a sync on `today` (Vietnam's date), says about a Level 2 account's
+/// level: a foreigner whose residence card has expired (or who has none on record any more) goes
+/// down to Level 1. The identity card's own status joins this rule when the registry carries
+/// cards (issue 11, item 3).
+pub fn registry_downgrade(
+    account: &Account,
+    person: &crate::registry::RegistryPerson,
+    today: time::Date,
+) -> Option<DowngradeReason> {
+    if !account.is_level2() || account.status == AccountStatus::Revoked {
+        return None;
+    }
+    if account.kind == AccountKind::Foreigner {
+        let valid = person.residence_card.as_ref().is_some_and(|card| {
+            time::Date::parse(
+                &card.expires_on,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .is_ok_and(|expires| expires >= today)
+        });
+        if !valid {
+            return Some(DowngradeReason::ResidenceCardExpired);
+        }
+    }
+    None
+}
+
 /// The level a login or a grant made at `reached` is worth now that the account is at
 /// `account_level`: never more than the account has.
 pub fn capped(reached: Level, account_level: Level) -> Level {
@@ -365,6 +392,48 @@ mod tests {
             ),
             Err(DowngradeRefused::Revoked)
         );
+    }
+
+    #[test]
+    fn an_expired_residence_card_downgrades_a_level2_foreigner_at_sync() {
+        use crate::registry::{RegistryPerson, ResidenceCard};
+        let mut jane = account(Some(Level::Level2), Active);
+        jane.kind = AccountKind::Foreigner;
+        let mut person = RegistryPerson {
+            id_number: "AB12345678".into(),
+            kind: AccountKind::Foreigner,
+            family_name: "Smith".into(),
+            middle_name: None,
+            given_name: "Jane".into(),
+            birthdate: "1990-02-03".into(),
+            gender: vneid_contract::Gender::Female,
+            nationality: Some("GB".into()),
+            travel_document: None,
+            residence_card: Some(ResidenceCard {
+                number: "TRC-1".into(),
+                card_type: "temporary".into(),
+                expires_on: "2026-05-10".into(),
+            }),
+            documents: vec![],
+            phone_number: None,
+            email: None,
+        };
+        let today = time::macros::date!(2026 - 05 - 10);
+        assert_eq!(registry_downgrade(&jane, &person, today), None);
+        assert_eq!(
+            registry_downgrade(&jane, &person, today.next_day().unwrap()),
+            Some(DowngradeReason::ResidenceCardExpired)
+        );
+        person.residence_card = None;
+        assert_eq!(
+            registry_downgrade(&jane, &person, today),
+            Some(DowngradeReason::ResidenceCardExpired)
+        );
+        // Level 1 already, or a citizen: nothing to do.
+        jane.level = Some(Level::Level1);
+        assert_eq!(registry_downgrade(&jane, &person, today), None);
+        let citizen = account(Some(Level::Level2), Active);
+        assert_eq!(registry_downgrade(&citizen, &person, today), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod embedded;
 mod http;
 pub mod import;
 mod template;
+pub mod sync;
 
 pub use embedded::EmbeddedRegistry;
 pub use http::HttpRegistry;

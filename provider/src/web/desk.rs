@@ -25,6 +25,8 @@ use serde_json::json;
 use vneid_contract::Lang;
 
 use crate::accounts::account::{Account, AccountStatus};
+use crate::accounts::documents::SyncSource;
+use crate::accounts::lifecycle::{self, Change, DowngradeReason};
 use crate::accounts::desk::{Action, Forbidden, Officer, StatusRefused, status_change};
 use crate::accounts::desk_login::{self, Credentials};
 use crate::accounts::eligibility::Ineligible;
@@ -33,7 +35,7 @@ use crate::error::AppError;
 use crate::registry::{Modality, RegistryPerson};
 use crate::secret;
 use crate::state::AppState;
-use crate::store::OrganizationRow;
+use crate::store::{Downgrade, OrganizationRow, StatusChange};
 
 const DESK_COOKIE: &str = "vneid_desk";
 const PRE_COOKIE: &str = "vneid_desk_login";
@@ -680,22 +682,127 @@ pub async fn set_status(
     }
     if account.status != wanted {
         let o = session.officer();
-        state
+        let changed = state
             .store
-            .set_account_status(
-                &row,
-                wanted.as_str(),
-                o.id.as_str(),
-                &o.station,
+            .change_account_status(
+                StatusChange {
+                    account_id: account.id.as_str(),
+                    from: account.status.as_str(),
+                    to: wanted.as_str(),
+                    detail: json!({ "officer": o.id.as_str(), "station": o.station, "actor": "supervisor" }),
+                    notice: lifecycle::notice(&account, Change::Status(wanted), state.now()),
+                },
                 state.now(),
             )
             .await?;
-        tracing::info!(officer = %o.id, account = %account.id, status = %wanted.as_str(), "account status changed");
+        if changed {
+            tracing::info!(officer = %o.id, account = %account.id, status = %wanted.as_str(), "account status changed");
+        }
     }
     let mut back = url::Url::parse("http://desk/desk/people")
         .map_err(|e| AppError::Registry(e.to_string()))?;
     back.query_pairs_mut().append_pair("id_number", &id_number);
     Ok(Redirect::to(&format!("{}?{}", back.path(), back.query().unwrap_or(""))).into_response())
+}
+
+fn back_to_person(id_number: &str) -> Result<Response, AppError> {
+    let mut back = url::Url::parse("http://desk/desk/people")
+        .map_err(|e| AppError::Registry(e.to_string()))?;
+    back.query_pairs_mut().append_pair("id_number", id_number);
+    Ok(Redirect::to(&format!("{}?{}", back.path(), back.query().unwrap_or(""))).into_response())
+}
+
+/// `POST /desk/accounts/{id_number}/downgrade`: a supervisor's decision to take a Level 2
+/// account down to Level 1 (sessions and refresh grants are capped at once; the holder is told).
+pub async fn downgrade(
+    State(state): State<AppState>,
+    session: DeskSession,
+    Path(id_number): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    if !session.csrf_ok(&form.csrf) {
+        return Ok(Redirect::to("/desk").into_response());
+    }
+    if let Err(refused) = session.officer().may(Action::Downgrade) {
+        return session
+            .forbidden(&state, refused, json!({ "id_number": id_number }))
+            .await;
+    }
+    let Some(row) = state.store.account_by_username(&id_number).await? else {
+        return Ok(session.message("Không có tài khoản này (no such account)"));
+    };
+    let account = Account::try_from(&row)?;
+    let reason = DowngradeReason::OfficerDecision;
+    let actor = lifecycle::Actor::from(session.officer().role);
+    let level = match lifecycle::downgrade(&account, actor, reason) {
+        Ok(level) => level,
+        Err(refused) => {
+            return Ok(session.message(format!(
+                "Không thể hạ mức (cannot downgrade): {refused}"
+            )));
+        }
+    };
+    let o = session.officer();
+    state
+        .store
+        .downgrade_account(
+            Downgrade {
+                account_id: account.id.as_str(),
+                to_level: i64::from(level.as_number()),
+                detail: json!({ "officer": o.id.as_str(), "station": o.station, "actor": actor.as_str(), "reason": reason.as_str() }),
+                notice: lifecycle::notice(&account, Change::Downgraded(reason), state.now()),
+            },
+            state.now(),
+        )
+        .await?;
+    tracing::info!(officer = %o.id, account = %account.id, "account downgraded to Level 1");
+    back_to_person(&id_number)
+}
+
+/// `POST /desk/accounts/{id_number}/sync`: re-syncs the account's documents (and what the
+/// registry says about its level) now.
+pub async fn sync(
+    State(state): State<AppState>,
+    session: DeskSession,
+    Path(id_number): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    if !session.csrf_ok(&form.csrf) {
+        return Ok(Redirect::to("/desk").into_response());
+    }
+    if let Err(refused) = session.officer().may(Action::SyncDocuments) {
+        return session
+            .forbidden(&state, refused, json!({ "id_number": id_number }))
+            .await;
+    }
+    let Some(row) = state.store.account_by_username(&id_number).await? else {
+        return Ok(session.message("Không có tài khoản này (no such account)"));
+    };
+    let report = crate::registry::sync::sync_account(
+        &state.store,
+        &state.registry,
+        &row.id,
+        SyncSource::Desk,
+        state.now(),
+    )
+    .await
+    .map_err(|e| AppError::Registry(e.to_string()))?;
+    let event = session.desk.event(
+        "desk_documents_synced",
+        Some(&row.id),
+        json!({ "changes": report.changes, "downgraded": report.downgraded }),
+    );
+    state.store.audit(event, state.now()).await?;
+    Ok(session.message(format!(
+        "Đã đồng bộ giấy tờ: {} thay đổi (documents re-synced: {} changes){}",
+        report.changes,
+        report.changes,
+        if report.downgraded {
+            " · hạ về mức 1 (now Level 1)"
+        } else {
+            ""
+        }
+    )))
 }
 
 /// The organisation form.
