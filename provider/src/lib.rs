@@ -132,6 +132,8 @@ pub fn app(state: AppState) -> Router {
         .route("/desk/enrol", post(web::desk::enrol))
         .route("/desk/accounts/{id_number}/status", post(web::desk::set_status))
         .route("/desk/organizations", post(web::desk::organization))
+        .route("/desk/organizations/{code}/representatives", post(web::desk::organization_representative))
+        .route("/desk/organizations/{code}/status", post(web::desk::organization_status))
         .route("/desk/accounts/{id_number}/downgrade", post(web::desk::downgrade))
         .route("/desk/accounts/{id_number}/sync", post(web::desk::sync))
         .route(paths::HEALTH, get(health))

@@ -3,7 +3,7 @@
 use super::accounts::{insert_account, insert_document};
 use super::audit::{AuditEvent, audit_in};
 use super::outbox::{OutboxRow, enqueue};
-use super::{AccountRow, NewAccount, NewDocument, OrganizationRow, Store, StoreError, unique};
+use super::{AccountRow, NewAccount, NewDocument, Store, StoreError, unique};
 
 /// An officer.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -346,42 +346,6 @@ impl Store {
             now,
         )
         .await?;
-        Ok(())
-    }
-
-    /// Registers an organisation represented by an account.
-    pub async fn insert_organization(
-        &self,
-        o: &OrganizationRow,
-        officer_id: &str,
-        station: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO organizations (id, code, name, short_name, foreign_name, established_on, head_office_address, \
-             representative_account_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(crate::secret::new_id())
-        .bind(&o.code)
-        .bind(&o.name)
-        .bind(&o.short_name)
-        .bind(&o.foreign_name)
-        .bind(&o.established_on)
-        .bind(&o.head_office_address)
-        .bind(&o.representative_account_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(unique("an organisation with this code"))?;
-        let event = AuditEvent {
-            kind: "organization_registered",
-            account_id: Some(&o.representative_account_id),
-            client_id: None,
-            detail: serde_json::json!({ "code": o.code, "officer": officer_id, "station": station }),
-        };
-        audit_in(&mut *tx, event, now).await?;
-        tx.commit().await?;
         Ok(())
     }
 }
