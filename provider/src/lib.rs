@@ -352,6 +352,17 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
                     Err(err) => tracing::error!(error = %err, "purge failed"),
                 }
             }
+            // Hourly (never at start): re-sync accounts not synced for a day from the registry.
+            if round % 60 == 59 {
+                let now = worker.now();
+                match registry::sync::sync_due(&worker.store, &worker.registry, 86_400, 500, now)
+                    .await
+                {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(accounts = n, "accounts re-synced from the registry"),
+                    Err(err) => tracing::error!(error = %err, "re-sync failed"),
+                }
+            }
         }
     });
     let header_read_timeout = Duration::from_secs(state.config.timeouts.header_read);
