@@ -316,7 +316,9 @@ pub fn status_change(
         Ok(()) => Ok(action),
         Err(Refused::Final) => Err(StatusRefused::Final),
         Err(Refused::Unchanged) => Err(StatusRefused::Unchanged),
-        Err(Refused::NotAllowed { .. }) => Err(StatusRefused::Forbidden(Forbidden { role, action })),
+        Err(Refused::NotAllowed { .. }) => {
+            Err(StatusRefused::Forbidden(Forbidden { role, action }))
+        }
     }
 }
 

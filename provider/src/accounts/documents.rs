@@ -255,11 +255,7 @@ mod tests {
         assert_eq!(
             got,
             [
-                (
-                    ChangeKind::Removed,
-                    "driving_licence".into(),
-                    "L1".into()
-                ),
+                (ChangeKind::Removed, "driving_licence".into(), "L1".into()),
                 (
                     ChangeKind::Changed,
                     "health_insurance_card".into(),

@@ -304,7 +304,12 @@ mod tests {
 
     #[test]
     fn revoked_is_final_for_everyone() {
-        for actor in [Actor::Holder, Actor::Registrar, Actor::Supervisor, Actor::System] {
+        for actor in [
+            Actor::Holder,
+            Actor::Registrar,
+            Actor::Supervisor,
+            Actor::System,
+        ] {
             for to in AccountStatus::ALL {
                 assert_eq!(transition(actor, Revoked, to), Err(Refused::Final));
             }
@@ -313,7 +318,12 @@ mod tests {
 
     #[test]
     fn who_may_make_each_transition() {
-        let all = [Actor::Holder, Actor::Registrar, Actor::Supervisor, Actor::System];
+        let all = [
+            Actor::Holder,
+            Actor::Registrar,
+            Actor::Supervisor,
+            Actor::System,
+        ];
         let table: [(AccountStatus, AccountStatus, &[Actor]); 7] = [
             (Active, Locked, &[Actor::Holder, Actor::Supervisor]),
             (Locked, Active, &[Actor::Supervisor]),

@@ -210,7 +210,11 @@ mod tests {
             .is_ok()
         );
         assert_eq!(
-            check_registration("0101234567", None, &rep(Level::Level2, AccountStatus::Active)),
+            check_registration(
+                "0101234567",
+                None,
+                &rep(Level::Level2, AccountStatus::Active)
+            ),
             Err(OrganizationRefused::NotInRegistry)
         );
         assert_eq!(

@@ -197,7 +197,9 @@ async fn refresh(
     let account_level = state.store.account(&row.account_id).await?.map(|a| a.level);
     grant.level = crate::accounts::lifecycle::capped(
         grant.level,
-        account_level.and_then(vneid_contract::Level::from_number).unwrap_or(vneid_contract::Level::Level1),
+        account_level
+            .and_then(vneid_contract::Level::from_number)
+            .unwrap_or(vneid_contract::Level::Level1),
     );
     if let Some(scope) = params.scope.as_deref() {
         let asked = ScopeSet::parse(scope)

@@ -7,8 +7,8 @@
 mod embedded;
 mod http;
 pub mod import;
-mod template;
 pub mod sync;
+mod template;
 
 pub use embedded::EmbeddedRegistry;
 pub use http::HttpRegistry;

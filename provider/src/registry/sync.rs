@@ -7,7 +7,7 @@ use crate::accounts::account::Account;
 use crate::accounts::claims::vietnam_date;
 use crate::accounts::documents::{self, SyncSource};
 use crate::accounts::lifecycle::{self, Actor, Change};
-use crate::store::{Downgrade, DocumentSyncChange, Store};
+use crate::store::{DocumentSyncChange, Downgrade, Store};
 
 use super::{Registry, RegistryError};
 
@@ -43,7 +43,10 @@ pub async fn sync_account(
     source: SyncSource,
     now: i64,
 ) -> Result<SyncReport, SyncError> {
-    let row = store.account(account_id).await?.ok_or(SyncError::NoAccount)?;
+    let row = store
+        .account(account_id)
+        .await?
+        .ok_or(SyncError::NoAccount)?;
     let account = Account::try_from(&row)?;
     let mut report = SyncReport::default();
     if account.kind == vneid_contract::AccountKind::Organization {

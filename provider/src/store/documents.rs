@@ -107,7 +107,11 @@ impl Store {
 
     /// Up to `limit` person accounts (not revoked) not synced since `before`, least recently
     /// synced first (the periodic re-sync's batch): their ids.
-    pub async fn accounts_to_sync(&self, before: i64, limit: i64) -> Result<Vec<String>, StoreError> {
+    pub async fn accounts_to_sync(
+        &self,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
         let rows: Vec<(String,)> = sqlx::query_as(
             "SELECT id FROM accounts WHERE kind <> 'organization' AND status <> 'revoked' \
              AND (synced_at IS NULL OR synced_at < $1) ORDER BY COALESCE(synced_at, 0), id LIMIT $2",

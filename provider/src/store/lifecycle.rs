@@ -90,11 +90,7 @@ impl Store {
     /// notice. Access tokens issued at the old level are revoked at once (their holder refreshes
     /// and gets the capped level); sessions and refresh grants are capped when next used.
     /// Returns whether the account was Level 2 and not revoked (else nothing is written).
-    pub async fn downgrade_account(
-        &self,
-        d: Downgrade<'_>,
-        now: i64,
-    ) -> Result<bool, StoreError> {
+    pub async fn downgrade_account(&self, d: Downgrade<'_>, now: i64) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE accounts SET level = $1, updated_at = $2 WHERE id = $3 AND level = 2 \

@@ -25,13 +25,13 @@ use serde_json::json;
 use vneid_contract::Lang;
 
 use crate::accounts::account::{Account, AccountStatus};
-use crate::accounts::documents::SyncSource;
-use crate::accounts::lifecycle::{self, Change, DowngradeReason};
-use crate::accounts::organization::{self, OrganizationCode, OrganizationRefused};
 use crate::accounts::desk::{Action, Forbidden, Officer, StatusRefused, status_change};
 use crate::accounts::desk_login::{self, Credentials};
+use crate::accounts::documents::SyncSource;
 use crate::accounts::eligibility::Ineligible;
 use crate::accounts::enrolment::{self, Capture, Compared, Desk, EnrolError, EnrolRequest};
+use crate::accounts::lifecycle::{self, Change, DowngradeReason};
+use crate::accounts::organization::{self, OrganizationCode, OrganizationRefused};
 use crate::error::AppError;
 use crate::registry::{Modality, RegistryPerson};
 use crate::secret;
@@ -738,9 +738,7 @@ pub async fn downgrade(
     let level = match lifecycle::downgrade(&account, actor, reason) {
         Ok(level) => level,
         Err(refused) => {
-            return Ok(session.message(format!(
-                "Không thể hạ mức (cannot downgrade): {refused}"
-            )));
+            return Ok(session.message(format!("Không thể hạ mức (cannot downgrade): {refused}")));
         }
     };
     let o = session.officer();
@@ -972,7 +970,10 @@ pub async fn organization_representative(
         )
         .await?;
     Ok(session.message(if changed {
-        format!("Đã cập nhật người đại diện của {} (representatives updated)", org.organization.name)
+        format!(
+            "Đã cập nhật người đại diện của {} (representatives updated)",
+            org.organization.name
+        )
     } else {
         "Không có thay đổi (nothing changed)".to_string()
     }))
@@ -999,7 +1000,11 @@ pub async fn organization_status(
     match status_change(session.officer().role, current, wanted) {
         Err(StatusRefused::Forbidden(refused)) => {
             return session
-                .forbidden(&state, refused, json!({ "code": code, "status": wanted.as_str() }))
+                .forbidden(
+                    &state,
+                    refused,
+                    json!({ "code": code, "status": wanted.as_str() }),
+                )
                 .await;
         }
         Err(StatusRefused::Final) => {
