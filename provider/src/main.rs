@@ -82,11 +82,9 @@ struct ConfigArg {
     config: Option<PathBuf>,
 }
 
-// Parsed once at start: the size of the largest variant does not matter.
-#[allow(clippy::large_enum_variant)]
-#[derive(Subcommand)]
 // Parsed once at start: the size of the `add` variant does not matter.
 #[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
 enum ClientsCommand {
     /// Register a client; its generated secret is printed once.
     Add {

@@ -222,7 +222,10 @@ mod tests {
             status(&card, date!(2026 - 05 - 11)),
             DocumentStatus::Expired
         );
-        assert_eq!(releasable(&[card.clone()], date!(2026 - 05 - 11)).len(), 0);
+        assert_eq!(
+            releasable(std::slice::from_ref(&card), date!(2026 - 05 - 11)).len(),
+            0
+        );
         assert_eq!(releasable(&[card], date!(2026 - 05 - 10)).len(), 1);
         let mut garbled = row("passport", "P1", Some("soon"));
         assert_eq!(

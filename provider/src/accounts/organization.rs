@@ -13,9 +13,9 @@
 //! others), but at least one representative is needed at all times: the last cannot be removed.
 //!
 //! **Release.** A representative releases the organisation while both their account and the
-//! organisation's are active and they have not been removed. With several organisations, the
-//! one released is the one chosen (`organization_code` on the consent page); without a choice,
-//! none (never "the first").
+//! organisation's are active and they have not been removed. With several organisations, only
+//! a chosen one may be released (`released`), never "the first"; the consent page's choice is
+//! not wired yet, so today a representative of several organisations releases none.
 
 use vneid_contract::AccountKind;
 
