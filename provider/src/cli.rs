@@ -478,3 +478,66 @@ pub async fn set_event_receiver(
         .await?;
     Ok(())
 }
+
+/// Imports a business-registry export (a JSON array of organisations) into the embedded
+/// registry: every code validated, all or none. Returns how many were imported.
+pub async fn import_organizations(config: &Config, text: &str) -> Result<usize, CliError> {
+    use crate::accounts::organization::OrganizationCode;
+    let records: Vec<crate::registry::RegistryOrganization> = serde_json::from_str(text)
+        .map_err(|e| CliError::Invalid(format!("not a JSON array of organisations: {e}")))?;
+    let bad: Vec<String> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| OrganizationCode::parse(&o.code).is_err() || o.name.trim().is_empty())
+        .map(|(i, o)| format!("row {}: code {:?}: not a valid organisation", i + 1, o.code))
+        .collect();
+    if !bad.is_empty() {
+        return Err(CliError::Invalid(format!(
+            "{} row(s) rejected, nothing imported:\n{}",
+            bad.len(),
+            bad.join("\n")
+        )));
+    }
+    store(config)
+        .await?
+        .registry_import_organizations(&records, Clock::default().now())
+        .await?;
+    Ok(records.len())
+}
+
+/// Re-syncs accounts from the registry now (`accounts sync`): the periodic job for cron, or one
+/// account by its identification number. Returns how many were synced.
+pub async fn sync_accounts(
+    config: &Config,
+    id_number: Option<&str>,
+    every: i64,
+    limit: i64,
+) -> Result<usize, CliError> {
+    let state = crate::prepare(config.clone(), Clock::default())
+        .await
+        .map_err(|e| CliError::Invalid(e.to_string()))?;
+    let now = state.now();
+    let sync_error = |e: crate::registry::sync::SyncError| CliError::Invalid(e.to_string());
+    match id_number {
+        Some(n) => {
+            let row = state
+                .store
+                .account_by_username(n)
+                .await?
+                .ok_or_else(|| CliError::Invalid(format!("no account {n}")))?;
+            crate::registry::sync::sync_account(
+                &state.store,
+                &state.registry,
+                &row.id,
+                crate::accounts::documents::SyncSource::Periodic,
+                now,
+            )
+            .await
+            .map_err(sync_error)?;
+            Ok(1)
+        }
+        None => crate::registry::sync::sync_due(&state.store, &state.registry, every, limit, now)
+            .await
+            .map_err(sync_error),
+    }
+}

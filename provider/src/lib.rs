@@ -133,6 +133,10 @@ pub fn app(state: AppState) -> Router {
         .route("/desk/enrol", post(web::desk::enrol))
         .route("/desk/accounts/{id_number}/status", post(web::desk::set_status))
         .route("/desk/organizations", post(web::desk::organization))
+        .route("/desk/organizations/{code}/representatives", post(web::desk::organization_representative))
+        .route("/desk/organizations/{code}/status", post(web::desk::organization_status))
+        .route("/desk/accounts/{id_number}/downgrade", post(web::desk::downgrade))
+        .route("/desk/accounts/{id_number}/sync", post(web::desk::sync))
         .route(paths::HEALTH, get(health))
         .route(READY, get(ready))
         .route(METRICS, get(metrics::scrape))
@@ -353,6 +357,17 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
                     Ok(0) => {}
                     Ok(rows) => tracing::info!(rows, "expired rows purged"),
                     Err(err) => tracing::error!(error = %err, "purge failed"),
+                }
+            }
+            // Hourly (never at start): re-sync accounts not synced for a day from the registry.
+            if round % 60 == 59 {
+                let now = worker.now();
+                match registry::sync::sync_due(&worker.store, &worker.registry, 86_400, 500, now)
+                    .await
+                {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(accounts = n, "accounts re-synced from the registry"),
+                    Err(err) => tracing::error!(error = %err, "re-sync failed"),
                 }
             }
         }

@@ -82,11 +82,9 @@ struct ConfigArg {
     config: Option<PathBuf>,
 }
 
-// Parsed once at start: the size of the largest variant does not matter.
-#[allow(clippy::large_enum_variant)]
-#[derive(Subcommand)]
 // Parsed once at start: the size of the `add` variant does not matter.
 #[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
 enum ClientsCommand {
     /// Register a client; its generated secret is printed once.
     Add {
@@ -183,6 +181,25 @@ enum RegistryCommand {
     Import {
         /// The export file.
         file: PathBuf,
+    },
+    /// Load a business-registry export (a JSON array of organisations: code, name,
+    /// established_on, head_office_address, status, representatives).
+    ImportOrganizations {
+        /// The export file.
+        file: PathBuf,
+    },
+    /// Re-sync accounts' documents and levels from the registry: those not synced for
+    /// --every seconds (run it from cron), or one account.
+    Sync {
+        /// One account's identification number.
+        #[arg(long)]
+        id_number: Option<String>,
+        /// Re-sync accounts not synced for this many seconds.
+        #[arg(long, default_value_t = 86_400)]
+        every: i64,
+        /// At most this many accounts.
+        #[arg(long, default_value_t = 1_000)]
+        limit: i64,
     },
 }
 
@@ -342,6 +359,20 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
                     let report = cli::import_registry(&config, &text, progress).await?;
                     println!("{} people imported into the registry", report.imported);
+                }
+                RegistryCommand::ImportOrganizations { file } => {
+                    let text = std::fs::read_to_string(&file)
+                        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+                    let n = cli::import_organizations(&config, &text).await?;
+                    println!("{n} organisations imported into the business registry");
+                }
+                RegistryCommand::Sync {
+                    id_number,
+                    every,
+                    limit,
+                } => {
+                    let n = cli::sync_accounts(&config, id_number.as_deref(), every, limit).await?;
+                    println!("{n} accounts re-synced from the registry");
                 }
             }
             Ok(())

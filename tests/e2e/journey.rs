@@ -282,7 +282,19 @@ on_both_backends!(from_registry_to_level2);
 async fn organisations_and_foreigners_release_their_claims(backend: Backend) {
     let provider = spawn_provider(backend).await;
     import(&provider).await;
-    // A supervisor registers an organisation represented by the Level 2 demo citizen.
+    let sample = include_str!("../../examples/registry/organizations.json");
+    vneid_provider::cli::import_organizations(
+        &vneid_provider::config::Config::new(
+            provider.issuer.parse().unwrap(),
+            provider.database_url.clone(),
+            provider.kek.clone(),
+        ),
+        sample,
+    )
+    .await
+    .unwrap();
+    // A supervisor registers an organisation of the business registry represented by the
+    // Level 2 demo citizen (name, dates and address come from the registry).
     let officer = Browser::new(&provider.base);
     officer_login_as(&provider, &officer, "giamsat01").await;
     let (url, _, html) = officer

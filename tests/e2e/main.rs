@@ -13,6 +13,7 @@ mod flows;
 mod forged;
 mod interop;
 mod journey;
+mod law;
 mod levels;
 mod limits;
 mod logout;

@@ -29,22 +29,27 @@ impl fmt::Display for AccountId {
     }
 }
 
-/// Where an account stands (Decree 69 Art. 16–17: lock, unlock, revoke).
+/// Where an account stands (Decree 69 Art. 16–17: lock, unlock, revoke). Who may move an
+/// account between these is `accounts::lifecycle`'s state machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AccountStatus {
     /// Usable.
     Active,
     /// Locked by an officer or at the holder's request; can be unlocked.
     Locked,
+    /// Suspended while a question is settled (the registry reports the card lost, a check is
+    /// pending): not usable, lifted by a supervisor or by the system when the cause is gone.
+    Suspended,
     /// Revoked: final.
     Revoked,
 }
 
 impl AccountStatus {
     /// Every status.
-    pub const ALL: [AccountStatus; 3] = [
+    pub const ALL: [AccountStatus; 4] = [
         AccountStatus::Active,
         AccountStatus::Locked,
+        AccountStatus::Suspended,
         AccountStatus::Revoked,
     ];
 
@@ -53,6 +58,7 @@ impl AccountStatus {
         match self {
             AccountStatus::Active => "active",
             AccountStatus::Locked => "locked",
+            AccountStatus::Suspended => "suspended",
             AccountStatus::Revoked => "revoked",
         }
     }

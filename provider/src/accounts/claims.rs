@@ -120,6 +120,9 @@ pub struct Holder<'a> {
     pub account: &'a AccountRow,
     pub documents: &'a [DocumentRow],
     pub organization: Option<&'a OrganizationRow>,
+    /// Today in Vietnam: documents are released only while valid on it (`accounts::documents`);
+    /// `None` (a clock out of range) releases none.
+    pub today: Option<Date>,
 }
 
 impl Holder<'_> {
@@ -185,7 +188,14 @@ impl Holder<'_> {
                 .map(|_| Value::Bool(a.phone_verified != 0)),
             Claim::Email => a.email.as_deref().and_then(text),
             Claim::EmailVerified => a.email.as_ref().map(|_| Value::Bool(a.email_verified != 0)),
-            Claim::Documents => Some(Value::Array(self.documents.iter().map(document).collect())),
+            Claim::Documents => Some(Value::Array(
+                self.today
+                    .map(|today| crate::accounts::documents::releasable(self.documents, today))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(document)
+                    .collect(),
+            )),
             Claim::Organization => self.organization.map(|o| self.organization_value(o)),
             _ => None,
         }

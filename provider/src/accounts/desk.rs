@@ -9,7 +9,11 @@
 //! | verify portrait and fingerprint| yes       | yes        |
 //! | enrol / upgrade to Level 2     | yes       | yes        |
 //! | lock, unlock an account        | no        | yes        |
+//! | suspend an account             | no        | yes        |
+//! | downgrade Level 2 to Level 1   | no        | yes        |
 //! | revoke an account              | no        | yes        |
+//! | re-sync documents from registry| yes       | yes        |
+//! | change an organisation's representatives | no | yes  |
 //! | register an organisation       | no        | yes        |
 
 use std::fmt;
@@ -68,10 +72,14 @@ impl Role {
     /// Whether this role may do `action`.
     pub fn may(self, action: Action) -> bool {
         match action {
-            Action::LookUp | Action::Verify | Action::Enrol => true,
-            Action::Lock | Action::Unlock | Action::Revoke | Action::RegisterOrganization => {
-                self == Role::Supervisor
-            }
+            Action::LookUp | Action::Verify | Action::Enrol | Action::SyncDocuments => true,
+            Action::Lock
+            | Action::Unlock
+            | Action::Suspend
+            | Action::Revoke
+            | Action::Downgrade
+            | Action::RegisterOrganization
+            | Action::ChangeRepresentatives => self == Role::Supervisor,
         }
     }
 }
@@ -84,8 +92,12 @@ pub enum Action {
     Enrol,
     Lock,
     Unlock,
+    Suspend,
     Revoke,
+    Downgrade,
+    SyncDocuments,
     RegisterOrganization,
+    ChangeRepresentatives,
 }
 
 impl Action {
@@ -97,8 +109,12 @@ impl Action {
             Action::Enrol => "enrol",
             Action::Lock => "lock",
             Action::Unlock => "unlock",
+            Action::Suspend => "suspend",
             Action::Revoke => "revoke",
+            Action::Downgrade => "downgrade",
+            Action::SyncDocuments => "sync_documents",
             Action::RegisterOrganization => "register_organization",
+            Action::ChangeRepresentatives => "change_representatives",
         }
     }
 }
@@ -279,27 +295,31 @@ pub enum StatusRefused {
     Unchanged,
 }
 
-/// The action that takes an account from `current` to `wanted`, if `role` may make it.
+/// The action that takes an account from `current` to `wanted`, if `role` may make it (the
+/// transitions themselves are `lifecycle`'s state machine).
 pub fn status_change(
     role: Role,
     current: AccountStatus,
     wanted: AccountStatus,
 ) -> Result<Action, StatusRefused> {
+    use crate::accounts::lifecycle::{self, Refused};
     let action = match wanted {
         AccountStatus::Active => Action::Unlock,
         AccountStatus::Locked => Action::Lock,
+        AccountStatus::Suspended => Action::Suspend,
         AccountStatus::Revoked => Action::Revoke,
     };
     if !role.may(action) {
         return Err(StatusRefused::Forbidden(Forbidden { role, action }));
     }
-    if current == AccountStatus::Revoked {
-        return Err(StatusRefused::Final);
+    match lifecycle::transition(role.into(), current, wanted) {
+        Ok(()) => Ok(action),
+        Err(Refused::Final) => Err(StatusRefused::Final),
+        Err(Refused::Unchanged) => Err(StatusRefused::Unchanged),
+        Err(Refused::NotAllowed { .. }) => {
+            Err(StatusRefused::Forbidden(Forbidden { role, action }))
+        }
     }
-    if current == wanted {
-        return Err(StatusRefused::Unchanged);
-    }
-    Ok(action)
 }
 
 #[cfg(test)]
@@ -337,14 +357,22 @@ mod tests {
     fn registrars_enrol_and_supervisors_also_lock_revoke_and_register_organisations() {
         let r = Role::Registrar;
         let s = Role::Supervisor;
-        for a in [Action::LookUp, Action::Verify, Action::Enrol] {
+        for a in [
+            Action::LookUp,
+            Action::Verify,
+            Action::Enrol,
+            Action::SyncDocuments,
+        ] {
             assert!(r.may(a) && s.may(a), "{a:?}");
         }
         for a in [
             Action::Lock,
             Action::Unlock,
+            Action::Suspend,
             Action::Revoke,
+            Action::Downgrade,
             Action::RegisterOrganization,
+            Action::ChangeRepresentatives,
         ] {
             assert!(!r.may(a) && s.may(a), "{a:?}");
         }

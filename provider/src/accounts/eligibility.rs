@@ -81,7 +81,9 @@ pub fn level2(
     if let Some(account) = existing {
         match account.status {
             AccountStatus::Active => {}
-            AccountStatus::Locked => return Err(Ineligible::AccountLocked),
+            AccountStatus::Locked | AccountStatus::Suspended => {
+                return Err(Ineligible::AccountLocked);
+            }
             AccountStatus::Revoked => return Err(Ineligible::AccountRevoked),
         }
         if account.kind != person.kind || account.username != person.id_number {

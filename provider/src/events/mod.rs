@@ -59,7 +59,7 @@ pub fn event_of(source: &EventSourceRow) -> Option<(AccountEvent, Value, Audienc
                 json!({ "event_timestamp": at }),
                 Audience::Informed,
             )),
-            status @ ("locked" | "revoked") => Some((
+            status @ ("locked" | "suspended" | "revoked") => Some((
                 AccountEvent::AccountDisabled,
                 json!({ "event_timestamp": at, "vneid_status": status }),
                 Audience::Informed,

@@ -67,6 +67,7 @@ pub async fn id_token(
                 account: &account,
                 documents: &documents,
                 organization: organization.as_ref(),
+                today: crate::accounts::claims::vietnam_date(state.now()),
             }
             .fill(&claims, &mut extra);
             super::predicates::fill(state, grant, &account, false, &mut extra).await?;

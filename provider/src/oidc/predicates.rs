@@ -74,6 +74,7 @@ pub async fn values(
         account,
         documents: &documents,
         organization: None,
+        today: Some(today),
     };
     Ok(predicates
         .iter()

@@ -193,6 +193,14 @@ async fn refresh(
         ));
     }
     let mut grant: Grant = serde_json::from_str(&row.grant_data)?;
+    // A refresh is never worth more than the account has now (a downgrade caps it at once).
+    let account_level = state.store.account(&row.account_id).await?.map(|a| a.level);
+    grant.level = crate::accounts::lifecycle::capped(
+        grant.level,
+        account_level
+            .and_then(vneid_contract::Level::from_number)
+            .unwrap_or(vneid_contract::Level::Level1),
+    );
     if let Some(scope) = params.scope.as_deref() {
         let asked = ScopeSet::parse(scope)
             .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;

@@ -81,6 +81,7 @@ pub async fn userinfo(
         account: &account,
         documents: &documents,
         organization: organization.as_ref(),
+        today: crate::accounts::claims::vietnam_date(state.now()),
     };
     let mut body = Map::new();
     body.insert(

@@ -31,6 +31,13 @@ impl EmbeddedRegistry {
         Ok(Some(person(row, documents)))
     }
 
+    pub(super) async fn organization(
+        &self,
+        code: &str,
+    ) -> Result<Option<super::RegistryOrganization>, RegistryError> {
+        Ok(self.store.registry_organization(code).await?)
+    }
+
     pub(super) async fn match_template(
         &self,
         id_number: &str,

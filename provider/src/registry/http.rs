@@ -1,5 +1,6 @@
 //! A registry service over HTTP: `GET {base}/people/{id_number}` answers a person (404: none), with
 //! the contact on record (`phone_number`, `email`) where first passwords go,
+//! `GET {base}/organizations/{code}` answers an organisation of the business registry (404: none),
 //! `POST {base}/people/{id_number}/match` with `{"modality", "template"}` answers `{"score"}`.
 
 use std::time::Duration;
@@ -59,6 +60,37 @@ impl HttpRegistry {
         let response = self
             .client
             .get(self.url(id_number, "")?)
+            .send()
+            .await
+            .map_err(|e| RegistryError::Service(e.to_string()))?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            return Err(RegistryError::Service(format!(
+                "status {}",
+                response.status()
+            )));
+        }
+        response
+            .json()
+            .await
+            .map(Some)
+            .map_err(|e| RegistryError::Service(e.to_string()))
+    }
+
+    pub(super) async fn organization(
+        &self,
+        code: &str,
+    ) -> Result<Option<super::RegistryOrganization>, RegistryError> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|_| RegistryError::Service("the registry URL cannot be a base".into()))?
+            .pop_if_empty()
+            .extend(["organizations", code]);
+        let response = self
+            .client
+            .get(url)
             .send()
             .await
             .map_err(|e| RegistryError::Service(e.to_string()))?;

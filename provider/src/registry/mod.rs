@@ -7,6 +7,7 @@
 mod embedded;
 mod http;
 pub mod import;
+pub mod sync;
 mod template;
 
 pub use embedded::EmbeddedRegistry;
@@ -48,6 +49,27 @@ pub struct RegistryPerson {
     /// The email address on record, used when there is no phone number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+}
+
+/// An organisation as the business registry knows it (National Business Registration Database).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryOrganization {
+    /// The enterprise code (10 digits; a branch: 10 digits, `-`, 3 digits).
+    pub code: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreign_name: Option<String>,
+    /// YYYY-MM-DD.
+    pub established_on: String,
+    pub head_office_address: String,
+    /// `active`, or what the registry says otherwise (`dissolved`, `suspended`, ...).
+    pub status: String,
+    /// The legal representatives' identification numbers.
+    #[serde(default)]
+    pub representatives: Vec<String>,
 }
 
 /// Where the registry says a person can be reached.
@@ -159,6 +181,17 @@ impl Registry {
         match self {
             Registry::Embedded(r) => r.person(id_number).await,
             Registry::Http(r) => r.person(id_number).await,
+        }
+    }
+
+    /// The organisation with this code in the business registry.
+    pub async fn organization(
+        &self,
+        code: &str,
+    ) -> Result<Option<RegistryOrganization>, RegistryError> {
+        match self {
+            Registry::Embedded(r) => r.organization(code).await,
+            Registry::Http(r) => r.organization(code).await,
         }
     }
 

@@ -299,19 +299,18 @@ impl Store {
         .await?)
     }
 
-    /// The organisation whose legal representative holds this account, if any.
+    /// The organisation this account releases through the `organization` scope: the one it
+    /// represents (not removed, the organisation's account active); with several, none, since
+    /// the release is the representative's choice, never the first by code
+    /// (`accounts::organization::released`).
     pub async fn organization_of(
         &self,
         account_id: &str,
     ) -> Result<Option<OrganizationRow>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT code, name, short_name, foreign_name, established_on, head_office_address, \
-             representative_account_id FROM organizations WHERE representative_account_id = $1 \
-             ORDER BY code LIMIT 1",
-        )
-        .bind(account_id)
-        .fetch_optional(&self.pool)
-        .await?)
+        let all = self.organizations_of(account_id).await?;
+        let codes: Vec<String> = all.iter().map(|o| o.code.clone()).collect();
+        let chosen = crate::accounts::organization::released(&codes, None).cloned();
+        Ok(chosen.and_then(|c| all.into_iter().find(|o| o.code == c)))
     }
 }
 

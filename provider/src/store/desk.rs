@@ -3,7 +3,7 @@
 use super::accounts::{insert_account, insert_document};
 use super::audit::{AuditEvent, audit_in};
 use super::outbox::{OutboxRow, enqueue};
-use super::{AccountRow, NewAccount, NewDocument, OrganizationRow, Store, StoreError, unique};
+use super::{AccountRow, NewAccount, NewDocument, Store, StoreError, unique};
 
 /// An officer.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -325,8 +325,8 @@ impl Store {
         Ok(account_id)
     }
 
-    /// Sets an account's status (`active`, `locked`, `revoked`) as an officer, with its audit
-    /// event; locking or revoking ends its sessions and tokens at once.
+    /// Sets an account's status as an officer, with its audit event and no notice (see
+    /// [`Store::change_account_status`]); locking or revoking ends its sessions and tokens.
     pub async fn set_account_status(
         &self,
         account: &AccountRow,
@@ -335,70 +335,17 @@ impl Store {
         station: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        sqlx::query("UPDATE accounts SET status = $1, updated_at = $2 WHERE id = $3")
-            .bind(status)
-            .bind(now)
-            .bind(&account.id)
-            .execute(&mut *tx)
-            .await?;
-        if status != "active" {
-            sqlx::query("DELETE FROM browser_sessions WHERE account_id = $1")
-                .bind(&account.id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "UPDATE tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL",
-            )
-            .bind(now)
-            .bind(&account.id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let event = AuditEvent {
-            kind: "account_status_changed",
-            account_id: Some(&account.id),
-            client_id: None,
-            detail: serde_json::json!({ "status": status, "officer": officer_id, "station": station }),
-        };
-        audit_in(&mut *tx, event, now).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Registers an organisation represented by an account.
-    pub async fn insert_organization(
-        &self,
-        o: &OrganizationRow,
-        officer_id: &str,
-        station: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO organizations (id, code, name, short_name, foreign_name, established_on, head_office_address, \
-             representative_account_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        self.change_account_status(
+            super::lifecycle::StatusChange {
+                account_id: &account.id,
+                from: &account.status,
+                to: status,
+                detail: serde_json::json!({ "officer": officer_id, "station": station }),
+                notice: None,
+            },
+            now,
         )
-        .bind(crate::secret::new_id())
-        .bind(&o.code)
-        .bind(&o.name)
-        .bind(&o.short_name)
-        .bind(&o.foreign_name)
-        .bind(&o.established_on)
-        .bind(&o.head_office_address)
-        .bind(&o.representative_account_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(unique("an organisation with this code"))?;
-        let event = AuditEvent {
-            kind: "organization_registered",
-            account_id: Some(&o.representative_account_id),
-            client_id: None,
-            detail: serde_json::json!({ "code": o.code, "officer": officer_id, "station": station }),
-        };
-        audit_in(&mut *tx, event, now).await?;
-        tx.commit().await?;
+        .await?;
         Ok(())
     }
 }

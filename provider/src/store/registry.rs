@@ -41,6 +41,73 @@ pub struct RegistryImport {
 }
 
 impl Store {
+    /// The organisation with this code in the embedded business registry.
+    pub async fn registry_organization(
+        &self,
+        code: &str,
+    ) -> Result<Option<crate::registry::RegistryOrganization>, StoreError> {
+        type Row = (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+            String,
+            String,
+            String,
+        );
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT code, name, short_name, foreign_name, established_on, head_office_address, status, \
+             representatives FROM registry_organizations WHERE code = $1",
+        )
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| crate::registry::RegistryOrganization {
+            code: r.0,
+            name: r.1,
+            short_name: r.2,
+            foreign_name: r.3,
+            established_on: r.4,
+            head_office_address: r.5,
+            status: r.6,
+            representatives: serde_json::from_str(&r.7).unwrap_or_default(),
+        }))
+    }
+
+    /// Replaces these organisations in the embedded business registry, in one transaction.
+    pub async fn registry_import_organizations(
+        &self,
+        organizations: &[crate::registry::RegistryOrganization],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        for o in organizations {
+            sqlx::query("DELETE FROM registry_organizations WHERE code = $1")
+                .bind(&o.code)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO registry_organizations (code, name, short_name, foreign_name, established_on, \
+                 head_office_address, status, representatives, imported_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&o.code)
+            .bind(&o.name)
+            .bind(&o.short_name)
+            .bind(&o.foreign_name)
+            .bind(&o.established_on)
+            .bind(&o.head_office_address)
+            .bind(&o.status)
+            .bind(serde_json::json!(o.representatives).to_string())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The person with this number.
     pub async fn registry_person(
         &self,

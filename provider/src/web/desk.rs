@@ -27,13 +27,16 @@ use vneid_contract::Lang;
 use crate::accounts::account::{Account, AccountStatus};
 use crate::accounts::desk::{Action, Forbidden, Officer, StatusRefused, status_change};
 use crate::accounts::desk_login::{self, Credentials};
+use crate::accounts::documents::SyncSource;
 use crate::accounts::eligibility::Ineligible;
 use crate::accounts::enrolment::{self, Capture, Compared, Desk, EnrolError, EnrolRequest};
+use crate::accounts::lifecycle::{self, Change, DowngradeReason};
+use crate::accounts::organization::{self, OrganizationCode, OrganizationRefused};
 use crate::error::AppError;
 use crate::registry::{Modality, RegistryPerson};
 use crate::secret;
 use crate::state::AppState;
-use crate::store::OrganizationRow;
+use crate::store::{Downgrade, OrganizationRow, StatusChange};
 
 const DESK_COOKIE: &str = "vneid_desk";
 const PRE_COOKIE: &str = "vneid_desk_login";
@@ -680,17 +683,22 @@ pub async fn set_status(
     }
     if account.status != wanted {
         let o = session.officer();
-        state
+        let changed = state
             .store
-            .set_account_status(
-                &row,
-                wanted.as_str(),
-                o.id.as_str(),
-                &o.station,
+            .change_account_status(
+                StatusChange {
+                    account_id: account.id.as_str(),
+                    from: account.status.as_str(),
+                    to: wanted.as_str(),
+                    detail: json!({ "officer": o.id.as_str(), "station": o.station, "actor": "supervisor" }),
+                    notice: lifecycle::notice(&account, Change::Status(wanted), state.now()),
+                },
                 state.now(),
             )
             .await?;
-        tracing::info!(officer = %o.id, account = %account.id, status = %wanted.as_str(), "account status changed");
+        if changed {
+            tracing::info!(officer = %o.id, account = %account.id, status = %wanted.as_str(), "account status changed");
+        }
     }
     let mut back = url::Url::parse("http://desk/desk/people")
         .map_err(|e| AppError::Registry(e.to_string()))?;
@@ -698,21 +706,132 @@ pub async fn set_status(
     Ok(Redirect::to(&format!("{}?{}", back.path(), back.query().unwrap_or(""))).into_response())
 }
 
-/// The organisation form.
+fn back_to_person(id_number: &str) -> Result<Response, AppError> {
+    let mut back = url::Url::parse("http://desk/desk/people")
+        .map_err(|e| AppError::Registry(e.to_string()))?;
+    back.query_pairs_mut().append_pair("id_number", id_number);
+    Ok(Redirect::to(&format!("{}?{}", back.path(), back.query().unwrap_or(""))).into_response())
+}
+
+/// `POST /desk/accounts/{id_number}/downgrade`: a supervisor's decision to take a Level 2
+/// account down to Level 1 (sessions and refresh grants are capped at once; the holder is told).
+pub async fn downgrade(
+    State(state): State<AppState>,
+    session: DeskSession,
+    Path(id_number): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    if !session.csrf_ok(&form.csrf) {
+        return Ok(Redirect::to("/desk").into_response());
+    }
+    if let Err(refused) = session.officer().may(Action::Downgrade) {
+        return session
+            .forbidden(&state, refused, json!({ "id_number": id_number }))
+            .await;
+    }
+    let Some(row) = state.store.account_by_username(&id_number).await? else {
+        return Ok(session.message("Không có tài khoản này (no such account)"));
+    };
+    let account = Account::try_from(&row)?;
+    let reason = DowngradeReason::OfficerDecision;
+    let actor = lifecycle::Actor::from(session.officer().role);
+    let level = match lifecycle::downgrade(&account, actor, reason) {
+        Ok(level) => level,
+        Err(refused) => {
+            return Ok(session.message(format!("Không thể hạ mức (cannot downgrade): {refused}")));
+        }
+    };
+    let o = session.officer();
+    state
+        .store
+        .downgrade_account(
+            Downgrade {
+                account_id: account.id.as_str(),
+                to_level: i64::from(level.as_number()),
+                detail: json!({ "officer": o.id.as_str(), "station": o.station, "actor": actor.as_str(), "reason": reason.as_str() }),
+                notice: lifecycle::notice(&account, Change::Downgraded(reason), state.now()),
+            },
+            state.now(),
+        )
+        .await?;
+    tracing::info!(officer = %o.id, account = %account.id, "account downgraded to Level 1");
+    back_to_person(&id_number)
+}
+
+/// `POST /desk/accounts/{id_number}/sync`: re-syncs the account's documents (and what the
+/// registry says about its level) now.
+pub async fn sync(
+    State(state): State<AppState>,
+    session: DeskSession,
+    Path(id_number): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    if !session.csrf_ok(&form.csrf) {
+        return Ok(Redirect::to("/desk").into_response());
+    }
+    if let Err(refused) = session.officer().may(Action::SyncDocuments) {
+        return session
+            .forbidden(&state, refused, json!({ "id_number": id_number }))
+            .await;
+    }
+    let Some(row) = state.store.account_by_username(&id_number).await? else {
+        return Ok(session.message("Không có tài khoản này (no such account)"));
+    };
+    let report = crate::registry::sync::sync_account(
+        &state.store,
+        &state.registry,
+        &row.id,
+        SyncSource::Desk,
+        state.now(),
+    )
+    .await
+    .map_err(|e| AppError::Registry(e.to_string()))?;
+    let event = session.desk.event(
+        "desk_documents_synced",
+        Some(&row.id),
+        json!({ "changes": report.changes, "downgraded": report.downgraded }),
+    );
+    state.store.audit(event, state.now()).await?;
+    Ok(session.message(format!(
+        "Đã đồng bộ giấy tờ: {} thay đổi (documents re-synced: {} changes){}",
+        report.changes,
+        report.changes,
+        if report.downgraded {
+            " · hạ về mức 1 (now Level 1)"
+        } else {
+            ""
+        }
+    )))
+}
+
+/// The organisation form: the code (the rest comes from the business registry) and the
+/// representatives' identification numbers (several separated by commas or spaces). Other
+/// fields an older form sends are ignored: the registry is the source.
 #[derive(Deserialize)]
 pub struct OrganizationForm {
     csrf: String,
     code: String,
-    name: String,
-    short_name: String,
-    foreign_name: String,
-    established_on: String,
-    head_office_address: String,
     representative: String,
 }
 
-/// `POST /desk/organizations`: an organisation account, represented by a Level 2 citizen
-/// (supervisors).
+/// Resolves typed identification numbers to typed accounts (`None`: no account).
+async fn accounts_of(
+    state: &AppState,
+    numbers: &[String],
+) -> Result<Vec<(String, Option<Account>)>, AppError> {
+    let mut out = Vec::new();
+    for n in numbers {
+        let account = match state.store.account_by_username(n).await? {
+            Some(row) => Some(Account::try_from(&row)?),
+            None => None,
+        };
+        out.push((n.clone(), account));
+    }
+    Ok(out)
+}
+
+/// `POST /desk/organizations`: an organisation's own account (no level) from the business
+/// registry, represented by one or more Level 2 account holders (supervisors).
 pub async fn organization(
     State(state): State<AppState>,
     session: DeskSession,
@@ -721,54 +840,200 @@ pub async fn organization(
     if !session.csrf_ok(&form.csrf) {
         return Ok(Redirect::to("/desk").into_response());
     }
+    let code = form.code.trim();
     if let Err(refused) = session.officer().may(Action::RegisterOrganization) {
         return session
-            .forbidden(&state, refused, json!({ "code": form.code.trim() }))
+            .forbidden(&state, refused, json!({ "code": code }))
             .await;
     }
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    if form.code.trim().is_empty()
-        || form.name.trim().is_empty()
-        || form.head_office_address.trim().is_empty()
-    {
-        return Ok(
-            session.message("Cần mã, tên và địa chỉ trụ sở (code, name and address are required)")
-        );
-    }
-    if time::Date::parse(form.established_on.trim(), format).is_err() {
-        return Ok(session.message("Ngày thành lập phải có dạng YYYY-MM-DD"));
-    }
-    let representative = match state
-        .store
-        .account_by_username(form.representative.trim())
-        .await?
-    {
-        Some(row) => Some(Account::try_from(&row)?),
-        None => None,
+    let record = match OrganizationCode::parse(code) {
+        Ok(_) => state
+            .registry
+            .organization(code)
+            .await
+            .map_err(|e| AppError::Registry(e.to_string()))?,
+        Err(_) => None,
     };
-    let Some(rep) = representative.filter(|a| a.is_level2() && a.is_active()) else {
-        return Ok(session.message("Người đại diện phải có tài khoản mức độ 2 (the representative needs a Level 2 account)"));
+    let numbers = organization::parse_representatives(&form.representative);
+    let reps = accounts_of(&state, &numbers).await?;
+    if let Err(refused) = organization::check_registration(code, record.as_ref(), &reps) {
+        return Ok(session.message(organization_refusal(&refused)));
+    }
+    let Some(record) = record else {
+        return Ok(session.message(organization_refusal(&OrganizationRefused::NotInRegistry)));
     };
-    let optional = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let rep_ids: Vec<String> = reps
+        .iter()
+        .filter_map(|(_, a)| a.as_ref().map(|a| a.id.as_str().to_string()))
+        .collect();
     let row = OrganizationRow {
-        code: form.code.trim().into(),
-        name: form.name.trim().into(),
-        short_name: optional(&form.short_name),
-        foreign_name: optional(&form.foreign_name),
-        established_on: form.established_on.trim().into(),
-        head_office_address: form.head_office_address.trim().into(),
-        representative_account_id: rep.id.as_str().to_string(),
+        code: record.code.clone(),
+        name: record.name.clone(),
+        short_name: record.short_name.clone(),
+        foreign_name: record.foreign_name.clone(),
+        established_on: record.established_on.clone(),
+        head_office_address: record.head_office_address.clone(),
+        representative_account_id: rep_ids.first().cloned().unwrap_or_default(),
     };
     let o = session.officer();
     match state
         .store
-        .insert_organization(&row, o.id.as_str(), &o.station, state.now())
+        .create_organization(
+            &row,
+            &rep_ids,
+            json!({ "officer": o.id.as_str(), "station": o.station }),
+            state.now(),
+        )
         .await
     {
-        Ok(()) => Ok(session.message(format!("Đã đăng ký tổ chức {} (registered)", row.name))),
+        Ok(_) => Ok(session.message(format!("Đã đăng ký tổ chức {} (registered)", row.name))),
         Err(crate::store::StoreError::Duplicate(what)) => {
             Ok(session.message(format!("{what} exists already")))
         }
         Err(e) => Err(e.into()),
     }
+}
+
+fn organization_refusal(refused: &OrganizationRefused) -> String {
+    match refused {
+        OrganizationRefused::NotLevel2(n) => format!(
+            "Người đại diện {n} phải có tài khoản mức độ 2 đang hoạt động (the representative needs an active Level 2 account)"
+        ),
+        OrganizationRefused::BadCode(_) => "Mã tổ chức gồm 10 chữ số, hoặc 10 chữ số, '-' và 3 chữ số cho chi nhánh (an organisation code is 10 digits, or 10-3 for a branch)".into(),
+        OrganizationRefused::NotInRegistry => "Không có tổ chức này trong cơ sở dữ liệu đăng ký doanh nghiệp (not in the business registry)".into(),
+        OrganizationRefused::NotActive(s) => format!("Tổ chức không còn hoạt động: {s} (not active in the business registry)"),
+        OrganizationRefused::NoRepresentative => "Cần ít nhất một người đại diện (at least one representative)".into(),
+        OrganizationRefused::LastRepresentative => "Không thể bỏ người đại diện cuối cùng (the last representative stays)".into(),
+        OrganizationRefused::NotARepresentative(_) => "Người này không phải người đại diện (not a representative)".into(),
+    }
+}
+
+/// The change-of-representative form: `change` is `add` or `remove`.
+#[derive(Deserialize)]
+pub struct RepresentativeForm {
+    csrf: String,
+    change: String,
+    id_number: String,
+}
+
+/// `POST /desk/organizations/{code}/representatives`: adds or removes a representative
+/// (supervisors), audited.
+pub async fn organization_representative(
+    State(state): State<AppState>,
+    session: DeskSession,
+    Path(code): Path<String>,
+    Form(form): Form<RepresentativeForm>,
+) -> Result<Response, AppError> {
+    if !session.csrf_ok(&form.csrf) {
+        return Ok(Redirect::to("/desk").into_response());
+    }
+    if let Err(refused) = session.officer().may(Action::ChangeRepresentatives) {
+        return session
+            .forbidden(&state, refused, json!({ "code": code }))
+            .await;
+    }
+    let Some(org) = state.store.organization_by_code(&code).await? else {
+        return Ok(session.message(organization_refusal(&OrganizationRefused::NotInRegistry)));
+    };
+    let add = match form.change.as_str() {
+        "add" => true,
+        "remove" => false,
+        _ => return Ok(session.message("Thay đổi không hợp lệ (unknown change)")),
+    };
+    let number = form.id_number.trim().to_string();
+    let account = accounts_of(&state, std::slice::from_ref(&number))
+        .await?
+        .pop()
+        .and_then(|(_, a)| a);
+    let current = state.store.representatives(&org.id).await?;
+    let checked = match (&account, add) {
+        (Some(a), true) => organization::may_represent(a),
+        (Some(a), false) => organization::check_removal(&current, a.id.as_str()),
+        (None, true) => Err(OrganizationRefused::NotLevel2(number.clone())),
+        (None, false) => Err(OrganizationRefused::NotARepresentative(number.clone())),
+    };
+    if let Err(refused) = checked {
+        return Ok(session.message(organization_refusal(&refused)));
+    }
+    let Some(account) = account else {
+        return Ok(session.message("Không có tài khoản này (no such account)"));
+    };
+    let o = session.officer();
+    let changed = state
+        .store
+        .change_representative(
+            &org.id,
+            account.id.as_str(),
+            add,
+            json!({ "officer": o.id.as_str(), "station": o.station, "code": org.organization.code }),
+            state.now(),
+        )
+        .await?;
+    Ok(session.message(if changed {
+        format!(
+            "Đã cập nhật người đại diện của {} (representatives updated)",
+            org.organization.name
+        )
+    } else {
+        "Không có thay đổi (nothing changed)".to_string()
+    }))
+}
+
+/// `POST /desk/organizations/{code}/status`: locks, unlocks, suspends or revokes the
+/// organisation's own account (supervisors; the lifecycle's state machine, revoked is final).
+pub async fn organization_status(
+    State(state): State<AppState>,
+    session: DeskSession,
+    Path(code): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> Result<Response, AppError> {
+    if !session.csrf_ok(&form.csrf) {
+        return Ok(Redirect::to("/desk").into_response());
+    }
+    let Some(wanted) = AccountStatus::parse(&form.status) else {
+        return Ok(session.message("Trạng thái không hợp lệ (unknown status)"));
+    };
+    let Some(org) = state.store.organization_by_code(&code).await? else {
+        return Ok(session.message(organization_refusal(&OrganizationRefused::NotInRegistry)));
+    };
+    let current = AccountStatus::parse(&org.status).unwrap_or(AccountStatus::Revoked);
+    match status_change(session.officer().role, current, wanted) {
+        Err(StatusRefused::Forbidden(refused)) => {
+            return session
+                .forbidden(
+                    &state,
+                    refused,
+                    json!({ "code": code, "status": wanted.as_str() }),
+                )
+                .await;
+        }
+        Err(StatusRefused::Final) => {
+            return Ok(session.message(
+                "Tài khoản đã bị thu hồi, không thể thay đổi (a revoked account stays revoked)",
+            ));
+        }
+        Err(StatusRefused::Unchanged) => {
+            return Ok(session.message("Không có thay đổi (nothing changed)"));
+        }
+        Ok(_) => {}
+    }
+    let o = session.officer();
+    state
+        .store
+        .change_account_status(
+            StatusChange {
+                account_id: &org.id,
+                from: current.as_str(),
+                to: wanted.as_str(),
+                detail: json!({ "officer": o.id.as_str(), "station": o.station, "code": code }),
+                notice: None,
+            },
+            state.now(),
+        )
+        .await?;
+    Ok(session.message(format!(
+        "{}: {} (organisation status)",
+        org.organization.name,
+        wanted.as_str()
+    )))
 }

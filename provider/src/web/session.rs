@@ -78,7 +78,11 @@ pub async fn load(state: &AppState, jar: &CookieJar) -> Result<Option<BrowserSes
                 Some(account) if account.status == "active" => Some(SessionAuth {
                     account_id: account.id.clone(),
                     username: account.username.clone(),
-                    level,
+                    // Never more than the account has now: a downgrade caps live sessions.
+                    level: crate::accounts::lifecycle::capped(
+                        level,
+                        Level::from_number(account.level).unwrap_or(Level::Level1),
+                    ),
                     amr: row
                         .amr
                         .as_deref()
