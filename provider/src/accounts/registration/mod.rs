@@ -12,7 +12,7 @@ mod request;
 mod rules;
 
 pub use request::{Capture, FieldError, RegistrationRequest, Submission, parse};
-pub use rules::{Reason, Refusal, age_on, record_refusals};
+pub use rules::{GuardianCheck, Reason, Refusal, age_on, record_refusals};
 
 use serde::Deserialize;
 use serde_json::json;
@@ -192,19 +192,11 @@ async fn assess(state: &AppState, s: &Submission, now: i64) -> Result<Assessment
         found.refusals.push(Refusal::NotInRegistry);
         return Ok(found);
     };
-    let guardian_ok = match &s.request.guardian_id_number {
-        Some(g) => match store.account_by_username(g).await? {
-            Some(row) => Account::try_from(row)?.is_active(),
-            None => false,
-        },
-        None => false,
-    };
-    let today = time::OffsetDateTime::from_unix_timestamp(now)
-        .map(|t| t.date())
-        .unwrap_or(s.birthdate);
+    let guardian = guardian_check(state, s, &person).await?;
+    let today = registration_date(now).unwrap_or(s.birthdate);
     found
         .refusals
-        .extend(record_refusals(s, &person, today, guardian_ok));
+        .extend(record_refusals(s, &person, today, guardian));
     let device = s.request.portrait.device_id.as_str();
     match portrait(state, s, now).await? {
         Portrait::Matched(outcome) => {
@@ -226,6 +218,36 @@ async fn assess(state: &AppState, s: &Submission, now: i64) -> Result<Assessment
     }
     found.person = Some(person);
     Ok(found)
+}
+
+/// The date ages are counted on: today in Vietnam (Asia/Ho_Chi_Minh, UTC+7), so that on a
+/// birthday the applicant is a year older from midnight in Hà Nội, not from 07:00.
+pub fn registration_date(now: i64) -> Option<time::Date> {
+    crate::accounts::claims::vietnam_date(now)
+}
+
+/// Whether the guardian named is a parent or guardian the registry records for the applicant
+/// and holds an active account (any other account, however active, is not).
+async fn guardian_check(
+    state: &AppState,
+    s: &Submission,
+    person: &RegistryPerson,
+) -> Result<GuardianCheck, AppError> {
+    let Some(g) = &s.request.guardian_id_number else {
+        return Ok(GuardianCheck::None);
+    };
+    if person.recorded_guardian(g).is_none() {
+        return Ok(GuardianCheck::NotRecorded);
+    }
+    let active = match state.store.account_by_username(g).await? {
+        Some(row) => Account::try_from(row)?.is_active(),
+        None => false,
+    };
+    Ok(if active {
+        GuardianCheck::Recorded
+    } else {
+        GuardianCheck::NotRecorded
+    })
 }
 
 /// The portrait comparison, counted against the number's failure budget.
