@@ -12,6 +12,7 @@ pub mod enrolment;
 pub mod evidence;
 pub mod login;
 pub mod password;
+pub mod portrait;
 pub mod registration;
 pub mod reset;
 pub mod second_factor;
