@@ -382,7 +382,12 @@ mod tests {
     /// one; such a number is as valid as any other and is checked the same way.
     #[test]
     fn a_code_that_is_not_a_province_is_accepted_and_checked() {
-        for s in ["003095000001", "101095000001", "900301000123", "999199000042"] {
+        for s in [
+            "003095000001",
+            "101095000001",
+            "900301000123",
+            "999199000042",
+        ] {
             let pin = PersonalIdNumber::parse(s).unwrap();
             assert_eq!(pin.province_code(), None, "{s}");
             assert_eq!(pin.province_name(), "");
@@ -411,7 +416,9 @@ mod tests {
             Err(PinMismatch::Century { .. })
         ));
         assert_eq!(
-            PersonalIdNumber::parse("079198000002").unwrap().birth_place(),
+            PersonalIdNumber::parse("079198000002")
+                .unwrap()
+                .birth_place(),
             BirthPlace::Province {
                 code: 79,
                 name: "Hồ Chí Minh"

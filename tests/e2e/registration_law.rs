@@ -15,7 +15,9 @@ use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use vneid_tests::browser::{Browser, has_form};
-use vneid_tests::{Backend, TestProvider, on_both_backends, param, spawn_provider, spawn_provider_with};
+use vneid_tests::{
+    Backend, TestProvider, on_both_backends, param, spawn_provider, spawn_provider_with,
+};
 
 use super::registration::{card, recorded_reasons, sms_password, submit, template, time_year};
 
@@ -48,7 +50,11 @@ fn request(id_number: &str, given: &str, seed: u32) -> Value {
 /// imported and registers like any other; its century, sex and year digits are still checked.
 async fn a_number_whose_place_code_is_not_a_province_registers(backend: Backend) {
     let provider = spawn_provider(backend).await;
-    import(&provider, json!([person(ABROAD, "Mai", "+84912000456", card(ABROAD), 11)])).await;
+    import(
+        &provider,
+        json!([person(ABROAD, "Mai", "+84912000456", card(ABROAD), 11)]),
+    )
+    .await;
     let (status, body) = submit(&provider, &request(ABROAD, "Mai", 11), None).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["status"], "approved", "{body}");
@@ -81,7 +87,13 @@ async fn from_fourteen_a_valid_chip_card_is_required(backend: Backend) {
             person("001301000502", "Hai", "+84912000502", expired, 22),
             person("001301000503", "Ba", "+84912000503", barcode, 23),
             none,
-            person("001301000505", "Năm", "+84912000505", card("001301000505"), 25),
+            person(
+                "001301000505",
+                "Năm",
+                "+84912000505",
+                card("001301000505"),
+                25
+            ),
         ]),
     )
     .await;
@@ -141,7 +153,11 @@ on_both_backends!(a_child_is_registered_only_at_a_recorded_guardians_request);
 /// The photo the app captured is kept sealed and released through `portrait`.
 async fn a_portrait_registered_in_the_app_comes_back_through_portrait(backend: Backend) {
     let provider = spawn_provider(backend).await;
-    import(&provider, json!([person(ABROAD, "Mai", "+84912000456", card(ABROAD), 11)])).await;
+    import(
+        &provider,
+        json!([person(ABROAD, "Mai", "+84912000456", card(ABROAD), 11)]),
+    )
+    .await;
     let jpeg: Vec<u8> = [0xFF, 0xD8, 0xFF, 0xE0]
         .into_iter()
         .chain((0..600u32).map(|i| (i * 31 % 251) as u8))
@@ -161,10 +177,14 @@ async fn a_portrait_registered_in_the_app_comes_back_through_portrait(backend: B
         .unwrap()
         .portrait_jpeg
         .unwrap();
-    assert!(!stored.contains(&photo[..40]), "the portrait is sealed at rest");
+    assert!(
+        !stored.contains(&photo[..40]),
+        "the portrait is sealed at rest"
+    );
     // A photo that is not a JPEG is malformed.
     let mut bad = request("001301000123", "Châu", 1);
-    bad["portrait"]["photo"] = json!(base64::engine::general_purpose::STANDARD.encode(b"GIF89a...."));
+    bad["portrait"]["photo"] =
+        json!(base64::engine::general_purpose::STANDARD.encode(b"GIF89a...."));
     let (status, _) = submit(&provider, &bad, None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
@@ -175,7 +195,12 @@ async fn a_portrait_registered_in_the_app_comes_back_through_portrait(backend: B
         .await
         .page();
     let (url, _, html) = browser
-        .submit(&url, &html, "/login", &[("username", ABROAD), ("password", &password)])
+        .submit(
+            &url,
+            &html,
+            "/login",
+            &[("username", ABROAD), ("password", &password)],
+        )
         .await
         .page();
     assert!(has_form(&html, "/password"), "{html}");
@@ -184,7 +209,10 @@ async fn a_portrait_registered_in_the_app_comes_back_through_portrait(backend: B
             &url,
             &html,
             "/password",
-            &[("new_password", "Mai-2026-moi-pw"), ("confirm_password", "Mai-2026-moi-pw")],
+            &[
+                ("new_password", "Mai-2026-moi-pw"),
+                ("confirm_password", "Mai-2026-moi-pw"),
+            ],
         )
         .await
         .page();
@@ -271,7 +299,10 @@ async fn a_registry_outage_leaves_a_pending_request_decided_and_notified_later(b
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["status"], "pending", "{body}");
     let id = body["id"].as_str().unwrap().to_string();
-    assert!(provider.outbox().await.is_empty(), "nothing decided, nothing sent");
+    assert!(
+        provider.outbox().await.is_empty(),
+        "nothing decided, nothing sent"
+    );
     let state = &provider.state;
     // Still down at the next round: still pending.
     state.clock.advance(120);
@@ -281,7 +312,10 @@ async fn a_registry_outage_leaves_a_pending_request_decided_and_notified_later(b
             .unwrap(),
         0
     );
-    assert_eq!(state.store.registration(&id).await.unwrap().unwrap().status, "pending");
+    assert_eq!(
+        state.store.registration(&id).await.unwrap().unwrap().status,
+        "pending"
+    );
     // Back up: decided at the next due round, and notified.
     up.store(true, Ordering::SeqCst);
     state.clock.advance(3600);

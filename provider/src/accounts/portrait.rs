@@ -72,7 +72,10 @@ mod tests {
         let b64 = STANDARD.encode(jpeg);
         assert_eq!(decode_photo(&b64).unwrap(), jpeg);
         assert_eq!(decode_photo("not base64!"), Err(PhotoError::NotBase64));
-        assert_eq!(decode_photo(&STANDARD.encode(b"GIF89a")), Err(PhotoError::NotJpeg));
+        assert_eq!(
+            decode_photo(&STANDARD.encode(b"GIF89a")),
+            Err(PhotoError::NotJpeg)
+        );
         assert_eq!(decode_photo(""), Err(PhotoError::Size));
         let big = STANDARD.encode(vec![0xFF; MAX_PHOTO_BYTES + 1]);
         assert_eq!(decode_photo(&big), Err(PhotoError::Size));

@@ -158,7 +158,8 @@ pub const CARD_REQUIRED_FROM_AGE: i32 = 14;
 
 /// Checks the form of a card in an export or a registry answer.
 pub fn check_card(card: &IdentityCard) -> Result<(), String> {
-    let ok = (9..=12).contains(&card.number.len()) && card.number.bytes().all(|b| b.is_ascii_digit());
+    let ok =
+        (9..=12).contains(&card.number.len()) && card.number.bytes().all(|b| b.is_ascii_digit());
     if !ok {
         return Err("card number must be 9 to 12 digits".into());
     }
@@ -209,10 +210,7 @@ mod tests {
     #[test]
     fn lost_cards_cards_without_chip_and_no_card_do_not_count() {
         for status in [CardStatus::Lost, CardStatus::Revoked, CardStatus::Replaced] {
-            let c = IdentityCard {
-                status,
-                ..card()
-            };
+            let c = IdentityCard { status, ..card() };
             assert_eq!(
                 c.valid_on(date!(2024 - 01 - 01)),
                 Err(CardProblem::NotInUse(status))

@@ -256,7 +256,10 @@ fn check(r: &RegistryRecord) -> Result<RegistryImport, (&'static str, String)> {
     }
     if let Some(card) = &r.identity_card {
         if kind != AccountKind::Citizen {
-            return Err(("identity_card", "only a citizen holds an identity card".into()));
+            return Err((
+                "identity_card",
+                "only a citizen holds an identity card".into(),
+            ));
         }
         super::card::check_card(card).map_err(|e| ("identity_card", e))?;
     }
@@ -264,7 +267,10 @@ fn check(r: &RegistryRecord) -> Result<RegistryImport, (&'static str, String)> {
         if relation.id_number == r.id_number
             || relation.id_number.is_empty()
             || relation.id_number.len() > 20
-            || !relation.id_number.bytes().all(|b| b.is_ascii_alphanumeric())
+            || !relation
+                .id_number
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric())
         {
             return Err((
                 "relations",
@@ -371,11 +377,7 @@ mod tests {
             rejected.iter().map(|r| (r.row, r.field.as_str())).collect();
         assert_eq!(
             summary,
-            vec![
-                (3, "id_number"),
-                (4, "id_number"),
-                (6, "birthdate")
-            ]
+            vec![(3, "id_number"), (4, "id_number"), (6, "birthdate")]
         );
         assert!(rejected[1].reason.contains("4th digit"), "{}", rejected[1]);
     }

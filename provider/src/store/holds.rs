@@ -115,7 +115,8 @@ impl Store {
 
     /// The hold of a registration.
     pub async fn hold(&self, registration_id: &str) -> Result<Option<HoldRow>, StoreError> {
-        let sql = format!("SELECT {HOLD_COLUMNS} FROM registration_holds WHERE registration_id = $1");
+        let sql =
+            format!("SELECT {HOLD_COLUMNS} FROM registration_holds WHERE registration_id = $1");
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(registration_id)
             .fetch_optional(&self.pool)

@@ -208,8 +208,10 @@ pub async fn decide_pending(state: &AppState) -> Result<usize, AppError> {
         let capture = state.sealer.open_string(&held.capture_sealed)?;
         let mut body: serde_json::Value = serde_json::from_str(&row.submission)?;
         body["portrait"] = serde_json::from_str(&capture)?;
-        let Ok(submission) = parse(body.to_string().as_bytes(), state.config.registry.dimensions)
-        else {
+        let Ok(submission) = parse(
+            body.to_string().as_bytes(),
+            state.config.registry.dimensions,
+        ) else {
             tracing::error!(registration = %row.id, "a pending registration no longer parses");
             continue;
         };
@@ -452,8 +454,7 @@ async fn approve(
             .photo
             .as_deref()
             .map(|jpeg| crate::accounts::portrait::seal(&state.sealer, jpeg))
-            .transpose()
-            ?,
+            .transpose()?,
         phone_number: p.phone_number.clone().filter(|v| is_phone(v)),
         email: p.email.clone().filter(|v| is_email(v)),
         verification_evidence: Some(level1_evidence(now)),

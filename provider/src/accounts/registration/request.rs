@@ -171,7 +171,12 @@ fn validate(r: RegistrationRequest, dimensions: Dimensions) -> Result<Submission
             }
         }
     };
-    let photo = match r.portrait.photo.as_deref().map(crate::accounts::portrait::decode_photo) {
+    let photo = match r
+        .portrait
+        .photo
+        .as_deref()
+        .map(crate::accounts::portrait::decode_photo)
+    {
         None => None,
         Some(Ok(bytes)) => Some(bytes),
         Some(Err(e)) => {

@@ -291,11 +291,18 @@ mod tests {
         };
         assert_eq!(
             record_refusals(&s, &person(Some(lost)), today, GuardianCheck::None),
-            vec![Refusal::NoValidCard(CardProblem::NotInUse(CardStatus::Lost))]
+            vec![Refusal::NoValidCard(CardProblem::NotInUse(
+                CardStatus::Lost
+            ))]
         );
         let after_expiry = time::macros::date!(2026 - 04 - 03);
         assert_eq!(
-            record_refusals(&s, &person(Some(chip_card())), after_expiry, GuardianCheck::None),
+            record_refusals(
+                &s,
+                &person(Some(chip_card())),
+                after_expiry,
+                GuardianCheck::None
+            ),
             vec![Refusal::NoValidCard(CardProblem::Expired)]
         );
         // Under 14 no card is needed (the request is a guardian's).
