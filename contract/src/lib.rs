@@ -20,7 +20,7 @@ pub use level::{ACR_LEVEL1, ACR_LEVEL2, AuthMethod, Level, TRUST_FRAMEWORK};
 pub use person::{
     AccountKind, Document, DocumentType, Gender, Organization, Representative, TravelDocument,
 };
-pub use pin::{PersonalIdNumber, PinError, PinMismatch};
+pub use pin::{BirthPlace, PersonalIdNumber, PinError, PinMismatch};
 pub use predicate::{AGE_OVER_RANGE, Predicate, PredicateDocument};
 pub use receipt::{
     KEY_HISTORY_METADATA, KEY_HISTORY_PATH, RECEIPT_MEMBER, RECEIPT_TYPE, ReceiptClaims,

@@ -1,5 +1,12 @@
-//! The 12-digit personal identification number, `PPP C YY NNNNNN` (Decree 59/2022, Circular
-//! 07/2016/TT-BCA): birth-registration province, century and sex, year of birth, sequence.
+//! The 12-digit personal identification number, `PPP C YY NNNNNN` (Decree 137/2015 Art. 13,
+//! Circular 07/2016/TT-BCA): where the birth was registered, century and sex, year of birth,
+//! sequence.
+//!
+//! `PPP` is the province or city where the birth was registered or, for a birth registered
+//! abroad, a country code. A number never changes, so the 63 province codes stay valid on
+//! existing numbers after the 2025 reorganisation into 34 provinces. A well-formed number is
+//! never refused for its place code: the place is named when the code is one of the 63, and
+//! reported as not listed otherwise (a birth registered abroad, or a code added later).
 
 use crate::person::Gender;
 
@@ -87,12 +94,34 @@ pub enum PinError {
     /// Something other than digits.
     #[error("a personal identification number must contain only digits")]
     NotDigits,
-    /// The first three digits are not a province code.
-    #[error("`{code}` is not the code of a province or city (the first three digits)")]
-    UnknownProvince {
-        /// The three digits.
-        code: String,
+}
+
+/// Where the birth of the holder of a number was registered, as its first three digits say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BirthPlace {
+    /// One of the 63 province and city codes (`0` + the two-digit province code).
+    Province {
+        /// The province code (1 to 96).
+        code: u8,
+        /// Its name.
+        name: &'static str,
     },
+    /// A code not in the list of provinces: a birth registered abroad (a country code), or a
+    /// code this version does not know. The number is valid all the same.
+    NotListed {
+        /// The three digits, as a number (0 to 999).
+        code: u16,
+    },
+}
+
+impl BirthPlace {
+    /// The name of the place, when the code is listed.
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            BirthPlace::Province { name, .. } => Some(name),
+            BirthPlace::NotListed { .. } => None,
+        }
+    }
 }
 
 /// Which part of a number contradicts the holder's declared birth date or sex.
@@ -159,7 +188,8 @@ fn person_of(digit: u8) -> &'static str {
 }
 
 impl PersonalIdNumber {
-    /// Parses and checks the form of a number (not whether it exists).
+    /// Parses and checks the form of a number (not whether it exists): 12 ASCII digits. The
+    /// place code is never a reason to refuse (see [`PersonalIdNumber::birth_place`]).
     pub fn parse(s: &str) -> Result<Self, PinError> {
         let found = s.chars().count();
         if found != 12 {
@@ -168,17 +198,24 @@ impl PersonalIdNumber {
         if !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(PinError::NotDigits);
         }
-        let code = &s[..3];
-        let known = code.starts_with('0')
-            && code[1..]
-                .parse::<u8>()
-                .is_ok_and(|c| PROVINCES.iter().any(|(p, _)| *p == c));
-        if !known {
-            return Err(PinError::UnknownProvince {
-                code: code.to_string(),
-            });
-        }
         Ok(PersonalIdNumber(s.to_string()))
+    }
+
+    /// Where the birth was registered: a province when the code is one of the 63, else not
+    /// listed (a birth registered abroad).
+    pub fn birth_place(&self) -> BirthPlace {
+        let code = self.place_code();
+        if code < 100
+            && let Some((p, name)) = PROVINCES.iter().find(|(p, _)| u16::from(*p) == code)
+        {
+            return BirthPlace::Province { code: *p, name };
+        }
+        BirthPlace::NotListed { code }
+    }
+
+    /// The first three digits as a number (0 to 999).
+    pub fn place_code(&self) -> u16 {
+        u16::from(self.digit(0)) * 100 + u16::from(self.digit(1)) * 10 + u16::from(self.digit(2))
     }
 
     /// The 12 digits.
@@ -190,18 +227,18 @@ impl PersonalIdNumber {
         self.0.as_bytes()[i] - b'0'
     }
 
-    /// The province code (1 to 96).
-    pub fn province_code(&self) -> u8 {
-        self.digit(1) * 10 + self.digit(2)
+    /// The province code (1 to 96) when the birth was registered in one of the 63 provinces.
+    pub fn province_code(&self) -> Option<u8> {
+        match self.birth_place() {
+            BirthPlace::Province { code, .. } => Some(code),
+            BirthPlace::NotListed { .. } => None,
+        }
     }
 
-    /// The province or city where the birth was registered.
+    /// The province or city where the birth was registered, or `""` when the code is not one of
+    /// the 63 (a birth registered abroad): see [`PersonalIdNumber::birth_place`].
     pub fn province_name(&self) -> &'static str {
-        let code = self.province_code();
-        PROVINCES
-            .iter()
-            .find(|(c, _)| *c == code)
-            .map_or("", |(_, name)| name)
+        self.birth_place().name().unwrap_or("")
     }
 
     /// The sex the number encodes.
@@ -268,7 +305,7 @@ mod tests {
     fn the_demo_numbers_parse_and_agree_with_their_holders() {
         let an = PersonalIdNumber::parse("001095000001").unwrap();
         assert_eq!(an.as_str(), "001095000001");
-        assert_eq!(an.province_code(), 1);
+        assert_eq!(an.province_code(), Some(1));
         assert_eq!(an.province_name(), "Hà Nội");
         assert_eq!(an.gender(), Gender::Male);
         assert_eq!(an.century_start(), 1900);
@@ -276,7 +313,7 @@ mod tests {
         an.check_against(date!(1995 - 03 - 12), Gender::Male)
             .unwrap();
         let binh = PersonalIdNumber::parse("079198000002").unwrap();
-        assert_eq!(binh.province_code(), 79);
+        assert_eq!(binh.province_code(), Some(79));
         assert_eq!(binh.province_name(), "Hồ Chí Minh");
         assert_eq!(binh.gender(), Gender::Female);
         assert_eq!(binh.birth_year(), 1998);
@@ -289,7 +326,7 @@ mod tests {
         assert_eq!(PROVINCES.len(), 63);
         for (code, name) in PROVINCES {
             let pin = PersonalIdNumber::parse(&format!("0{code:02}095000001")).unwrap();
-            assert_eq!(pin.province_code(), code);
+            assert_eq!(pin.province_code(), Some(code));
             assert_eq!(pin.province_name(), name);
         }
     }
@@ -336,21 +373,56 @@ mod tests {
             Err(PinError::NotDigits)
         );
         assert_eq!(
-            PersonalIdNumber::parse("003095000001"),
-            Err(PinError::UnknownProvince { code: "003".into() })
-        );
-        assert_eq!(
-            PersonalIdNumber::parse("101095000001"),
-            Err(PinError::UnknownProvince { code: "101".into() })
-        );
-        assert_eq!(
             PinError::WrongLength { found: 11 }.to_string(),
             "a personal identification number has 12 digits, this one has 11"
         );
-        assert!(
-            PinError::UnknownProvince { code: "003".into() }
-                .to_string()
-                .starts_with("`003` is not the code of a province or city")
+    }
+
+    /// Decree 137/2015 Art. 13: a birth registered abroad gets a country code, not a province
+    /// one; such a number is as valid as any other and is checked the same way.
+    #[test]
+    fn a_code_that_is_not_a_province_is_accepted_and_checked() {
+        for s in [
+            "003095000001",
+            "101095000001",
+            "900301000123",
+            "999199000042",
+        ] {
+            let pin = PersonalIdNumber::parse(s).unwrap();
+            assert_eq!(pin.province_code(), None, "{s}");
+            assert_eq!(pin.province_name(), "");
+            assert_eq!(
+                pin.birth_place(),
+                BirthPlace::NotListed {
+                    code: s[..3].parse().unwrap()
+                }
+            );
+            assert_eq!(pin.birth_place().name(), None);
+        }
+        let abroad = PersonalIdNumber::parse("900301000123").unwrap();
+        abroad
+            .check_against(date!(2001 - 04 - 02), Gender::Female)
+            .unwrap();
+        assert!(matches!(
+            abroad.check_against(date!(2001 - 04 - 02), Gender::Male),
+            Err(PinMismatch::Sex { .. })
+        ));
+        assert!(matches!(
+            abroad.check_against(date!(2002 - 04 - 02), Gender::Female),
+            Err(PinMismatch::Year { .. })
+        ));
+        assert!(matches!(
+            abroad.check_against(date!(1901 - 04 - 02), Gender::Female),
+            Err(PinMismatch::Century { .. })
+        ));
+        assert_eq!(
+            PersonalIdNumber::parse("079198000002")
+                .unwrap()
+                .birth_place(),
+            BirthPlace::Province {
+                code: 79,
+                name: "Hồ Chí Minh"
+            }
         );
     }
 
@@ -416,8 +488,10 @@ mod tests {
         assert_eq!(serde_json::to_string(&pin).unwrap(), "\"079198000002\"");
         let back: PersonalIdNumber = serde_json::from_str("\"079198000002\"").unwrap();
         assert_eq!(back, pin);
-        let err = serde_json::from_str::<PersonalIdNumber>("\"003095000001\"").unwrap_err();
-        assert!(err.to_string().contains("`003`"), "{err}");
+        let abroad: PersonalIdNumber = serde_json::from_str("\"900301000123\"").unwrap();
+        assert_eq!(abroad.as_str(), "900301000123");
+        let err = serde_json::from_str::<PersonalIdNumber>("\"90030100012\"").unwrap_err();
+        assert!(err.to_string().contains("12 digits"), "{err}");
     }
 
     mod properties {
@@ -433,8 +507,18 @@ mod tests {
                 Ok(pin) => {
                     prop_assert_eq!(pin.as_str(), s);
                     prop_assert!(s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()));
-                    prop_assert!(!pin.province_name().is_empty());
-                    prop_assert_eq!(pin.province_code(), s[1..3].parse::<u8>().unwrap());
+                    prop_assert_eq!(u32::from(pin.place_code()), s[..3].parse::<u32>().unwrap());
+                    match pin.birth_place() {
+                        super::super::BirthPlace::Province { code, name } => {
+                            prop_assert!(s.starts_with('0'));
+                            prop_assert_eq!(code, s[1..3].parse::<u8>().unwrap());
+                            prop_assert_eq!(pin.province_name(), name);
+                        }
+                        super::super::BirthPlace::NotListed { .. } => {
+                            prop_assert_eq!(pin.province_name(), "");
+                            prop_assert_eq!(pin.province_code(), None);
+                        }
+                    }
                     let year = pin.birth_year();
                     prop_assert!((pin.century_start()..pin.century_start() + 100).contains(&year));
                     // The birth year and sex it encodes agree with it; the other sex does not.
@@ -463,9 +547,6 @@ mod tests {
                     prop_assert_eq!(s.chars().count(), 12);
                     prop_assert!(!s.bytes().all(|b| b.is_ascii_digit()));
                 }
-                Err(PinError::UnknownProvince { code }) => {
-                    prop_assert_eq!(code.as_str(), &s[..3]);
-                }
             }
             // serde says the same as parse.
             let json = serde_json::to_string(s).unwrap();
@@ -487,6 +568,12 @@ mod tests {
                 s in "[0-9]{12}|0[0-9]{11}|[0-9٠-٩０-９a ]{10,13}",
             ) {
                 consistent(&s)?;
+            }
+
+            /// Every twelve ASCII digits parse, whatever the place code.
+            #[test]
+            fn every_twelve_digits_parse(s in "[0-9]{12}") {
+                prop_assert!(PersonalIdNumber::parse(&s).is_ok());
             }
 
             /// Every number with a province code parses, whatever the other nine digits.

@@ -352,6 +352,11 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
                 tracing::error!(error = %err, "key reload failed");
             }
             worker.limits.forget_idle();
+            match accounts::registration::decide_pending(&worker).await {
+                Ok(0) => {}
+                Ok(decided) => tracing::info!(decided, "pending registrations decided"),
+                Err(err) => tracing::error!(error = %err, "pending registrations failed"),
+            }
             if round % 10 == 0 {
                 match worker.store.purge_expired(worker.now()).await {
                     Ok(0) => {}

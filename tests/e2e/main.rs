@@ -28,6 +28,7 @@ mod protocol;
 mod receipt;
 mod registration;
 mod registration_attacks;
+mod registration_law;
 mod registry_http;
 mod revocation;
 mod sdk;

@@ -29,18 +29,26 @@ pub fn export(today_year: i32) -> String {
         { "id_number": "001301000123", "kind": "citizen", "family_name": "Lê", "middle_name": "Minh", "given_name": "Châu",
           "birthdate": "2001-04-02", "gender": "female", "phone_number": CHAU_PHONE,
           "documents": [{ "type": "driving_licence", "number": "010203040506", "issued_on": "2020-01-01", "issuer": "Sở GTVT Hà Nội" }],
+          "identity_card": card("001301000123"),
           "biometrics": { "portrait": template(1, 0.0), "fingerprint:right_index": template(2, 0.0) } },
         { "id_number": child_pin, "kind": "citizen", "family_name": "Lê", "given_name": "Nhỏ", "email": "parent@example.vn",
-          "birthdate": format!("{child_year}-01-01"), "gender": "male", "biometrics": { "portrait": template(3, 0.0) } },
+          "birthdate": format!("{child_year}-01-01"), "gender": "male", "biometrics": { "portrait": template(3, 0.0) },
+          "relations": [{ "id_number": "001095000001", "relation": "father" }] },
         { "id_number": "AB12345678", "kind": "foreigner", "family_name": "Smith", "given_name": "Jane", "birthdate": "1990-02-03",
           "gender": "female", "nationality": "GB", "email": "jane@example.com",
           "travel_document": { "number": "123456789", "type": "P", "issued_on": "2020-05-05", "place_of_issue": "London" },
           "residence_card": { "number": "TRC-1", "type": "temporary", "expires_on": "2099-01-01" },
           "biometrics": { "portrait": template(4, 0.0) } },
         { "id_number": "001095000010", "kind": "citizen", "family_name": "Đỗ", "given_name": "Khang",
-          "birthdate": "1995-06-01", "gender": "male", "biometrics": { "portrait": template(5, 0.0) } }
+          "birthdate": "1995-06-01", "gender": "male", "identity_card": card("001095000010"),
+          "biometrics": { "portrait": template(5, 0.0) } }
     ])
     .to_string()
+}
+
+/// A chip-based identity card in use (issued 2021, valid until the holder is 40).
+pub fn card(number: &str) -> Value {
+    json!({ "number": number, "kind": "chip_cccd", "issued_on": "2021-05-01", "expires_on": "2041-04-02", "status": "valid" })
 }
 
 pub async fn import(provider: &TestProvider) {

@@ -19,7 +19,8 @@ async fn registry_service() -> String {
                 Ok(Json(json!({
                     "id_number": id, "kind": "citizen", "family_name": "Lê", "middle_name": "Minh", "given_name": "Châu",
                     "birthdate": "2001-04-02", "gender": "female", "phone_number": "+84912345678",
-                    "documents": [{ "type": "passport", "number": "C9999999" }]
+                    "documents": [{ "type": "passport", "number": "C9999999" }],
+                    "identity_card": super::registration::card("001301000123")
                 })))
             }),
         )

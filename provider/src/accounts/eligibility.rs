@@ -105,6 +105,8 @@ mod tests {
         RegistryPerson {
             phone_number: None,
             email: None,
+            identity_card: None,
+            relations: vec![],
             id_number: "001301000123".into(),
             kind,
             family_name: "Lê".into(),

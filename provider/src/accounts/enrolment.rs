@@ -539,6 +539,8 @@ mod tests {
         RegistryPerson {
             phone_number: None,
             email: None,
+            identity_card: None,
+            relations: vec![],
             id_number: "001301000123".into(),
             kind: AccountKind::Citizen,
             family_name: "Lê".into(),

@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod login;
 pub mod organization;
 pub mod password;
+pub mod portrait;
 pub mod registration;
 pub mod reset;
 pub mod second_factor;

@@ -19,6 +19,9 @@ use crate::store::RegistrationRow;
 
 /// Paths of the API.
 pub const REGISTRATIONS: &str = "/api/v1/registrations";
+/// What the caller sees of a registration decided later (the registry could not be reached).
+pub const PENDING: &str = "The registration is being processed. The result will be sent to the \
+    applicant's contact on record when it is decided.";
 /// One registration.
 pub const REGISTRATION: &str = "/api/v1/registrations/{id}";
 /// The OpenAPI document.
@@ -92,6 +95,8 @@ fn invalid(fields: Vec<FieldError>) -> Response {
 fn view(row: &RegistrationRow) -> Value {
     if row.status == "approved" {
         json!({ "id": row.id, "status": "approved", "message": APPROVED })
+    } else if row.status == "pending" {
+        json!({ "id": row.id, "status": "pending", "message": PENDING })
     } else {
         json!({ "id": row.id, "status": "refused", "message": REFUSED })
     }

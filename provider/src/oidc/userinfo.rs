@@ -44,12 +44,15 @@ pub async fn userinfo(
         .await
         .map_err(|e| BearerError(e.into()))?
         .ok_or_else(invalid)?;
-    let account = state
+    let mut account = state
         .store
         .account(&row.account_id)
         .await
         .map_err(|e| BearerError(e.into()))?
         .ok_or_else(invalid)?;
+    // The portrait is sealed at rest: opened here, for the claim only.
+    account.portrait_jpeg =
+        crate::accounts::portrait::reveal(&state.sealer, account.portrait_jpeg.as_deref());
 
     let kind = AccountKind::parse(&account.kind).unwrap_or(AccountKind::Citizen);
     let claims = released(

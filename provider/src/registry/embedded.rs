@@ -99,5 +99,12 @@ fn person(row: RegistryPersonRow, documents: Vec<RegistryDocumentRow>) -> Regist
             .collect(),
         phone_number: row.phone_number,
         email: row.email,
+        identity_card: row
+            .identity_card
+            .and_then(|j| serde_json::from_str(&j).ok()),
+        relations: row
+            .relations
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default(),
     }
 }

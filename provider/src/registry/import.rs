@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Deserialize;
 use vneid_contract::{AccountKind, Document, Gender, PersonalIdNumber, TravelDocument};
 
-use super::{Modality, ResidenceCard, Template};
+use super::{IdentityCard, Modality, Relation, ResidenceCard, Template};
 use crate::store::{RegistryDocumentRow, RegistryImport, RegistryPersonRow};
 
 /// One person in an export.
@@ -39,6 +39,12 @@ pub struct RegistryRecord {
     /// The person's email address on record.
     #[serde(default)]
     pub email: Option<String>,
+    /// Citizens: the identity card on record.
+    #[serde(default)]
+    pub identity_card: Option<IdentityCard>,
+    /// Parents and guardians on record.
+    #[serde(default)]
+    pub relations: Vec<Relation>,
 }
 
 /// A rejected row.
@@ -126,7 +132,8 @@ fn csv_record(
             continue;
         }
         let value = match name {
-            "documents" | "biometrics" | "travel_document" | "residence_card" => {
+            "documents" | "biometrics" | "travel_document" | "residence_card" | "identity_card"
+            | "relations" => {
                 serde_json::from_str(cell).map_err(|e| format!("{name}: not JSON: {e}"))?
             }
             _ => serde_json::Value::String(cell.to_string()),
@@ -247,6 +254,30 @@ fn check(r: &RegistryRecord) -> Result<RegistryImport, (&'static str, String)> {
     {
         return Err(("email", "is not an email address".into()));
     }
+    if let Some(card) = &r.identity_card {
+        if kind != AccountKind::Citizen {
+            return Err((
+                "identity_card",
+                "only a citizen holds an identity card".into(),
+            ));
+        }
+        super::card::check_card(card).map_err(|e| ("identity_card", e))?;
+    }
+    for relation in &r.relations {
+        if relation.id_number == r.id_number
+            || relation.id_number.is_empty()
+            || relation.id_number.len() > 20
+            || !relation
+                .id_number
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err((
+                "relations",
+                "a relation's id_number is 1 to 20 letters or digits, not the person's own".into(),
+            ));
+        }
+    }
     let mut templates = Vec::new();
     for (modality, values) in &r.biometrics {
         let m = Modality::parse(modality)
@@ -272,6 +303,8 @@ fn check(r: &RegistryRecord) -> Result<RegistryImport, (&'static str, String)> {
             residence_card: r.residence_card.as_ref().map(to_json),
             phone_number,
             email,
+            identity_card: r.identity_card.as_ref().map(to_json),
+            relations: (!r.relations.is_empty()).then(|| to_json(&r.relations)),
         },
         documents: r
             .documents
@@ -337,19 +370,14 @@ mod tests {
                    001095000009,citizen,A,B,1995-01-01,male\n\
                    001095000009,citizen,A,B,1995-01-01,male\n\
                    001195000010,citizen,A,B,1995-01-01,male\n\
-                   003095000011,citizen,A,B,1995-01-01,male\n\
+                   903095000011,citizen,A,B,1995-01-01,male\n\
                    001095000012,citizen,A,B,1995-13-01,male\n";
         let rejected = validate(&parse(csv).unwrap()).unwrap_err();
         let summary: Vec<(usize, &str)> =
             rejected.iter().map(|r| (r.row, r.field.as_str())).collect();
         assert_eq!(
             summary,
-            vec![
-                (3, "id_number"),
-                (4, "id_number"),
-                (5, "id_number"),
-                (6, "birthdate")
-            ]
+            vec![(3, "id_number"), (4, "id_number"), (6, "birthdate")]
         );
         assert!(rejected[1].reason.contains("4th digit"), "{}", rejected[1]);
     }

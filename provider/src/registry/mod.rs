@@ -4,12 +4,14 @@
 //! adapter for a real registry service. Biometrics are feature vectors (templates) made by the
 //! capture device; the registry compares them with the enrolled ones.
 
+pub mod card;
 mod embedded;
 mod http;
 pub mod import;
 pub mod sync;
 mod template;
 
+pub use card::{CardKind, CardProblem, CardStatus, IdentityCard, card_valid_on};
 pub use embedded::EmbeddedRegistry;
 pub use http::HttpRegistry;
 pub use template::{Modality, Template, TemplateError};
@@ -49,6 +51,43 @@ pub struct RegistryPerson {
     /// The email address on record, used when there is no phone number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Citizens: the identity card on record (chip CCCD or căn cước).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_card: Option<IdentityCard>,
+    /// Parents and guardians on record (the population database's relations).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relations: Vec<Relation>,
+}
+
+/// A parent or guardian the registry records for a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Relation {
+    /// The parent's or guardian's identification number.
+    pub id_number: String,
+    /// `father`, `mother` or `guardian`.
+    pub relation: RelationKind,
+}
+
+/// How a recorded relation stands to the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RelationKind {
+    Father,
+    Mother,
+    /// A legal guardian (người giám hộ).
+    Guardian,
+}
+
+impl RelationKind {
+    /// The wire string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelationKind::Father => "father",
+            RelationKind::Mother => "mother",
+            RelationKind::Guardian => "guardian",
+        }
+    }
 }
 
 /// An organisation as the business registry knows it (National Business Registration Database).
@@ -82,6 +121,14 @@ pub enum RegistryContact {
 }
 
 impl RegistryPerson {
+    /// The parent or guardian recorded with this identification number, if any.
+    pub fn recorded_guardian(&self, id_number: &str) -> Option<RelationKind> {
+        self.relations
+            .iter()
+            .find(|r| r.id_number == id_number)
+            .map(|r| r.relation)
+    }
+
     /// The contact on record: the phone number, else the email address, if it is well formed.
     /// A contact the caller of an API typed is never one of these.
     pub fn contact(&self) -> Option<RegistryContact> {

@@ -19,6 +19,10 @@ pub struct RegistryPersonRow {
     pub phone_number: Option<String>,
     /// The contact on record (email), used when there is no phone number.
     pub email: Option<String>,
+    /// The identity card on record (JSON).
+    pub identity_card: Option<String>,
+    /// Parents and guardians on record (JSON array).
+    pub relations: Option<String>,
 }
 
 /// A document on record.
@@ -115,7 +119,8 @@ impl Store {
     ) -> Result<Option<RegistryPersonRow>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT id_number, kind, family_name, middle_name, given_name, birthdate, gender, \
-             nationality, travel_document, residence_card, phone_number, email FROM registry_people \
+             nationality, travel_document, residence_card, phone_number, email, identity_card, relations \
+             FROM registry_people \
              WHERE id_number = $1",
         )
         .bind(id_number)
@@ -171,7 +176,8 @@ impl Store {
             sqlx::query(
                 "INSERT INTO registry_people (id_number, kind, family_name, middle_name, given_name, \
                  birthdate, gender, nationality, travel_document, residence_card, phone_number, email, \
-                 imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                 imported_at, identity_card, relations) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+                 $11, $12, $13, $14, $15)",
             )
             .bind(&r.id_number)
             .bind(&r.kind)
@@ -186,6 +192,8 @@ impl Store {
             .bind(&r.phone_number)
             .bind(&r.email)
             .bind(now)
+            .bind(&r.identity_card)
+            .bind(&r.relations)
             .execute(&mut *tx)
             .await?;
             for d in &p.documents {

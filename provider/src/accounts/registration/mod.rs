@@ -12,7 +12,7 @@ mod request;
 mod rules;
 
 pub use request::{Capture, FieldError, RegistrationRequest, Submission, parse};
-pub use rules::{Reason, Refusal, age_on, record_refusals};
+pub use rules::{GuardianCheck, Reason, Refusal, age_on, record_refusals};
 
 use serde::Deserialize;
 use serde_json::json;
@@ -90,12 +90,7 @@ pub async fn register(
         });
     }
     let now = state.now();
-    let Assessment {
-        mut refusals,
-        person,
-        evidence,
-        portrait_matched,
-    } = assess(state, &submission, now).await?;
+    let found = assess(state, &submission, now).await?;
     let mut row = RegistrationRow {
         id: crate::secret::new_id(),
         id_number: submission.request.id_number.clone(),
@@ -105,34 +100,139 @@ pub async fn register(
         submission: submitted,
         idempotency_key: stored_key,
         account_id: None,
-        evidence: Some(json!(evidence).to_string()),
+        evidence: None,
         created_at: now,
         decided_at: Some(now),
         client_id: Some(client.as_str().to_string()),
     };
+    if found.unreachable {
+        hold(state, &mut row, &submission, now).await?;
+        return Ok(Outcome::Decided(row));
+    }
+    decide(state, &mut row, &submission, found, now, false).await?;
+    Ok(Outcome::Decided(row))
+}
+
+/// Approves or refuses on what the checks found. `held`: the row is a pending one, decided now.
+async fn decide(
+    state: &AppState,
+    row: &mut RegistrationRow,
+    submission: &Submission,
+    found: Assessment,
+    now: i64,
+    held: bool,
+) -> Result<(), AppError> {
+    let Assessment {
+        mut refusals,
+        person,
+        evidence,
+        portrait_matched,
+        unreachable: _,
+    } = found;
+    row.evidence = Some(json!(evidence).to_string());
+    row.decided_at = Some(now);
     if refusals.is_empty()
         && let Some(p) = &person
         && let Some(contact) = p.contact()
     {
-        match approve(state, &mut row, &submission, p, &contact, now).await? {
-            Approval::Done => return Ok(Outcome::Decided(row)),
+        match approve(state, row, submission, p, &contact, now, held).await? {
+            Approval::Done => return Ok(()),
             // Registered meanwhile by a concurrent submission.
             Approval::Duplicate => refusals.push(Refusal::AccountExists),
         }
     }
     refuse(
         state,
-        &mut row,
+        row,
         &refusals,
         person.as_ref(),
         portrait_matched,
         now,
+        held,
     )
-    .await?;
-    Ok(Outcome::Decided(row))
+    .await
+}
+
+/// The registry could not be reached: the registration is recorded as pending with its capture
+/// sealed, for the worker to decide when the registry answers again (Decree 59 Art. 14: the
+/// result is notified later). One transaction.
+async fn hold(
+    state: &AppState,
+    row: &mut RegistrationRow,
+    s: &Submission,
+    now: i64,
+) -> Result<(), AppError> {
+    row.status = "pending".into();
+    row.decided_at = None;
+    let capture = state
+        .sealer
+        .seal(serde_json::to_string(&s.request.portrait)?.as_bytes())?;
+    let held = store::HoldRow {
+        registration_id: row.id.clone(),
+        reason: HOLD_REGISTRY.into(),
+        capture_sealed: capture,
+        guardian_account_id: None,
+        attempts: 0,
+        next_attempt_at: now + RETRY_AFTER,
+        created_at: now,
+    };
+    let mut tx = state.store.begin().await?;
+    store::insert_registration(&mut tx, row).await?;
+    store::insert_hold(&mut tx, &held).await?;
+    let event = AuditEvent {
+        kind: "registration_pending",
+        account_id: None,
+        client_id: row.client_id.as_deref(),
+        detail: json!({ "registration": row.id, "channel": "app", "reason": HOLD_REGISTRY }),
+    };
+    store::audit_in(&mut *tx, event, now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::warn!(registration = %row.id, "registry unreachable: registration pending");
+    Ok(())
+}
+
+/// The hold reason of a registration waiting for the registry.
+const HOLD_REGISTRY: &str = "registry_unreachable";
+/// Seconds before the first retry of a pending registration; doubled each time, up to an hour.
+const RETRY_AFTER: i64 = 60;
+
+/// Decides the pending registrations whose registry check is due (the worker calls it every
+/// minute; it is safe to run in several processes at once). Returns how many were decided.
+pub async fn decide_pending(state: &AppState) -> Result<usize, AppError> {
+    let now = state.now();
+    let mut decided = 0;
+    for held in state.store.due_holds(HOLD_REGISTRY, now, 50).await? {
+        let Some(mut row) = state.store.registration(&held.registration_id).await? else {
+            continue;
+        };
+        let capture = state.sealer.open_string(&held.capture_sealed)?;
+        let mut body: serde_json::Value = serde_json::from_str(&row.submission)?;
+        body["portrait"] = serde_json::from_str(&capture)?;
+        let Ok(submission) = parse(
+            body.to_string().as_bytes(),
+            state.config.registry.dimensions,
+        ) else {
+            tracing::error!(registration = %row.id, "a pending registration no longer parses");
+            continue;
+        };
+        let mut found = Assessment::default();
+        checks(state, &submission, now, &mut found).await?;
+        if found.unreachable {
+            let wait = (RETRY_AFTER << held.attempts.clamp(0, 6)).min(3600);
+            state
+                .store
+                .reschedule_hold(&held.registration_id, now + wait)
+                .await?;
+            continue;
+        }
+        decide(state, &mut row, &submission, found, now, true).await?;
+        decided += 1;
+    }
+    Ok(decided)
 }
 
 /// What the checks of a submission found.
+#[derive(Default)]
 struct Assessment {
     refusals: Vec<Refusal>,
     person: Option<RegistryPerson>,
@@ -140,6 +240,8 @@ struct Assessment {
     evidence: Vec<serde_json::Value>,
     /// Whether the portrait matched (its counted attempt is given back with the decision).
     portrait_matched: bool,
+    /// The registry could not be reached: nothing can be decided now.
+    unreachable: bool,
 }
 
 /// Runs every check: the per-number limits first (a throttled or locked number is not looked
@@ -149,12 +251,7 @@ struct Assessment {
 async fn assess(state: &AppState, s: &Submission, now: i64) -> Result<Assessment, AppError> {
     let limits = &state.config.registration;
     let id_number = s.request.id_number.as_str();
-    let mut found = Assessment {
-        refusals: Vec::new(),
-        person: None,
-        evidence: Vec::new(),
-        portrait_matched: false,
-    };
+    let mut found = Assessment::default();
     let store = &state.store;
     if !store
         .reserve_registration_submission(
@@ -180,31 +277,39 @@ async fn assess(state: &AppState, s: &Submission, now: i64) -> Result<Assessment
         found.refusals.push(Refusal::PortraitLocked);
         return Ok(found);
     }
-    if store.account_by_username(id_number).await?.is_some() {
+    checks(state, s, now, &mut found).await?;
+    Ok(found)
+}
+
+/// The checks past the per-number limits: the account, the registry record and the portrait.
+async fn checks(
+    state: &AppState,
+    s: &Submission,
+    now: i64,
+    found: &mut Assessment,
+) -> Result<(), AppError> {
+    let id_number = s.request.id_number.as_str();
+    if state.store.account_by_username(id_number).await?.is_some() {
         found.refusals.push(Refusal::AccountExists);
     }
-    let Some(person) = state
-        .registry
-        .person(id_number)
-        .await
-        .map_err(registry_failure)?
-    else {
-        found.refusals.push(Refusal::NotInRegistry);
-        return Ok(found);
+    let person = match state.registry.person(id_number).await {
+        Ok(Some(person)) => person,
+        Ok(None) => {
+            found.refusals.push(Refusal::NotInRegistry);
+            return Ok(());
+        }
+        Err(RegistryError::Service(e)) => {
+            tracing::warn!(error = %e, "the registry is unreachable");
+            found.unreachable = true;
+            return Ok(());
+        }
+        Err(e) => return Err(registry_failure(e)),
     };
-    let guardian_ok = match &s.request.guardian_id_number {
-        Some(g) => match store.account_by_username(g).await? {
-            Some(row) => Account::try_from(row)?.is_active(),
-            None => false,
-        },
-        None => false,
-    };
-    let today = time::OffsetDateTime::from_unix_timestamp(now)
-        .map(|t| t.date())
-        .unwrap_or(s.birthdate);
+    let guardian = guardian_check(state, s, &person).await?;
+    let today = registration_date(now).unwrap_or(s.birthdate);
     found
         .refusals
-        .extend(record_refusals(s, &person, today, guardian_ok));
+        .extend(record_refusals(s, &person, today, guardian));
     let device = s.request.portrait.device_id.as_str();
     match portrait(state, s, now).await? {
         Portrait::Matched(outcome) => {
@@ -223,9 +328,40 @@ async fn assess(state: &AppState, s: &Submission, now: i64) -> Result<Assessment
                 .push(portrait_evidence(&outcome, device, now));
         }
         Portrait::Refused(refusal) => found.refusals.push(refusal),
+        Portrait::Unreachable => found.unreachable = true,
     }
     found.person = Some(person);
-    Ok(found)
+    Ok(())
+}
+
+/// The date ages are counted on: today in Vietnam (Asia/Ho_Chi_Minh, UTC+7), so that on a
+/// birthday the applicant is a year older from midnight in Hà Nội, not from 07:00.
+pub fn registration_date(now: i64) -> Option<time::Date> {
+    crate::accounts::claims::vietnam_date(now)
+}
+
+/// Whether the guardian named is a parent or guardian the registry records for the applicant
+/// and holds an active account (any other account, however active, is not).
+async fn guardian_check(
+    state: &AppState,
+    s: &Submission,
+    person: &RegistryPerson,
+) -> Result<GuardianCheck, AppError> {
+    let Some(g) = &s.request.guardian_id_number else {
+        return Ok(GuardianCheck::None);
+    };
+    if person.recorded_guardian(g).is_none() {
+        return Ok(GuardianCheck::NotRecorded);
+    }
+    let active = match state.store.account_by_username(g).await? {
+        Some(row) => Account::try_from(row)?.is_active(),
+        None => false,
+    };
+    Ok(if active {
+        GuardianCheck::Recorded
+    } else {
+        GuardianCheck::NotRecorded
+    })
 }
 
 /// The portrait comparison, counted against the number's failure budget.
@@ -233,6 +369,7 @@ enum Portrait {
     Matched(MatchOutcome),
     Failed(MatchOutcome),
     Refused(Refusal),
+    Unreachable,
 }
 
 async fn portrait(state: &AppState, s: &Submission, now: i64) -> Result<Portrait, AppError> {
@@ -268,6 +405,10 @@ async fn portrait(state: &AppState, s: &Submission, now: i64) -> Result<Portrait
                     tracing::error!(error = %e, "the registry's enrolled portrait cannot be compared");
                     Ok(Portrait::Refused(Refusal::EnrolledTemplateUnusable))
                 }
+                RegistryError::Service(e) => {
+                    tracing::warn!(error = %e, "the registry is unreachable");
+                    Ok(Portrait::Unreachable)
+                }
                 e => Err(registry_failure(e)),
             }
         }
@@ -288,6 +429,7 @@ async fn approve(
     p: &RegistryPerson,
     contact: &RegistryContact,
     now: i64,
+    held: bool,
 ) -> Result<Approval, AppError> {
     use crate::accounts::contact::{is_email, is_phone};
     let password = crate::secret::random_token(9);
@@ -308,7 +450,11 @@ async fn approve(
             .travel_document
             .as_ref()
             .and_then(|t| serde_json::to_string(t).ok()),
-        portrait_jpeg: None,
+        portrait_jpeg: s
+            .photo
+            .as_deref()
+            .map(|jpeg| crate::accounts::portrait::seal(&state.sealer, jpeg))
+            .transpose()?,
         phone_number: p.phone_number.clone().filter(|v| is_phone(v)),
         email: p.email.clone().filter(|v| is_email(v)),
         verification_evidence: Some(level1_evidence(now)),
@@ -337,7 +483,10 @@ async fn approve(
         }
         other => other?,
     }
-    store::insert_registration(&mut tx, row).await?;
+    if !write_decision(&mut tx, row, held).await? {
+        tx.rollback().await.map_err(StoreError::from)?;
+        return Ok(Approval::Done);
+    }
     store::enqueue(&mut tx, &notification).await?;
     // The portrait matched: its attempt was not a failure.
     store::release_portrait_attempt(&mut tx, &row.id_number).await?;
@@ -362,6 +511,7 @@ async fn refuse(
     person: Option<&RegistryPerson>,
     portrait_matched: bool,
     now: i64,
+    held: bool,
 ) -> Result<(), AppError> {
     let reasons: Vec<Reason> = refusals.iter().map(Refusal::reason).collect();
     row.status = "refused".into();
@@ -403,7 +553,10 @@ async fn refuse(
             )
             .await?;
     let mut tx = state.store.begin().await?;
-    store::insert_registration(&mut tx, row).await?;
+    if !write_decision(&mut tx, row, held).await? {
+        tx.rollback().await.map_err(StoreError::from)?;
+        return Ok(());
+    }
     if let Some(notice) = &notice {
         store::enqueue(&mut tx, notice).await?;
     }
@@ -431,6 +584,21 @@ async fn refuse(
     let codes: Vec<&str> = refusals.iter().map(Refusal::code).collect();
     tracing::info!(registration = %row.id, reasons = ?codes, "level 1 registration refused");
     Ok(())
+}
+
+/// Writes the decision: a new row, or the pending row's decision (`false` when another worker
+/// decided it meanwhile: the caller rolls back).
+async fn write_decision(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    row: &RegistrationRow,
+    held: bool,
+) -> Result<bool, AppError> {
+    if held {
+        Ok(store::decide_held(tx, row).await?)
+    } else {
+        store::insert_registration(tx, row).await?;
+        Ok(true)
+    }
 }
 
 fn channel_of(contact: &RegistryContact) -> (Channel, &str) {

@@ -42,12 +42,15 @@ fn citizen() -> String {
     "citizen".into()
 }
 
-/// A capture: a template and the device that made it.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// A capture: a template, the device that made it, and the portrait photo (a base64 JPEG) that
+/// becomes the account's portrait on approval.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Capture {
     pub template: Vec<f32>,
     pub device_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<String>,
 }
 
 /// A field that is malformed (its form only: nothing about the registry).
@@ -64,6 +67,8 @@ pub struct Submission {
     pub kind: AccountKind,
     pub birthdate: time::Date,
     pub template: Template,
+    /// The portrait photo's JPEG bytes, if the app sent one.
+    pub photo: Option<Vec<u8>>,
 }
 
 /// Parses and checks a request body: a submission, or every malformed field. Only the form is
@@ -166,12 +171,26 @@ fn validate(r: RegistrationRequest, dimensions: Dimensions) -> Result<Submission
             }
         }
     };
+    let photo = match r
+        .portrait
+        .photo
+        .as_deref()
+        .map(crate::accounts::portrait::decode_photo)
+    {
+        None => None,
+        Some(Ok(bytes)) => Some(bytes),
+        Some(Err(e)) => {
+            err("portrait.photo", e.to_string());
+            None
+        }
+    };
     match (kind, birthdate, template, errors.is_empty()) {
         (Some(kind), Some(birthdate), Some(template), true) => Ok(Submission {
             request: r,
             kind,
             birthdate,
             template,
+            photo,
         }),
         _ => Err(errors),
     }

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use vneid_contract::AccountKind;
 
 use super::Submission;
-use crate::registry::RegistryPerson;
+use crate::registry::card::CARD_REQUIRED_FROM_AGE;
+use crate::registry::{CardProblem, RegistryPerson, card_valid_on};
 
 /// Why a well-formed request was refused, for the operator (row and audit log), never the caller.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -32,8 +33,13 @@ pub enum Refusal {
     NotInRegistry,
     /// A declared field differs from the registry.
     DataMismatch(&'static str),
-    /// Under 14 without a guardian who holds an active account.
+    /// Under 14 and no guardian named.
     UnderAge(i32),
+    /// Under 14 and the guardian named is not a parent or guardian the registry records, or
+    /// holds no active account.
+    GuardianNotRecorded(i32),
+    /// 14 or older without a valid chip-based identity card on record (Decree 69/2024).
+    NoValidCard(CardProblem),
     /// A foreigner without a valid residence card on record.
     NoResidenceCard,
     /// The registry holds no phone number or email for the person: nowhere to send the password.
@@ -56,6 +62,8 @@ impl Refusal {
             Refusal::NotInRegistry => "not_in_registry",
             Refusal::DataMismatch(_) => "data_mismatch",
             Refusal::UnderAge(_) => "under_age",
+            Refusal::GuardianNotRecorded(_) => "guardian_not_recorded",
+            Refusal::NoValidCard(_) => "no_valid_card",
             Refusal::NoResidenceCard => "no_residence_card",
             Refusal::NoRegistryContact => "no_registry_contact",
             Refusal::PortraitMismatch { .. } => "portrait_mismatch",
@@ -73,6 +81,8 @@ impl Refusal {
             Refusal::NotInRegistry => (Some("id_number"), "this identification number is not in the population registry".into()),
             Refusal::DataMismatch(field) => (Some(*field), format!("the declared {field} differs from the population registry")),
             Refusal::UnderAge(age) => (Some("birthdate"), format!("applicants under 14 (this one is {age}) are registered at the request of a parent or guardian who holds an account")),
+            Refusal::GuardianNotRecorded(age) => (Some("guardian_id_number"), format!("the applicant is {age}; the guardian named is not a parent or guardian recorded in the registry with an active account")),
+            Refusal::NoValidCard(problem) => (None, format!("from 14 a valid chip-based identity card is required: {problem}")),
             Refusal::NoResidenceCard => (None, "a foreigner needs a valid permanent or temporary residence card on record".into()),
             Refusal::NoRegistryContact => (None, "the registry holds no phone number or email for this person".into()),
             Refusal::PortraitMismatch { score, threshold } => (Some("portrait.template"), format!("the portrait does not match the enrolled one (score {score:.2}, needed {threshold:.2})")),
@@ -100,14 +110,26 @@ fn same(a: &str, b: &str) -> bool {
     a.trim().to_lowercase() == b.trim().to_lowercase()
 }
 
-/// What the registry record says against the declared data, the age rules and the contact: every
-/// reason to refuse that needs no biometric comparison. `guardian_ok` says whether the guardian
-/// named holds an active account.
+/// What the guardian named in a request is, as far as the rules need to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuardianCheck {
+    /// No guardian named.
+    None,
+    /// Named, but not recorded in the registry as the applicant's parent or guardian, or
+    /// without an active account.
+    NotRecorded,
+    /// A recorded parent or guardian with an active account.
+    Recorded,
+}
+
+/// What the registry record says against the declared data, the age rules, the card and the
+/// contact: every reason to refuse that needs no biometric comparison. Ages are on `today`,
+/// the date in Vietnam.
 pub fn record_refusals(
     s: &Submission,
     p: &RegistryPerson,
     today: time::Date,
-    guardian_ok: bool,
+    guardian: GuardianCheck,
 ) -> Vec<Refusal> {
     let r = &s.request;
     let mut out = Vec::new();
@@ -132,8 +154,18 @@ pub fn record_refusals(
         check("nationality", r.nationality == p.nationality);
     }
     let age = age_on(s.birthdate, today);
-    if age < 14 && !guardian_ok {
-        out.push(Refusal::UnderAge(age));
+    if age < CARD_REQUIRED_FROM_AGE {
+        match guardian {
+            GuardianCheck::Recorded => {}
+            GuardianCheck::None => out.push(Refusal::UnderAge(age)),
+            GuardianCheck::NotRecorded => out.push(Refusal::GuardianNotRecorded(age)),
+        }
+    }
+    if s.kind == AccountKind::Citizen
+        && age >= CARD_REQUIRED_FROM_AGE
+        && let Err(problem) = card_valid_on(p.identity_card.as_ref(), today)
+    {
+        out.push(Refusal::NoValidCard(problem));
     }
     if s.kind == AccountKind::Foreigner {
         let valid_card = p
@@ -153,8 +185,18 @@ pub fn record_refusals(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::Dimensions;
+    use crate::registry::{CardKind, CardStatus, Dimensions, IdentityCard};
     use serde_json::json;
+
+    fn chip_card() -> IdentityCard {
+        IdentityCard {
+            number: "001301000123".into(),
+            kind: CardKind::ChipCccd,
+            issued_on: "2021-05-01".into(),
+            expires_on: Some("2026-04-02".into()),
+            status: CardStatus::Valid,
+        }
+    }
 
     fn submission() -> Submission {
         let body = json!({
@@ -182,16 +224,21 @@ mod tests {
             documents: vec![],
             phone_number: Some("+84912345678".into()),
             email: None,
+            identity_card: Some(chip_card()),
+            relations: vec![],
         };
         let today = time::macros::date!(2026 - 01 - 01);
-        assert_eq!(record_refusals(&s, &person, today, false), vec![]);
+        assert_eq!(
+            record_refusals(&s, &person, today, GuardianCheck::None),
+            vec![]
+        );
         let other = RegistryPerson {
             given_name: "Chi".into(),
             phone_number: None,
             ..person.clone()
         };
         assert_eq!(
-            record_refusals(&s, &other, today, false),
+            record_refusals(&s, &other, today, GuardianCheck::None),
             vec![
                 Refusal::DataMismatch("given_name"),
                 Refusal::NoRegistryContact
@@ -200,10 +247,70 @@ mod tests {
         // Ten years before her 14th birthday she needs a guardian.
         let early = time::macros::date!(2011 - 01 - 01);
         assert_eq!(
-            record_refusals(&s, &person, early, false),
+            record_refusals(&s, &person, early, GuardianCheck::None),
             vec![Refusal::UnderAge(9)]
         );
-        assert_eq!(record_refusals(&s, &person, early, true), vec![]);
+        assert_eq!(
+            record_refusals(&s, &person, early, GuardianCheck::NotRecorded),
+            vec![Refusal::GuardianNotRecorded(9)]
+        );
+        assert_eq!(
+            record_refusals(&s, &person, early, GuardianCheck::Recorded),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn from_fourteen_a_valid_chip_card_is_required() {
+        let s = submission();
+        let person = |card: Option<IdentityCard>| RegistryPerson {
+            id_number: "001301000123".into(),
+            kind: AccountKind::Citizen,
+            family_name: "Lê".into(),
+            middle_name: Some("Minh".into()),
+            given_name: "Châu".into(),
+            birthdate: "2001-04-02".into(),
+            gender: vneid_contract::Gender::Female,
+            nationality: None,
+            travel_document: None,
+            residence_card: None,
+            documents: vec![],
+            phone_number: Some("+84912345678".into()),
+            email: None,
+            identity_card: card,
+            relations: vec![],
+        };
+        let today = time::macros::date!(2026 - 01 - 01);
+        assert_eq!(
+            record_refusals(&s, &person(None), today, GuardianCheck::None),
+            vec![Refusal::NoValidCard(CardProblem::Missing)]
+        );
+        let lost = IdentityCard {
+            status: CardStatus::Lost,
+            ..chip_card()
+        };
+        assert_eq!(
+            record_refusals(&s, &person(Some(lost)), today, GuardianCheck::None),
+            vec![Refusal::NoValidCard(CardProblem::NotInUse(
+                CardStatus::Lost
+            ))]
+        );
+        let after_expiry = time::macros::date!(2026 - 04 - 03);
+        assert_eq!(
+            record_refusals(
+                &s,
+                &person(Some(chip_card())),
+                after_expiry,
+                GuardianCheck::None
+            ),
+            vec![Refusal::NoValidCard(CardProblem::Expired)]
+        );
+        // Under 14 no card is needed (the request is a guardian's).
+        let at_thirteen = time::macros::date!(2014 - 06 - 01);
+        assert_eq!(
+            record_refusals(&s, &person(None), at_thirteen, GuardianCheck::Recorded),
+            vec![]
+        );
     }
 
     #[test]
