@@ -427,6 +427,8 @@ mod tests {
             documents: vec![],
             phone_number: None,
             email: None,
+            identity_card: None,
+            relations: vec![],
         };
         let today = time::macros::date!(2026 - 05 - 10);
         assert_eq!(registry_downgrade(&jane, &person, today), None);

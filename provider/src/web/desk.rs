@@ -199,6 +199,24 @@ impl DeskSession {
         self.home(Some(text.into())).into_response()
     }
 
+    /// The guard of every desk form: a wrong CSRF token goes back home; a role that may not do
+    /// `action` is audited and gets a 403 page. `Ok(None)`: go on.
+    async fn guard(
+        &self,
+        state: &AppState,
+        csrf: &str,
+        action: Action,
+        target: serde_json::Value,
+    ) -> Result<Option<Response>, AppError> {
+        if !self.csrf_ok(csrf) {
+            return Ok(Some(Redirect::to("/desk").into_response()));
+        }
+        match self.officer().may(action) {
+            Ok(()) => Ok(None),
+            Err(refused) => self.forbidden(state, refused, target).await.map(Some),
+        }
+    }
+
     /// The role does not allow the action: audited, and a 403 page.
     async fn forbidden(
         &self,
@@ -465,13 +483,16 @@ pub async fn verify(
     session: DeskSession,
     Form(form): Form<VerifyForm>,
 ) -> Result<Response, AppError> {
-    if !session.csrf_ok(&form.csrf) {
-        return Ok(Redirect::to("/desk").into_response());
-    }
-    if let Err(refused) = session.officer().may(Action::Verify) {
-        return session
-            .forbidden(&state, refused, json!({ "id_number": form.id_number }))
-            .await;
+    if let Some(refused) = session
+        .guard(
+            &state,
+            &form.csrf,
+            Action::Verify,
+            json!({ "id_number": form.id_number }),
+        )
+        .await?
+    {
+        return Ok(refused);
     }
     let capture = match Capture::parse(
         &form.id_number,
@@ -700,10 +721,7 @@ pub async fn set_status(
             tracing::info!(officer = %o.id, account = %account.id, status = %wanted.as_str(), "account status changed");
         }
     }
-    let mut back = url::Url::parse("http://desk/desk/people")
-        .map_err(|e| AppError::Registry(e.to_string()))?;
-    back.query_pairs_mut().append_pair("id_number", &id_number);
-    Ok(Redirect::to(&format!("{}?{}", back.path(), back.query().unwrap_or(""))).into_response())
+    back_to_person(&id_number)
 }
 
 fn back_to_person(id_number: &str) -> Result<Response, AppError> {
@@ -721,13 +739,16 @@ pub async fn downgrade(
     Path(id_number): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, AppError> {
-    if !session.csrf_ok(&form.csrf) {
-        return Ok(Redirect::to("/desk").into_response());
-    }
-    if let Err(refused) = session.officer().may(Action::Downgrade) {
-        return session
-            .forbidden(&state, refused, json!({ "id_number": id_number }))
-            .await;
+    if let Some(refused) = session
+        .guard(
+            &state,
+            &form.csrf,
+            Action::Downgrade,
+            json!({ "id_number": id_number }),
+        )
+        .await?
+    {
+        return Ok(refused);
     }
     let Some(row) = state.store.account_by_username(&id_number).await? else {
         return Ok(session.message("Không có tài khoản này (no such account)"));
@@ -766,13 +787,16 @@ pub async fn sync(
     Path(id_number): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, AppError> {
-    if !session.csrf_ok(&form.csrf) {
-        return Ok(Redirect::to("/desk").into_response());
-    }
-    if let Err(refused) = session.officer().may(Action::SyncDocuments) {
-        return session
-            .forbidden(&state, refused, json!({ "id_number": id_number }))
-            .await;
+    if let Some(refused) = session
+        .guard(
+            &state,
+            &form.csrf,
+            Action::SyncDocuments,
+            json!({ "id_number": id_number }),
+        )
+        .await?
+    {
+        return Ok(refused);
     }
     let Some(row) = state.store.account_by_username(&id_number).await? else {
         return Ok(session.message("Không có tài khoản này (no such account)"));
@@ -837,14 +861,17 @@ pub async fn organization(
     session: DeskSession,
     Form(form): Form<OrganizationForm>,
 ) -> Result<Response, AppError> {
-    if !session.csrf_ok(&form.csrf) {
-        return Ok(Redirect::to("/desk").into_response());
-    }
     let code = form.code.trim();
-    if let Err(refused) = session.officer().may(Action::RegisterOrganization) {
-        return session
-            .forbidden(&state, refused, json!({ "code": code }))
-            .await;
+    if let Some(refused) = session
+        .guard(
+            &state,
+            &form.csrf,
+            Action::RegisterOrganization,
+            json!({ "code": code }),
+        )
+        .await?
+    {
+        return Ok(refused);
     }
     let record = match OrganizationCode::parse(code) {
         Ok(_) => state
@@ -924,13 +951,16 @@ pub async fn organization_representative(
     Path(code): Path<String>,
     Form(form): Form<RepresentativeForm>,
 ) -> Result<Response, AppError> {
-    if !session.csrf_ok(&form.csrf) {
-        return Ok(Redirect::to("/desk").into_response());
-    }
-    if let Err(refused) = session.officer().may(Action::ChangeRepresentatives) {
-        return session
-            .forbidden(&state, refused, json!({ "code": code }))
-            .await;
+    if let Some(refused) = session
+        .guard(
+            &state,
+            &form.csrf,
+            Action::ChangeRepresentatives,
+            json!({ "code": code }),
+        )
+        .await?
+    {
+        return Ok(refused);
     }
     let Some(org) = state.store.organization_by_code(&code).await? else {
         return Ok(session.message(organization_refusal(&OrganizationRefused::NotInRegistry)));
