@@ -344,6 +344,8 @@ mod tests {
             subject_type: SubjectType::Pairwise,
             jwks: None,
             require_par: false,
+            require_dpop: false,
+            profile: crate::oidc::client::Profile::Baseline,
             resource_server: false,
             registration_token_hash: None,
         }

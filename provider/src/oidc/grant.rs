@@ -62,12 +62,17 @@ pub async fn issue_code(
     let code_hash = secret::hash(&code);
     let grant_data = serde_json::to_string(&grant)?;
     let now = state.now();
+    // A FAPI 2.0 client's codes live at most 60 seconds, whatever the configuration says.
+    let code_lifetime = match state.client(&request.client_id).await? {
+        Some(client) => client.profile.code_lifetime(state.config.lifetimes.code),
+        None => state.config.lifetimes.code,
+    };
     let new = NewCode {
         code_hash: &code_hash,
         client_id: request.client_id.as_str(),
         account_id: &auth.account_id,
         grant_data: &grant_data,
-        expires_at: now + state.config.lifetimes.code,
+        expires_at: now + code_lifetime,
     };
     let items: Vec<&str> = consent_given
         .into_iter()

@@ -1,6 +1,12 @@
 //! The token endpoint (RFC 6749 3.2): the authorization-code and refresh-token grants, and the
 //! client-credentials grant for clients acting for themselves (see `client_credentials`). A
 //! code's use and the tokens issued from it are one transaction.
+//!
+//! With a DPoP proof (RFC 9449), the access and refresh tokens are bound to its key
+//! (`token_type: DPoP`); a refresh token so bound is refreshed only with a proof by that key.
+//! A client registered with `require_dpop` (or the FAPI 2.0 profile) must send a proof. The
+//! proof is checked, nonce included, before anything is used up: a refused proof leaves the code
+//! or refresh token as it was.
 
 use axum::Json;
 use axum::extract::State;
@@ -11,10 +17,12 @@ use vneid_contract::{Scope, ScopeSet};
 
 use super::client::Client;
 use super::client_auth::authenticate;
+use super::dpop::{self, DpopError, Proof};
 use super::error::{ErrorCode, OAuthError, TokenError};
 use super::grant::Grant;
 use super::id_token::id_token;
 use super::subject::subject;
+use super::paths;
 use super::types::GrantType;
 use crate::secret;
 use crate::state::AppState;
@@ -46,18 +54,32 @@ struct TokenResponse {
     scope: String,
 }
 
-/// `POST /token`.
+/// `POST /token`. Every answer carries a fresh `DPoP-Nonce`.
 pub async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
+    form: Result<axum::Form<TokenParams>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let response = match exchange(&state, &headers, form).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    };
+    dpop::with_nonce(&state, response)
+}
+
+async fn exchange(
+    state: &AppState,
+    headers: &HeaderMap,
     form: Result<axum::Form<TokenParams>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, TokenError> {
     let axum::Form(params) = form.map_err(|_| {
         OAuthError::invalid_request("the body must be application/x-www-form-urlencoded")
     })?;
+    // The proof first (no state is touched), so a nonce round trip spends no client assertion.
+    let proof = dpop::proof(state, headers, "POST", paths::TOKEN, None).map_err(OAuthError::from)?;
     let client = authenticate(
-        &state,
-        &headers,
+        state,
+        headers,
         params.client_id.as_deref(),
         params.client_secret.as_deref(),
         params
@@ -66,6 +88,14 @@ pub async fn token(
             .zip(params.client_assertion.as_deref()),
     )
     .await?;
+    if let Some(proof) = &proof {
+        dpop::spend(state, proof).await?;
+    } else if client.require_dpop {
+        return Err(OAuthError::from(DpopError::Invalid(
+            "this client must send a DPoP proof with its token requests",
+        ))
+        .into());
+    }
     let grant_type = match params.grant_type.as_deref() {
         None => return Err(OAuthError::invalid_request("grant_type is required").into()),
         Some(g) => GrantType::parse(g).ok_or_else(|| {
@@ -77,11 +107,14 @@ pub async fn token(
     };
     Ok(match grant_type {
         GrantType::AuthorizationCode => {
-            Json(authorization_code(&state, &client, &params).await?).into_response()
+            Json(authorization_code(state, &client, &params, proof.as_ref()).await?)
+                .into_response()
         }
-        GrantType::RefreshToken => Json(refresh(&state, &client, &params).await?).into_response(),
+        GrantType::RefreshToken => {
+            Json(refresh(state, &client, &params, proof.as_ref()).await?).into_response()
+        }
         GrantType::ClientCredentials => {
-            Json(super::client_credentials::grant(&state, &client, params.scope.as_deref()).await?)
+            Json(super::client_credentials::grant(state, &client, params.scope.as_deref()).await?)
                 .into_response()
         }
     })
@@ -91,6 +124,7 @@ async fn authorization_code(
     state: &AppState,
     client: &Client,
     params: &TokenParams,
+    proof: Option<&Proof>,
 ) -> Result<TokenResponse, OAuthError> {
     let code = params
         .code
@@ -151,6 +185,7 @@ async fn authorization_code(
         &grant,
         &row.account_id,
         &code_hash,
+        proof.map(|p| p.jkt.as_str()),
         now,
     )
     .await?;
@@ -162,6 +197,7 @@ async fn refresh(
     state: &AppState,
     client: &Client,
     params: &TokenParams,
+    proof: Option<&Proof>,
 ) -> Result<TokenResponse, OAuthError> {
     let presented = params
         .refresh_token
@@ -192,6 +228,25 @@ async fn refresh(
             "the refresh token was issued to another client",
         ));
     }
+    // A bound refresh token needs a proof by its key (RFC 9449 5); returning before the commit
+    // leaves it unused.
+    if let Some(bound) = row.dpop_jkt.as_deref() {
+        match proof {
+            None => {
+                return Err(DpopError::Invalid(
+                    "the refresh token is DPoP-bound: send a proof signed by its key",
+                )
+                .into());
+            }
+            Some(p) if p.jkt != bound => {
+                return Err(DpopError::Invalid(
+                    "the DPoP proof is signed by another key than the refresh token's",
+                )
+                .into());
+            }
+            Some(_) => {}
+        }
+    }
     let mut grant: Grant = serde_json::from_str(&row.grant_data)?;
     if let Some(scope) = params.scope.as_deref() {
         let asked = ScopeSet::parse(scope)
@@ -212,6 +267,7 @@ async fn refresh(
         &grant,
         &row.account_id,
         &family,
+        proof.map(|p| p.jkt.as_str()),
         now,
     )
     .await?;
@@ -222,6 +278,8 @@ async fn refresh(
 struct Issued {
     access_token: String,
     refresh_token: Option<String>,
+    /// Bound to a DPoP key.
+    bound: bool,
 }
 
 async fn issue_tokens(
@@ -231,6 +289,7 @@ async fn issue_tokens(
     grant: &Grant,
     account_id: &str,
     family: &str,
+    dpop_jkt: Option<&str>,
     now: i64,
 ) -> Result<Issued, OAuthError> {
     let grant_data = serde_json::to_string(grant)?;
@@ -245,6 +304,7 @@ async fn issue_tokens(
         grant_data: &grant_data,
         family,
         expires_at: now + lifetimes.access_token,
+        dpop_jkt,
     };
     store::insert_token(tx, &new, now).await?;
     let refresh_token = if grant.scopes.contains(Scope::OfflineAccess) {
@@ -261,6 +321,7 @@ async fn issue_tokens(
     Ok(Issued {
         access_token,
         refresh_token,
+        bound: dpop_jkt.is_some(),
     })
 }
 
@@ -286,7 +347,7 @@ async fn finish(
     tracing::info!(client = client.id.as_str(), account = %account_id, "tokens issued");
     Ok(TokenResponse {
         access_token: issued.access_token,
-        token_type: "Bearer",
+        token_type: if issued.bound { "DPoP" } else { "Bearer" },
         expires_in: state.config.lifetimes.access_token,
         id_token,
         refresh_token: issued.refresh_token,
