@@ -197,7 +197,10 @@ async fn dpop_bound_tokens_need_their_proof_at_userinfo(backend: Backend) {
 
     // As Bearer, as DPoP without a proof: refused with a DPoP challenge.
     let (status, challenge, body) = userinfo(&provider, &format!("Bearer {token}"), None).await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_token")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_token"))
+    );
     assert!(challenge.starts_with("DPoP "), "{challenge}");
     let (status, challenge, body) = userinfo(&provider, &dpop, None).await;
     assert_eq!(
@@ -353,12 +356,18 @@ async fn bad_proofs_at_the_token_endpoint_leave_the_code(backend: Backend) {
         ..token_claims(&provider).await
     });
     let (status, body) = redeem(&provider, &code, Some(&stale)).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("use_dpop_nonce")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("use_dpop_nonce"))
+    );
 
     // A good proof spent on a failed exchange cannot be used again.
     let spent = key.proof(&token_claims(&provider).await);
     let (status, body) = redeem(&provider, "not-a-code", Some(&spent)).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     let (status, body) = redeem(&provider, &code, Some(&spent)).await;
     assert_eq!(
         (status, body["error"].as_str()),

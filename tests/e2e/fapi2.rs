@@ -106,7 +106,12 @@ async fn push(provider: &TestProvider, form: &[(&str, &str)]) -> (u16, Value) {
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
-async fn redeem(provider: &TestProvider, key: &Jwk, code: &str, proof: Option<&str>) -> (u16, Value) {
+async fn redeem(
+    provider: &TestProvider,
+    key: &Jwk,
+    code: &str,
+    proof: Option<&str>,
+) -> (u16, Value) {
     let assertion = assertion(provider, key, "es");
     let mut request = reqwest::Client::new()
         .post(format!("{}/token", provider.base))
@@ -146,7 +151,10 @@ async fn a_fapi2_client_logs_in_only_the_fapi_way(backend: Backend) {
     let mut with_secret = request_params();
     with_secret.push(("client_secret", "guessed"));
     let (status, body) = push(&provider, &with_secret).await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
     let rs256 = assertion(&provider, &rsa, "rsa");
     let mut with_rs256 = request_params();
     with_rs256.extend([
@@ -154,7 +162,10 @@ async fn a_fapi2_client_logs_in_only_the_fapi_way(backend: Backend) {
         ("client_assertion", rs256.as_str()),
     ]);
     let (status, body) = push(&provider, &with_rs256).await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
     assert_eq!(
         provider
             .scalar("SELECT COUNT(*) FROM pushed_requests")

@@ -98,7 +98,8 @@ impl TryFrom<ClientRow> for Client {
             let list: Vec<String> = serde_json::from_str(json).ok()?;
             list.iter().map(|u| RedirectUri::parse(u)).collect()
         };
-        let profile = Profile::parse(row.options.profile.as_deref()).ok_or_else(|| bad("profile"))?;
+        let profile =
+            Profile::parse(row.options.profile.as_deref()).ok_or_else(|| bad("profile"))?;
         let fapi2 = profile == Profile::Fapi2;
         Ok(Client {
             id: ClientId::parse(&row.id).ok_or_else(|| bad("id"))?,

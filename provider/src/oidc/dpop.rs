@@ -108,7 +108,8 @@ pub fn check(jwt: &str, expected: &Expected<'_>) -> Result<Proof, DpopError> {
         return Err(invalid("the DPoP proof's header has no jwk"));
     };
     let jkt = public_thumbprint(jwk, alg)?;
-    let key = Jwk::from_map(jwk.clone()).map_err(|_| invalid("the DPoP proof's jwk is unusable"))?;
+    let key =
+        Jwk::from_map(jwk.clone()).map_err(|_| invalid("the DPoP proof's jwk is unusable"))?;
     let verifier: Box<dyn JwsVerifier> = match alg {
         "ES256" => {
             let mut v = ES256

@@ -104,7 +104,11 @@ async fn active(state: &AppState, row: &IssuedToken) -> Result<Value, OAuthError
         "auth_time": grant.auth_time,
     });
     if row.kind == "access" {
-        body["token_type"] = json!(if row.dpop_jkt.is_some() { "DPoP" } else { "Bearer" });
+        body["token_type"] = json!(if row.dpop_jkt.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        });
     }
     // The key a DPoP-bound token must be used with (RFC 9449 6.2): the resource server checks
     // the proof it received against it.

@@ -21,8 +21,8 @@ use super::dpop::{self, DpopError, Proof};
 use super::error::{ErrorCode, OAuthError, TokenError};
 use super::grant::Grant;
 use super::id_token::id_token;
-use super::subject::subject;
 use super::paths;
+use super::subject::subject;
 use super::types::GrantType;
 use crate::secret;
 use crate::state::AppState;
@@ -76,7 +76,8 @@ async fn exchange(
         OAuthError::invalid_request("the body must be application/x-www-form-urlencoded")
     })?;
     // The proof first (no state is touched), so a nonce round trip spends no client assertion.
-    let proof = dpop::proof(state, headers, "POST", paths::TOKEN, None).map_err(OAuthError::from)?;
+    let proof =
+        dpop::proof(state, headers, "POST", paths::TOKEN, None).map_err(OAuthError::from)?;
     let client = authenticate(
         state,
         headers,
@@ -107,8 +108,7 @@ async fn exchange(
     };
     Ok(match grant_type {
         GrantType::AuthorizationCode => {
-            Json(authorization_code(state, &client, &params, proof.as_ref()).await?)
-                .into_response()
+            Json(authorization_code(state, &client, &params, proof.as_ref()).await?).into_response()
         }
         GrantType::RefreshToken => {
             Json(refresh(state, &client, &params, proof.as_ref()).await?).into_response()
@@ -184,8 +184,10 @@ async fn authorization_code(
         client,
         &grant,
         &row.account_id,
-        &code_hash,
-        proof.map(|p| p.jkt.as_str()),
+        Lineage {
+            family: &code_hash,
+            dpop_jkt: proof.map(|p| p.jkt.as_str()),
+        },
         now,
     )
     .await?;
@@ -266,13 +268,21 @@ async fn refresh(
         client,
         &grant,
         &row.account_id,
-        &family,
-        proof.map(|p| p.jkt.as_str()),
+        Lineage {
+            family: &family,
+            dpop_jkt: proof.map(|p| p.jkt.as_str()),
+        },
         now,
     )
     .await?;
     tx.commit().await?;
     finish(state, client, &grant, &row.account_id, issued, false).await
+}
+
+/// Where new tokens come from: the family (the code's hash) and the DPoP key they are bound to.
+struct Lineage<'a> {
+    family: &'a str,
+    dpop_jkt: Option<&'a str>,
 }
 
 struct Issued {
@@ -288,10 +298,10 @@ async fn issue_tokens(
     client: &Client,
     grant: &Grant,
     account_id: &str,
-    family: &str,
-    dpop_jkt: Option<&str>,
+    lineage: Lineage<'_>,
     now: i64,
 ) -> Result<Issued, OAuthError> {
+    let Lineage { family, dpop_jkt } = lineage;
     let grant_data = serde_json::to_string(grant)?;
     let access_token = secret::new_bearer();
     let access_hash = secret::hash(&access_token);

@@ -26,24 +26,18 @@ pub async fn userinfo(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let response = match dpop::resource_token(
-        &state,
-        method.as_str(),
-        &headers,
-        &body,
-        paths::USERINFO,
-    )
-    .await
-    {
-        Ok(row) => {
-            let dpop = row.dpop_jkt.is_some();
-            match release(state.clone(), row).await {
-                Ok(response) => response,
-                Err(BearerError(error)) => dpop::Challenge::new(error, dpop).into_response(),
+    let response =
+        match dpop::resource_token(&state, method.as_str(), &headers, &body, paths::USERINFO).await
+        {
+            Ok(row) => {
+                let dpop = row.dpop_jkt.is_some();
+                match release(state.clone(), row).await {
+                    Ok(response) => response,
+                    Err(BearerError(error)) => dpop::Challenge::new(error, dpop).into_response(),
+                }
             }
-        }
-        Err(challenge) => challenge.into_response(),
-    };
+            Err(challenge) => challenge.into_response(),
+        };
     dpop::with_nonce(&state, response)
 }
 
