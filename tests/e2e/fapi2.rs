@@ -270,7 +270,73 @@ async fn a_fapi2_registration_needs_keys_not_a_secret(backend: Backend) {
     );
 }
 
+/// panva's openid-client (npm, v6; `tests/fixtures/openid-client`) completes a FAPI 2.0 login
+/// against our provider as a fapi2 client: PAR, private_key_jwt, DPoP with the nonce retry,
+/// PKCE S256, the ID token and UserInfo checked on its side.
+async fn openid_client_completes_a_fapi2_login(backend: Backend) {
+    use std::io::{BufRead, BufReader, Write};
+    let provider = spawn_provider_with(backend, |_| {}).await;
+    let (es, _) = fapi_client(&provider).await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/openid-client");
+    assert!(
+        dir.join("node_modules/openid-client").exists(),
+        "run `npm ci` in {} (.ci/run does it)",
+        dir.display()
+    );
+    let mut child = std::process::Command::new("node")
+        .arg("fapi2.js")
+        .args([&provider.issuer, CLIENT, PORTAL_CALLBACK])
+        .arg(serde_json::to_string(es.as_ref()).unwrap())
+        .arg("es")
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("node must be installed");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    // The child talks to the provider in this process: read it off the runtime's threads.
+    let (line, mut stdout) = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        (line, stdout)
+    })
+    .await
+    .unwrap();
+    let started: Value = serde_json::from_str(&line).unwrap_or(json!({ "error": line }));
+    let authorize = started["authorize"]
+        .as_str()
+        .unwrap_or_else(|| panic!("openid-client did not start: {started}"));
+    assert!(authorize.contains("request_uri="), "{authorize}");
+    let browser = Browser::new(&provider.base);
+    let back = login(&provider, &browser, authorize, "001095000001").await;
+    writeln!(stdin, "{back}").unwrap();
+    drop(stdin);
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    let _ = child.wait();
+    let done: Value = serde_json::from_str(&line).unwrap_or(json!({ "error": line }));
+    assert!(done["error"].is_null(), "openid-client failed: {done}");
+    assert_eq!(done["token_type"], "dpop", "{done}");
+    assert_eq!(done["claims"]["iss"], provider.issuer.as_str());
+    assert_eq!(done["claims"]["aud"], CLIENT);
+    assert_eq!(done["userinfo"]["sub"], done["claims"]["sub"]);
+    assert_eq!(
+        provider
+            .scalar("SELECT COUNT(*) FROM tokens WHERE dpop_jkt IS NOT NULL AND kind = 'access'")
+            .await,
+        1
+    );
+}
+
 on_both_backends!(
+    openid_client_completes_a_fapi2_login,
     a_fapi2_client_logs_in_only_the_fapi_way,
     a_fapi2_request_object_must_be_es256_or_ps256,
     a_fapi2_registration_needs_keys_not_a_secret,
