@@ -433,6 +433,86 @@ async fn a_bound_refresh_token_needs_its_key(backend: Backend) {
     assert_eq!(body["token_type"], "DPoP");
 }
 
+/// A code bound to a key (RFC 9449 10), by a proof sent with the pushed request or by
+/// `dpop_jkt` at /authorize, is redeemed only with that key: other keys and no proof are refused
+/// and leave the code to its client.
+async fn a_code_bound_to_a_key_needs_that_key(backend: Backend) {
+    let provider = spawn_provider(backend).await;
+    let key = DpopKey::new();
+    let browser = Browser::new(&provider.base);
+
+    // Pushed with a proof (the nonce first, as at the token endpoint).
+    let pushed = |proof: String| {
+        let base = provider.base.clone();
+        async move {
+            let r = reqwest::Client::new()
+                .post(format!("{base}/par"))
+                .basic_auth("demo-portal", Some("demo-portal-secret"))
+                .header("DPoP", proof)
+                .form(&[
+                    ("response_type", "code"),
+                    ("client_id", "demo-portal"),
+                    ("redirect_uri", PORTAL_CALLBACK),
+                    ("scope", "openid profile"),
+                    ("state", "s"),
+                    ("code_challenge", vneid_tests::CHALLENGE),
+                    ("code_challenge_method", "S256"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let par_claims = |nonce: Option<String>| Claims {
+        htm: "POST",
+        htu: format!("{}/par", provider.issuer),
+        iat: now(&provider),
+        nonce,
+        access_token: None,
+    };
+    let (status, body) = pushed(key.proof(&par_claims(None))).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("use_dpop_nonce"))
+    );
+    let nonce = server_nonce(&provider).await;
+    let (status, body) = pushed(key.proof(&par_claims(Some(nonce)))).await;
+    assert_eq!(status, 201, "{body}");
+    let mut url = url::Url::parse(&format!("{}/authorize", provider.base)).unwrap();
+    url.query_pairs_mut().extend_pairs([
+        ("client_id", "demo-portal"),
+        ("request_uri", body["request_uri"].as_str().unwrap()),
+    ]);
+    let back = login(&provider, &browser, url.as_str(), "001095000001").await;
+    let pushed_code = param(&back, "code").unwrap();
+
+    // Named with dpop_jkt at /authorize.
+    let url = provider.authorize_url(&[("dpop_jkt", &key.jkt())]);
+    let back = login(&provider, &browser, &url, "001095000001").await;
+    let named_code = param(&back, "code").unwrap();
+
+    for code in [&pushed_code, &named_code] {
+        let other = DpopKey::new().proof(&token_claims(&provider).await);
+        for proof in [None, Some(other.as_str())] {
+            let (status, body) = redeem(&provider, code, proof).await;
+            assert_eq!(
+                (status, body["error"].as_str()),
+                (400, Some("invalid_dpop_proof")),
+                "{body}"
+            );
+        }
+        let (status, tokens) = redeem(
+            &provider,
+            code,
+            Some(&key.proof(&token_claims(&provider).await)),
+        )
+        .await;
+        assert_eq!(status, 200, "{tokens}");
+        assert_eq!(tokens["token_type"], "DPoP");
+    }
+}
+
 /// Discovery lists the DPoP algorithms.
 async fn discovery_lists_dpop_algorithms(backend: Backend) {
     let provider = spawn_provider(backend).await;
@@ -455,5 +535,6 @@ on_both_backends!(
     dpop_bound_tokens_need_their_proof_at_userinfo,
     bad_proofs_at_the_token_endpoint_leave_the_code,
     a_bound_refresh_token_needs_its_key,
+    a_code_bound_to_a_key_needs_that_key,
     discovery_lists_dpop_algorithms,
 );

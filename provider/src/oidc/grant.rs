@@ -32,6 +32,9 @@ pub struct Grant {
     pub level: Level,
     pub amr: Vec<AuthMethod>,
     pub auth_time: i64,
+    /// The DPoP key the code is bound to (RFC 9449 10), from the authorization request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 /// Ends a login: stores a code (with the consent, if just given: the items the page showed, at
@@ -57,6 +60,7 @@ pub async fn issue_code(
         level: auth.level,
         amr,
         auth_time: auth.auth_time,
+        dpop_jkt: request.dpop_jkt.clone(),
     };
     let code = secret::new_bearer();
     let code_hash = secret::hash(&code);

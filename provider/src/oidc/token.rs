@@ -177,7 +177,18 @@ async fn authorization_code(
         tx.commit().await?;
         return Err(OAuthError::invalid_grant(reason));
     }
+    // A code bound to a DPoP key (RFC 9449 10) is redeemed only with a proof by that key;
+    // returning before the commit leaves it unused, for its rightful client.
+    if let Some(bound) = grant.dpop_jkt.as_deref()
+        && proof.is_none_or(|p| p.jkt != bound)
+    {
+        return Err(DpopError::Invalid(
+            "the code is bound to a DPoP key: send a proof signed by that key",
+        )
+        .into());
+    }
     grant.code_challenge = None;
+    grant.dpop_jkt = None;
     let issued = issue_tokens(
         state,
         &mut tx,
