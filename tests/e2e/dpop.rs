@@ -513,6 +513,61 @@ async fn a_code_bound_to_a_key_needs_that_key(backend: Backend) {
     }
 }
 
+/// A client registered with `--require-dpop` gets no token without a proof; the code survives
+/// the refusal.
+async fn a_client_that_requires_dpop_gets_no_bearer_token(backend: Backend) {
+    let provider = spawn_provider(backend).await;
+    let config = vneid_provider::config::Config::new(
+        provider.issuer.parse().unwrap(),
+        provider.database_url.clone(),
+        provider.kek.clone(),
+    );
+    let mut new = vneid_provider::cli::NewClient::new(
+        "dpop-only",
+        "DPoP only",
+        vec![PORTAL_CALLBACK.into()],
+        "openid profile",
+        ClientAuthMethod::SecretBasic,
+    );
+    new.require_dpop = true;
+    let secret = vneid_provider::cli::add_client(&config, new).await.unwrap();
+    let browser = Browser::new(&provider.base);
+    let url = provider.authorize_url(&[("client_id", "dpop-only")]);
+    let code = param(
+        &login(&provider, &browser, &url, "001095000001").await,
+        "code",
+    )
+    .unwrap();
+    let exchange = |proof: Option<String>| {
+        let (base, code, secret) = (provider.base.clone(), code.clone(), secret.clone());
+        async move {
+            let mut request = reqwest::Client::new()
+                .post(format!("{base}/token"))
+                .basic_auth("dpop-only", Some(secret))
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("redirect_uri", PORTAL_CALLBACK),
+                    ("code_verifier", VERIFIER),
+                ]);
+            if let Some(proof) = proof {
+                request = request.header("DPoP", proof);
+            }
+            let r = request.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = exchange(None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_dpop_proof"))
+    );
+    let key = DpopKey::new();
+    let (status, tokens) = exchange(Some(key.proof(&token_claims(&provider).await))).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["token_type"], "DPoP");
+}
+
 /// Discovery lists the DPoP algorithms.
 async fn discovery_lists_dpop_algorithms(backend: Backend) {
     let provider = spawn_provider(backend).await;
@@ -536,5 +591,6 @@ on_both_backends!(
     bad_proofs_at_the_token_endpoint_leave_the_code,
     a_bound_refresh_token_needs_its_key,
     a_code_bound_to_a_key_needs_that_key,
+    a_client_that_requires_dpop_gets_no_bearer_token,
     discovery_lists_dpop_algorithms,
 );

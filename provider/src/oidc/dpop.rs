@@ -6,9 +6,9 @@
 //! resource, the hash of the access token (`ath`). Tokens issued with a proof are bound to the
 //! key's SHA-256 thumbprint (`cnf.jkt`, RFC 7638) and refused without a proof by that key.
 //!
-//! Server nonces (RFC 9449 8, 9) are always required, at the token endpoint and at UserInfo
+//! Server nonces (RFC 9449 8, 9) are always required, at PAR, the token endpoint and UserInfo
 //! alike, for every client: a proof without the current nonce is answered `use_dpop_nonce`
-//! with a fresh `DPoP-Nonce` header, which every response of both endpoints carries. A nonce
+//! with a fresh `DPoP-Nonce` header, which every response of these endpoints carries. A nonce
 //! is an HMAC of the current five-minute window under a server secret (nothing stored, the
 //! same in every process); the current and the previous window are accepted. So a proof
 //! cannot be made ahead of time, and its `jti` is kept only as long as its `iat` is accepted.
