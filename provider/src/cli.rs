@@ -8,7 +8,7 @@ use vneid_contract::ScopeSet;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::{KeyRing, Sealer};
-use crate::oidc::client::Client;
+use crate::oidc::client::{Client, Profile};
 use crate::oidc::client_credentials::ApiScope;
 use crate::oidc::types::{ClientAuthMethod, ClientId, RedirectUri, SigningAlg, SubjectType};
 use crate::store::{ClientRow, Store};
@@ -29,6 +29,10 @@ pub struct NewClient {
     pub require_par: bool,
     /// A resource server: may introspect tokens (RFC 7662).
     pub resource_server: bool,
+    /// Its tokens must be DPoP-bound (RFC 9449).
+    pub require_dpop: bool,
+    /// The security profile it is held to (`--profile fapi2`).
+    pub profile: Profile,
 }
 
 impl NewClient {
@@ -53,8 +57,38 @@ impl NewClient {
             jwks: None,
             require_par: false,
             resource_server: false,
+            require_dpop: false,
+            profile: Profile::Baseline,
         }
     }
+}
+
+/// What the FAPI 2.0 Security Profile asks of a registration: `private_key_jwt` with keys
+/// (never a secret), ES256 ID tokens, and no registered key restricted to RS256. Pushed requests
+/// and DPoP are then required whatever the flags say.
+pub fn check_fapi2(new: &NewClient) -> Result<(), CliError> {
+    if new.auth_method != ClientAuthMethod::PrivateKeyJwt {
+        return Err(CliError::Invalid(
+            "--profile fapi2 authenticates with private_key_jwt only (--auth-method private_key_jwt --jwks FILE)".into(),
+        ));
+    }
+    if new.signing_alg != SigningAlg::Es256 {
+        return Err(CliError::Invalid(
+            "--profile fapi2 signs ID tokens with ES256 (FAPI 2.0 allows ES256 or PS256)".into(),
+        ));
+    }
+    if let Some(jwks) = &new.jwks
+        && let Ok(set) = josekit::jwk::JwkSet::from_bytes(jwks.as_bytes())
+        && set
+            .keys()
+            .iter()
+            .any(|k| k.algorithm().is_some_and(|a| !Profile::Fapi2.allows_alg(a)))
+    {
+        return Err(CliError::Invalid(
+            "--profile fapi2 keys sign with ES256 or PS256 only".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// What is wrong with an administrative request.
@@ -199,6 +233,10 @@ fn checked_row(new: NewClient, api_only: bool) -> Result<(ClientRow, Option<Stri
         }
         None => None,
     };
+    let fapi2 = new.profile == Profile::Fapi2;
+    if fapi2 {
+        check_fapi2(&new)?;
+    }
     let secret =
         (new.auth_method != ClientAuthMethod::PrivateKeyJwt).then(crate::secret::new_bearer);
     let row = ClientRow {
@@ -213,9 +251,11 @@ fn checked_row(new: NewClient, api_only: bool) -> Result<(ClientRow, Option<Stri
         subject_type: new.subject_type.as_str().into(),
         jwks,
         options: crate::store::ClientOptions {
-            require_par: i64::from(new.require_par),
+            require_par: i64::from(new.require_par || fapi2),
             resource_server: i64::from(new.resource_server),
             registration_token_hash: None,
+            require_dpop: i64::from(new.require_dpop || fapi2),
+            profile: new.profile.as_stored().map(str::to_string),
         },
     };
     Ok((row, secret))

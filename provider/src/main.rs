@@ -19,6 +19,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once at start: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the demo on http://127.0.0.1:8080 with a fresh embedded database and the demo accounts and clients.
@@ -115,6 +117,14 @@ enum ClientsCommand {
         /// The client is a resource server: it may introspect tokens (RFC 7662).
         #[arg(long)]
         resource_server: bool,
+        /// The client's access and refresh tokens must be DPoP-bound (RFC 9449): a token
+        /// request without a DPoP proof is refused.
+        #[arg(long)]
+        require_dpop: bool,
+        /// A security profile: `fapi2` (FAPI 2.0 Security Profile: PAR, private_key_jwt, DPoP,
+        /// ES256/PS256, codes of at most 60 s).
+        #[arg(long, value_parser = ["fapi2"])]
+        profile: Option<String>,
         /// ID-token signing algorithm.
         #[arg(long, default_value = "ES256", value_parser = ["ES256", "RS256"])]
         signing_alg: String,
@@ -276,6 +286,8 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     api_scopes,
                     require_par,
                     resource_server,
+                    require_dpop,
+                    profile,
                     age_over,
                     events_endpoint,
                 } => {
@@ -300,6 +312,9 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                         jwks,
                         require_par,
                         resource_server,
+                        require_dpop,
+                        profile: vneid_provider::oidc::client::Profile::parse(profile.as_deref())
+                            .ok_or("bad profile")?,
                     };
                     let api_scopes = api_scopes
                         .iter()

@@ -381,6 +381,8 @@ pub async fn add_keyed_client(provider: &TestProvider, id: &str, jwks: &str, api
         jwks: Some(jwks.into()),
         require_par: false,
         resource_server: false,
+        require_dpop: false,
+        profile: vneid_provider::oidc::client::Profile::Baseline,
     };
     vneid_provider::cli::add_client_with_api_scopes(&config, new, &scopes)
         .await

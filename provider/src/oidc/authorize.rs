@@ -30,6 +30,8 @@ pub struct AuthorizeParams {
     pub request: Option<String>,
     pub request_uri: Option<String>,
     pub registration: Option<String>,
+    /// The thumbprint of the DPoP key the code is to be bound to (RFC 9449 10).
+    pub dpop_jkt: Option<String>,
 }
 
 /// A validated authorization request; stored as JSON while the citizen logs in.
@@ -49,6 +51,10 @@ pub struct AuthorizationRequest {
     pub login_hint: Option<String>,
     /// `vi` or `en`, from `ui_locales`; `None` when not asked.
     pub ui_lang: Option<String>,
+    /// The DPoP key the code is bound to (RFC 9449 10): from `dpop_jkt`, or from the proof sent
+    /// with the pushed request. The token request must then be proven with that key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -276,6 +282,23 @@ fn check(
         .flatten()
         .min()
         .unwrap_or(Level::Level1);
+    // A SHA-256 thumbprint: 43 base64url characters.
+    let dpop_jkt = match params.dpop_jkt {
+        None => None,
+        Some(jkt)
+            if jkt.len() == 43
+                && jkt
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Some(jkt)
+        }
+        Some(_) => {
+            return Err(OAuthError::invalid_request(
+                "dpop_jkt must be a base64url SHA-256 JWK thumbprint",
+            ));
+        }
+    };
     let ui_lang = params
         .ui_locales
         .as_deref()
@@ -295,6 +318,7 @@ fn check(
         max_age,
         login_hint: params.login_hint,
         ui_lang,
+        dpop_jkt,
     })
 }
 
@@ -344,6 +368,8 @@ mod tests {
             subject_type: SubjectType::Pairwise,
             jwks: None,
             require_par: false,
+            require_dpop: false,
+            profile: crate::oidc::client::Profile::Baseline,
             resource_server: false,
             registration_token_hash: None,
         }
@@ -464,6 +490,7 @@ mod tests {
                 request,
                 request_uri,
                 registration,
+                dpop_jkt: None,
             },
         )
     }

@@ -19,13 +19,70 @@ pub struct Client {
     pub subject_type: SubjectType,
     /// Public keys for `private_key_jwt` (a JWKS document).
     pub jwks: Option<String>,
-    /// Authorization requests must be pushed (RFC 9126).
+    /// Authorization requests must be pushed (RFC 9126); always so under FAPI 2.0.
     pub require_par: bool,
+    /// Tokens must be DPoP-bound (RFC 9449): a token request without a proof is refused;
+    /// always so under FAPI 2.0.
+    pub require_dpop: bool,
+    /// The security profile the client is held to.
+    pub profile: Profile,
     /// May introspect tokens (RFC 7662).
     pub resource_server: bool,
     /// The hash of the registration access token (RFC 7592), for clients registered through
     /// the registration endpoint.
     pub registration_token_hash: Option<String>,
+}
+
+/// A security profile a client can be held to, beyond what every client must do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// The provider's rules for every client (PKCE S256, `iss` in the response, ...).
+    #[default]
+    Baseline,
+    /// The FAPI 2.0 Security Profile: pushed requests only, `private_key_jwt` only, DPoP-bound
+    /// tokens, ES256/PS256 only for request objects and client assertions, codes living at
+    /// most [`FAPI2_MAX_CODE_LIFETIME`] seconds.
+    Fapi2,
+}
+
+/// The longest an authorization code of a FAPI 2.0 client lives, in seconds (FAPI 2.0
+/// Security Profile 5.3.2.1).
+pub const FAPI2_MAX_CODE_LIFETIME: i64 = 60;
+
+impl Profile {
+    /// The stored name; `None` for the baseline.
+    pub fn as_stored(self) -> Option<&'static str> {
+        match self {
+            Profile::Baseline => None,
+            Profile::Fapi2 => Some("fapi2"),
+        }
+    }
+
+    /// Parses a stored or command-line name (`fapi2`; nothing for the baseline).
+    pub fn parse(name: Option<&str>) -> Option<Profile> {
+        match name {
+            None | Some("") => Some(Profile::Baseline),
+            Some("fapi2") => Some(Profile::Fapi2),
+            Some(_) => None,
+        }
+    }
+
+    /// The JWS algorithms this profile allows for request objects and client assertions, among
+    /// those the provider accepts (ES256, PS256, RS256).
+    pub fn allows_alg(self, alg: &str) -> bool {
+        match self {
+            Profile::Baseline => matches!(alg, "ES256" | "PS256" | "RS256"),
+            Profile::Fapi2 => matches!(alg, "ES256" | "PS256"),
+        }
+    }
+
+    /// How long this client's codes live, given the configured lifetime.
+    pub fn code_lifetime(self, configured: i64) -> i64 {
+        match self {
+            Profile::Baseline => configured,
+            Profile::Fapi2 => configured.min(FAPI2_MAX_CODE_LIFETIME),
+        }
+    }
 }
 
 /// A stored registration that no longer parses (edited by hand?).
@@ -41,6 +98,9 @@ impl TryFrom<ClientRow> for Client {
             let list: Vec<String> = serde_json::from_str(json).ok()?;
             list.iter().map(|u| RedirectUri::parse(u)).collect()
         };
+        let profile =
+            Profile::parse(row.options.profile.as_deref()).ok_or_else(|| bad("profile"))?;
+        let fapi2 = profile == Profile::Fapi2;
         Ok(Client {
             id: ClientId::parse(&row.id).ok_or_else(|| bad("id"))?,
             name: row.name.clone(),
@@ -56,7 +116,9 @@ impl TryFrom<ClientRow> for Client {
             subject_type: SubjectType::parse(&row.subject_type)
                 .ok_or_else(|| bad("subject_type"))?,
             jwks: row.jwks.clone(),
-            require_par: row.options.require_par != 0,
+            require_par: row.options.require_par != 0 || fapi2,
+            require_dpop: row.options.require_dpop != 0 || fapi2,
+            profile,
             resource_server: row.options.resource_server != 0,
             registration_token_hash: row.options.registration_token_hash.clone(),
         })
@@ -85,5 +147,57 @@ impl Client {
         self.secret_hash
             .as_deref()
             .is_some_and(|stored| crate::secret::equal(stored, &crate::secret::hash(secret)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fapi2_narrows_algorithms_and_code_lifetime() {
+        for alg in ["ES256", "PS256"] {
+            assert!(Profile::Fapi2.allows_alg(alg));
+            assert!(Profile::Baseline.allows_alg(alg));
+        }
+        assert!(!Profile::Fapi2.allows_alg("RS256"));
+        assert!(Profile::Baseline.allows_alg("RS256"));
+        for alg in ["none", "HS256", ""] {
+            assert!(!Profile::Fapi2.allows_alg(alg));
+            assert!(!Profile::Baseline.allows_alg(alg));
+        }
+        assert_eq!(Profile::Fapi2.code_lifetime(600), 60);
+        assert_eq!(Profile::Fapi2.code_lifetime(30), 30);
+        assert_eq!(Profile::Baseline.code_lifetime(600), 600);
+    }
+
+    #[test]
+    fn a_fapi2_row_requires_par_and_dpop_whatever_its_flags() {
+        let row = ClientRow {
+            id: "bank".into(),
+            name: "Bank".into(),
+            secret_hash: None,
+            auth_method: "private_key_jwt".into(),
+            redirect_uris: r#"["https://bank.example/cb"]"#.into(),
+            post_logout_redirect_uris: "[]".into(),
+            allowed_scopes: "openid".into(),
+            signing_alg: "ES256".into(),
+            subject_type: "pairwise".into(),
+            jwks: None,
+            options: crate::store::ClientOptions {
+                profile: Some("fapi2".into()),
+                ..Default::default()
+            },
+        };
+        let client = Client::try_from(row.clone()).unwrap();
+        assert!(client.require_par && client.require_dpop);
+        assert_eq!(client.profile, Profile::Fapi2);
+        let mut plain = row.clone();
+        plain.options.profile = None;
+        let client = Client::try_from(plain).unwrap();
+        assert!(!client.require_par && !client.require_dpop);
+        let mut unknown = row;
+        unknown.options.profile = Some("fapi3".into());
+        assert!(Client::try_from(unknown).is_err());
     }
 }

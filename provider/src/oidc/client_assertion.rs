@@ -63,6 +63,11 @@ pub async fn authenticate(
     let header = josekit::jwt::decode_header(assertion)
         .map_err(|_| bad("client_assertion header is malformed"))?;
     let alg = header.claim("alg").and_then(Value::as_str).unwrap_or("");
+    if !client.profile.allows_alg(alg) {
+        return Err(bad(
+            "client_assertion must be signed with ES256 or PS256 (or RS256, except under FAPI 2.0)",
+        ));
+    }
     let kid = header.claim("kid").and_then(Value::as_str);
     let key = jwks
         .keys()
@@ -194,6 +199,8 @@ mod tests {
                 jwks: Some(jwks.to_string()),
                 require_par: false,
                 resource_server: false,
+                require_dpop: false,
+                profile: crate::oidc::client::Profile::Baseline,
             },
         )
         .await

@@ -43,6 +43,7 @@ pub fn document(issuer: &str, config: &crate::config::Config) -> String {
         "token_endpoint_auth_methods_supported": auth_methods,
         "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
         "code_challenge_methods_supported": ["S256"],
+        "dpop_signing_alg_values_supported": super::dpop::ALGS,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_parameter_supported": true,
         "request_parameter_supported": true,

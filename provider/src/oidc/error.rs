@@ -37,6 +37,10 @@ pub enum ErrorCode {
     InvalidClientMetadata,
     InvalidRedirectUri,
     UnapprovedSoftwareStatement,
+    /// A DPoP proof is missing, malformed, replayed or for another request (RFC 9449).
+    InvalidDpopProof,
+    /// The DPoP proof must carry the server nonce given in `DPoP-Nonce` (RFC 9449 8, 9).
+    UseDpopNonce,
 }
 
 impl ErrorCode {
@@ -66,6 +70,8 @@ impl ErrorCode {
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::UnapprovedSoftwareStatement => "unapproved_software_statement",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            ErrorCode::UseDpopNonce => "use_dpop_nonce",
         }
     }
 }

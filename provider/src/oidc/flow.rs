@@ -124,6 +124,7 @@ mod tests {
             max_age,
             login_hint: None,
             ui_lang: None,
+            dpop_jkt: None,
         }
     }
 

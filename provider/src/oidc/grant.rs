@@ -32,6 +32,9 @@ pub struct Grant {
     pub level: Level,
     pub amr: Vec<AuthMethod>,
     pub auth_time: i64,
+    /// The DPoP key the code is bound to (RFC 9449 10), from the authorization request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 /// Ends a login: stores a code (with the consent, if just given: the items the page showed, at
@@ -57,17 +60,23 @@ pub async fn issue_code(
         level: auth.level,
         amr,
         auth_time: auth.auth_time,
+        dpop_jkt: request.dpop_jkt.clone(),
     };
     let code = secret::new_bearer();
     let code_hash = secret::hash(&code);
     let grant_data = serde_json::to_string(&grant)?;
     let now = state.now();
+    // A FAPI 2.0 client's codes live at most 60 seconds, whatever the configuration says.
+    let code_lifetime = match state.client(&request.client_id).await? {
+        Some(client) => client.profile.code_lifetime(state.config.lifetimes.code),
+        None => state.config.lifetimes.code,
+    };
     let new = NewCode {
         code_hash: &code_hash,
         client_id: request.client_id.as_str(),
         account_id: &auth.account_id,
         grant_data: &grant_data,
-        expires_at: now + state.config.lifetimes.code,
+        expires_at: now + code_lifetime,
     };
     let items: Vec<&str> = consent_given
         .into_iter()

@@ -2,7 +2,8 @@
 //! server (`clients add --resource-server`) authenticates as at the token endpoint and learns
 //! whether a token is active, with its scope, client, subject and times. Any other client is
 //! refused with 403 `unauthorized_client`; an unknown, expired or revoked token is
-//! `{"active": false}` and nothing more.
+//! `{"active": false}` and nothing more. A DPoP-bound token is introspected with
+//! `token_type: DPoP` and `cnf.jkt`, the thumbprint of its key (RFC 9449 6.2).
 
 use axum::Json;
 use axum::extract::State;
@@ -103,7 +104,16 @@ async fn active(state: &AppState, row: &IssuedToken) -> Result<Value, OAuthError
         "auth_time": grant.auth_time,
     });
     if row.kind == "access" {
-        body["token_type"] = json!("Bearer");
+        body["token_type"] = json!(if row.dpop_jkt.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        });
+    }
+    // The key a DPoP-bound token must be used with (RFC 9449 6.2): the resource server checks
+    // the proof it received against it.
+    if let Some(jkt) = &row.dpop_jkt {
+        body["cnf"] = json!({ "jkt": jkt });
     }
     Ok(body)
 }

@@ -7,6 +7,7 @@ pub mod client_assertion;
 pub mod client_auth;
 pub mod client_credentials;
 pub mod discovery;
+pub mod dpop;
 pub mod error;
 pub mod flow;
 pub mod grant;

@@ -12,7 +12,9 @@ use serde_json::{Map, Value, json};
 use super::authorize::{self, AuthorizationRequest, AuthorizeError, AuthorizeParams, BadClient};
 use super::client::Client;
 use super::client_auth::authenticate;
+use super::dpop::{self, DpopError};
 use super::error::{ErrorCode, OAuthError, TokenError};
+use super::paths;
 use super::request_object;
 use crate::secret;
 use crate::state::AppState;
@@ -25,10 +27,23 @@ pub const LIFETIME: i64 = 60;
 /// The form fields that authenticate the client, apart from the authorization parameters.
 const AUTH_FIELDS: [&str; 3] = ["client_secret", "client_assertion_type", "client_assertion"];
 
-/// `POST /par`.
+/// `POST /par`. With a DPoP proof (RFC 9449 10.1), the code will be bound to its key; every
+/// answer carries a fresh `DPoP-Nonce`.
 pub async fn par(
     State(state): State<AppState>,
     headers: HeaderMap,
+    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let response = match push(&state, &headers, form).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    };
+    dpop::with_nonce(&state, response)
+}
+
+async fn push(
+    state: &AppState,
+    headers: &HeaderMap,
     form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, TokenError> {
     let axum::Form(pairs) = form.map_err(|_| {
@@ -48,9 +63,10 @@ pub async fn par(
     }
     let params: AuthorizeParams = serde_json::from_value(Value::Object(fields))
         .map_err(|_| OAuthError::invalid_request("malformed parameters"))?;
+    let proof = dpop::proof(state, headers, "POST", paths::PAR, None).map_err(OAuthError::from)?;
     let client = authenticate(
-        &state,
-        &headers,
+        state,
+        headers,
         params.client_id.as_deref(),
         auth.get("client_secret").map(String::as_str),
         auth.get("client_assertion_type")
@@ -58,7 +74,21 @@ pub async fn par(
             .zip(auth.get("client_assertion").map(String::as_str)),
     )
     .await?;
-    let request = push_validate(&state, &client, params)?;
+    let mut request = push_validate(state, &client, params)?;
+    if let Some(proof) = proof {
+        if request
+            .dpop_jkt
+            .as_ref()
+            .is_some_and(|jkt| *jkt != proof.jkt)
+        {
+            return Err(OAuthError::from(DpopError::Invalid(
+                "dpop_jkt is not the thumbprint of the DPoP proof's key",
+            ))
+            .into());
+        }
+        dpop::spend(state, &proof).await?;
+        request.dpop_jkt = Some(proof.jkt);
+    }
     let request_uri = format!("{URN_PREFIX}{}", secret::new_bearer());
     state
         .store

@@ -127,6 +127,7 @@ mod tests {
             level: Level::Level2,
             amr: vec![AuthMethod::Pwd, AuthMethod::Otp],
             auth_time: 90,
+            dpop_jkt: None,
         };
         let userinfo = json!({
             "sub": "pairwise", "name": "Trần Thị Bình", "age_over_18": true,

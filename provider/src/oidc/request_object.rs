@@ -48,10 +48,15 @@ pub fn verify(
     let header =
         josekit::jwt::decode_header(jwt).map_err(|_| bad("the request object is not a JWT"))?;
     let alg = header.claim("alg").and_then(Value::as_str).unwrap_or("");
-    if !matches!(alg, "ES256" | "PS256" | "RS256") {
-        return Err(bad(
-            "the request object must be signed with ES256, PS256 or RS256 (never alg none)",
-        ));
+    if !client.profile.allows_alg(alg) {
+        return Err(bad(match client.profile {
+            super::client::Profile::Fapi2 => {
+                "the request object must be signed with ES256 or PS256 (FAPI 2.0)"
+            }
+            super::client::Profile::Baseline => {
+                "the request object must be signed with ES256, PS256 or RS256 (never alg none)"
+            }
+        }));
     }
     let kid = header.claim("kid").and_then(Value::as_str);
     let jwks = client

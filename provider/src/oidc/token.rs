@@ -1,6 +1,12 @@
 //! The token endpoint (RFC 6749 3.2): the authorization-code and refresh-token grants, and the
 //! client-credentials grant for clients acting for themselves (see `client_credentials`). A
 //! code's use and the tokens issued from it are one transaction.
+//!
+//! With a DPoP proof (RFC 9449), the access and refresh tokens are bound to its key
+//! (`token_type: DPoP`); a refresh token so bound is refreshed only with a proof by that key.
+//! A client registered with `require_dpop` (or the FAPI 2.0 profile) must send a proof. The
+//! proof is checked, nonce included, before anything is used up: a refused proof leaves the code
+//! or refresh token as it was.
 
 use axum::Json;
 use axum::extract::State;
@@ -11,9 +17,11 @@ use vneid_contract::{Scope, ScopeSet};
 
 use super::client::Client;
 use super::client_auth::authenticate;
+use super::dpop::{self, DpopError, Proof};
 use super::error::{ErrorCode, OAuthError, TokenError};
 use super::grant::Grant;
 use super::id_token::id_token;
+use super::paths;
 use super::subject::subject;
 use super::types::GrantType;
 use crate::secret;
@@ -46,18 +54,33 @@ struct TokenResponse {
     scope: String,
 }
 
-/// `POST /token`.
+/// `POST /token`. Every answer carries a fresh `DPoP-Nonce`.
 pub async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
+    form: Result<axum::Form<TokenParams>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let response = match exchange(&state, &headers, form).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    };
+    dpop::with_nonce(&state, response)
+}
+
+async fn exchange(
+    state: &AppState,
+    headers: &HeaderMap,
     form: Result<axum::Form<TokenParams>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, TokenError> {
     let axum::Form(params) = form.map_err(|_| {
         OAuthError::invalid_request("the body must be application/x-www-form-urlencoded")
     })?;
+    // The proof first (no state is touched), so a nonce round trip spends no client assertion.
+    let proof =
+        dpop::proof(state, headers, "POST", paths::TOKEN, None).map_err(OAuthError::from)?;
     let client = authenticate(
-        &state,
-        &headers,
+        state,
+        headers,
         params.client_id.as_deref(),
         params.client_secret.as_deref(),
         params
@@ -66,6 +89,14 @@ pub async fn token(
             .zip(params.client_assertion.as_deref()),
     )
     .await?;
+    if let Some(proof) = &proof {
+        dpop::spend(state, proof).await?;
+    } else if client.require_dpop {
+        return Err(OAuthError::from(DpopError::Invalid(
+            "this client must send a DPoP proof with its token requests",
+        ))
+        .into());
+    }
     let grant_type = match params.grant_type.as_deref() {
         None => return Err(OAuthError::invalid_request("grant_type is required").into()),
         Some(g) => GrantType::parse(g).ok_or_else(|| {
@@ -77,11 +108,13 @@ pub async fn token(
     };
     Ok(match grant_type {
         GrantType::AuthorizationCode => {
-            Json(authorization_code(&state, &client, &params).await?).into_response()
+            Json(authorization_code(state, &client, &params, proof.as_ref()).await?).into_response()
         }
-        GrantType::RefreshToken => Json(refresh(&state, &client, &params).await?).into_response(),
+        GrantType::RefreshToken => {
+            Json(refresh(state, &client, &params, proof.as_ref()).await?).into_response()
+        }
         GrantType::ClientCredentials => {
-            Json(super::client_credentials::grant(&state, &client, params.scope.as_deref()).await?)
+            Json(super::client_credentials::grant(state, &client, params.scope.as_deref()).await?)
                 .into_response()
         }
     })
@@ -91,6 +124,7 @@ async fn authorization_code(
     state: &AppState,
     client: &Client,
     params: &TokenParams,
+    proof: Option<&Proof>,
 ) -> Result<TokenResponse, OAuthError> {
     let code = params
         .code
@@ -143,14 +177,28 @@ async fn authorization_code(
         tx.commit().await?;
         return Err(OAuthError::invalid_grant(reason));
     }
+    // A code bound to a DPoP key (RFC 9449 10) is redeemed only with a proof by that key;
+    // returning before the commit leaves it unused, for its rightful client.
+    if let Some(bound) = grant.dpop_jkt.as_deref()
+        && proof.is_none_or(|p| p.jkt != bound)
+    {
+        return Err(DpopError::Invalid(
+            "the code is bound to a DPoP key: send a proof signed by that key",
+        )
+        .into());
+    }
     grant.code_challenge = None;
+    grant.dpop_jkt = None;
     let issued = issue_tokens(
         state,
         &mut tx,
         client,
         &grant,
         &row.account_id,
-        &code_hash,
+        Lineage {
+            family: &code_hash,
+            dpop_jkt: proof.map(|p| p.jkt.as_str()),
+        },
         now,
     )
     .await?;
@@ -162,6 +210,7 @@ async fn refresh(
     state: &AppState,
     client: &Client,
     params: &TokenParams,
+    proof: Option<&Proof>,
 ) -> Result<TokenResponse, OAuthError> {
     let presented = params
         .refresh_token
@@ -192,6 +241,25 @@ async fn refresh(
             "the refresh token was issued to another client",
         ));
     }
+    // A bound refresh token needs a proof by its key (RFC 9449 5); returning before the commit
+    // leaves it unused.
+    if let Some(bound) = row.dpop_jkt.as_deref() {
+        match proof {
+            None => {
+                return Err(DpopError::Invalid(
+                    "the refresh token is DPoP-bound: send a proof signed by its key",
+                )
+                .into());
+            }
+            Some(p) if p.jkt != bound => {
+                return Err(DpopError::Invalid(
+                    "the DPoP proof is signed by another key than the refresh token's",
+                )
+                .into());
+            }
+            Some(_) => {}
+        }
+    }
     let mut grant: Grant = serde_json::from_str(&row.grant_data)?;
     // A refresh is never worth more than the account has now (a downgrade caps it at once).
     let account_level = state.store.account(&row.account_id).await?.map(|a| a.level);
@@ -219,7 +287,10 @@ async fn refresh(
         client,
         &grant,
         &row.account_id,
-        &family,
+        Lineage {
+            family: &family,
+            dpop_jkt: proof.map(|p| p.jkt.as_str()),
+        },
         now,
     )
     .await?;
@@ -227,9 +298,17 @@ async fn refresh(
     finish(state, client, &grant, &row.account_id, issued, false).await
 }
 
+/// Where new tokens come from: the family (the code's hash) and the DPoP key they are bound to.
+struct Lineage<'a> {
+    family: &'a str,
+    dpop_jkt: Option<&'a str>,
+}
+
 struct Issued {
     access_token: String,
     refresh_token: Option<String>,
+    /// Bound to a DPoP key.
+    bound: bool,
 }
 
 async fn issue_tokens(
@@ -238,9 +317,10 @@ async fn issue_tokens(
     client: &Client,
     grant: &Grant,
     account_id: &str,
-    family: &str,
+    lineage: Lineage<'_>,
     now: i64,
 ) -> Result<Issued, OAuthError> {
+    let Lineage { family, dpop_jkt } = lineage;
     let grant_data = serde_json::to_string(grant)?;
     let access_token = secret::new_bearer();
     let access_hash = secret::hash(&access_token);
@@ -253,6 +333,7 @@ async fn issue_tokens(
         grant_data: &grant_data,
         family,
         expires_at: now + lifetimes.access_token,
+        dpop_jkt,
     };
     store::insert_token(tx, &new, now).await?;
     let refresh_token = if grant.scopes.contains(Scope::OfflineAccess) {
@@ -269,6 +350,7 @@ async fn issue_tokens(
     Ok(Issued {
         access_token,
         refresh_token,
+        bound: dpop_jkt.is_some(),
     })
 }
 
@@ -294,7 +376,7 @@ async fn finish(
     tracing::info!(client = client.id.as_str(), account = %account_id, "tokens issued");
     Ok(TokenResponse {
         access_token: issued.access_token,
-        token_type: "Bearer",
+        token_type: if issued.bound { "DPoP" } else { "Bearer" },
         expires_in: state.config.lifetimes.access_token,
         id_token,
         refresh_token: issued.refresh_token,

@@ -1,29 +1,48 @@
-//! UserInfo (OpenID Connect Core 5.3): GET or POST with a bearer access token. Every release is
+//! UserInfo (OpenID Connect Core 5.3): GET or POST with a bearer or DPoP-bound access token. Every release is
 //! recorded, so the citizen can see who received which claims and when.
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use vneid_contract::{AccountKind, Claim};
 
+use super::dpop;
 use super::error::{BearerError, ErrorCode, OAuthError};
 use super::grant::Grant;
+use super::paths;
 use super::subject::subject;
 use super::types::ClientId;
 use crate::accounts::claims::{Holder, Target, released};
 use crate::state::AppState;
-use crate::store::AuditEvent;
+use crate::store::{AuditEvent, TokenRow};
 
-/// `GET` or `POST /userinfo`.
+/// `GET` or `POST /userinfo`. The access token is checked first: a bearer token, or a
+/// DPoP-bound one with its proof (RFC 9449 7); every answer carries a fresh `DPoP-Nonce`.
 pub async fn userinfo(
     State(state): State<AppState>,
+    method: Method,
     headers: HeaderMap,
     body: String,
-) -> Result<Response, BearerError> {
-    let token = bearer(&headers, &body)?;
+) -> Response {
+    let response =
+        match dpop::resource_token(&state, method.as_str(), &headers, &body, paths::USERINFO).await
+        {
+            Ok(row) => {
+                let dpop = row.dpop_jkt.is_some();
+                match release(state.clone(), row).await {
+                    Ok(response) => response,
+                    Err(BearerError(error)) => dpop::Challenge::new(error, dpop).into_response(),
+                }
+            }
+            Err(challenge) => challenge.into_response(),
+        };
+    dpop::with_nonce(&state, response)
+}
+
+/// The claims for a checked access token.
+async fn release(state: AppState, row: TokenRow) -> Result<Response, BearerError> {
     let now = state.now();
     let invalid = || {
         BearerError(OAuthError::new(
@@ -31,12 +50,6 @@ pub async fn userinfo(
             "the access token is invalid, expired or revoked",
         ))
     };
-    let row = state
-        .store
-        .access_token(&crate::secret::hash(&token), now)
-        .await
-        .map_err(|e| BearerError(e.into()))?
-        .ok_or_else(invalid)?;
     let grant: Grant = serde_json::from_str(&row.grant_data).map_err(|e| BearerError(e.into()))?;
     let client_id = ClientId::parse(&row.client_id).ok_or_else(invalid)?;
     let client = state
@@ -130,27 +143,4 @@ pub async fn userinfo(
         );
     }
     Ok(Json(Value::Object(body)).into_response())
-}
-
-/// The access token from `Authorization: Bearer` or, for POST, the `access_token` form field.
-fn bearer(headers: &HeaderMap, body: &str) -> Result<String, BearerError> {
-    let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let from_header = header.and_then(|v| {
-        v.strip_prefix("Bearer ")
-            .or_else(|| v.strip_prefix("bearer "))
-    });
-    let from_body = url::form_urlencoded::parse(body.as_bytes())
-        .find(|(k, _)| k == "access_token")
-        .map(|(_, v)| v.into_owned());
-    match (from_header, from_body) {
-        (Some(_), Some(_)) => Err(BearerError(OAuthError::invalid_request(
-            "send the token once, not in header and body",
-        ))),
-        (Some(t), None) => Ok(t.trim().to_string()),
-        (None, Some(t)) => Ok(t),
-        (None, None) => Err(BearerError(OAuthError::new(
-            ErrorCode::InvalidToken,
-            "a bearer access token is required",
-        ))),
-    }
 }

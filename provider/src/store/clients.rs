@@ -30,11 +30,15 @@ pub struct ClientOptions {
     pub resource_server: i64,
     /// The hash of the registration access token (RFC 7592), for dynamically registered clients.
     pub registration_token_hash: Option<String>,
+    /// 1 when the client's tokens must be DPoP-bound (RFC 9449).
+    pub require_dpop: i64,
+    /// The security profile the client is held to: `fapi2`, or none.
+    pub profile: Option<String>,
 }
 
 const CLIENT_COLUMNS: &str = "id, name, secret_hash, auth_method, redirect_uris, \
     post_logout_redirect_uris, allowed_scopes, signing_alg, subject_type, jwks, require_par, \
-    resource_server, registration_token_hash";
+    resource_server, registration_token_hash, require_dpop, profile";
 
 impl Store {
     /// Registers a client.
@@ -42,8 +46,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO clients (id, name, secret_hash, auth_method, redirect_uris, \
              post_logout_redirect_uris, allowed_scopes, signing_alg, subject_type, jwks, created_at, \
-             require_par, resource_server, registration_token_hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             require_par, resource_server, registration_token_hash, require_dpop, profile) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(&client.id)
         .bind(&client.name)
@@ -59,6 +63,8 @@ impl Store {
         .bind(client.options.require_par)
         .bind(client.options.resource_server)
         .bind(&client.options.registration_token_hash)
+        .bind(client.options.require_dpop)
+        .bind(&client.options.profile)
         .execute(&self.pool)
         .await
         .map_err(unique("a client with this id"))?;

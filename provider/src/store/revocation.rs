@@ -15,6 +15,8 @@ pub struct IssuedToken {
     pub code_hash: Option<String>,
     pub expires_at: i64,
     pub created_at: i64,
+    /// The DPoP key thumbprint it is bound to (RFC 9449), if any.
+    pub dpop_jkt: Option<String>,
     /// Whether it is live: not revoked, not expired, not a rotated-out refresh token, and its
     /// account active (1 or 0).
     pub live: i64,
@@ -29,7 +31,7 @@ impl Store {
     ) -> Result<Option<IssuedToken>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT t.kind, t.client_id, t.account_id, t.grant_data, t.code_hash, t.expires_at, \
-             t.created_at, CASE WHEN t.revoked_at IS NULL AND t.used_at IS NULL \
+             t.created_at, t.dpop_jkt, CASE WHEN t.revoked_at IS NULL AND t.used_at IS NULL \
              AND t.expires_at > $2 AND a.status = 'active' THEN 1 ELSE 0 END AS live \
              FROM tokens t JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = $1",
         )

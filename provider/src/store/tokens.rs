@@ -33,6 +33,8 @@ pub struct NewToken<'a> {
     pub grant_data: &'a str,
     pub family: &'a str,
     pub expires_at: i64,
+    /// The JWK thumbprint of the DPoP key the token is bound to (RFC 9449), if any.
+    pub dpop_jkt: Option<&'a str>,
 }
 
 /// A live token as stored.
@@ -43,6 +45,8 @@ pub struct TokenRow {
     pub grant_data: String,
     pub code_hash: Option<String>,
     pub expires_at: i64,
+    /// The DPoP key thumbprint the token is bound to; `None` for a bearer token.
+    pub dpop_jkt: Option<String>,
 }
 
 /// Writes a token inside the caller's transaction.
@@ -53,7 +57,7 @@ pub async fn insert_token(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO tokens (token_hash, kind, client_id, account_id, grant_data, code_hash, \
-         expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         expires_at, created_at, dpop_jkt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(token.token_hash)
     .bind(token.kind.as_str())
@@ -63,6 +67,7 @@ pub async fn insert_token(
     .bind(token.family)
     .bind(token.expires_at)
     .bind(now)
+    .bind(token.dpop_jkt)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -103,7 +108,7 @@ pub async fn take_refresh_token(
         "UPDATE tokens SET used_at = $1 WHERE token_hash = $2 AND kind = 'refresh' \
          AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1 \
          AND account_id IN (SELECT id FROM accounts WHERE status = 'active') \
-         RETURNING client_id, account_id, grant_data, code_hash, expires_at",
+         RETURNING client_id, account_id, grant_data, code_hash, expires_at, dpop_jkt",
     )
     .bind(now)
     .bind(token_hash)
@@ -135,8 +140,8 @@ impl Store {
         now: i64,
     ) -> Result<Option<TokenRow>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT t.client_id, t.account_id, t.grant_data, t.code_hash, t.expires_at \
-             FROM tokens t JOIN accounts a ON a.id = t.account_id \
+            "SELECT t.client_id, t.account_id, t.grant_data, t.code_hash, t.expires_at, \
+             t.dpop_jkt FROM tokens t JOIN accounts a ON a.id = t.account_id \
              WHERE t.token_hash = $1 AND t.kind = 'access' AND t.revoked_at IS NULL \
              AND t.expires_at > $2 AND a.status = 'active'",
         )
@@ -144,5 +149,27 @@ impl Store {
         .bind(now)
         .fetch_optional(&self.pool)
         .await?)
+    }
+}
+
+impl Store {
+    /// Records a DPoP proof's `jti` for its key until `expires_at`; false when it was seen
+    /// before (a replay).
+    pub async fn use_dpop_jti(
+        &self,
+        jkt: &str,
+        jti: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO dpop_proofs (jkt, jti, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (jkt, jti) DO NOTHING",
+        )
+        .bind(jkt)
+        .bind(jti)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 }
