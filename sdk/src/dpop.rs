@@ -35,7 +35,7 @@ impl DpopKey {
         let pair = ES256
             .generate_key_pair()
             .map_err(|e| SdkError::Config(format!("cannot generate a DPoP key: {e}")))?;
-        DpopKey::from_jwk(&pair.to_jwk_private_key())
+        DpopKey::from_jwk(&pair.to_jwk_key_pair())
     }
 
     /// Loads a P-256 private key (PKCS#8 or SEC1 PEM).
@@ -43,7 +43,7 @@ impl DpopKey {
         let pair = ES256
             .key_pair_from_pem(pem)
             .map_err(|_| SdkError::Config("the DPoP key is not a P-256 private key in PEM".into()))?;
-        DpopKey::from_jwk(&pair.to_jwk_private_key())
+        DpopKey::from_jwk(&pair.to_jwk_key_pair())
     }
 
     /// Loads a P-256 private key given as a JWK (JSON).
@@ -68,10 +68,7 @@ impl DpopKey {
                 .ok_or_else(bad)
         };
         let (x, y) = (member("x")?, member("y")?);
-        let mut public = Jwk::new("EC");
-        public.set_curve("P-256");
-        public.set_parameter("x", Some(x.clone().into())).map_err(|_| bad())?;
-        public.set_parameter("y", Some(y.clone().into())).map_err(|_| bad())?;
+        let public = private.to_public_key().map_err(|_| bad())?;
         let thumbprint = jkt(&x, &y);
         Ok(DpopKey {
             private: private.clone(),

@@ -656,13 +656,13 @@ mod tests {
         let mut header = JweHeader::new();
         header.set_content_encryption("A256GCM");
         let enc = ECDH_ES_A256KW
-            .encrypter_from_jwk(&ec.to_jwk_public_key())
+            .encrypter_from_pem(ec.to_pem_public_key())
             .unwrap();
         let jwe = josekit::jwe::serialize_compact(b"hello", &header, &enc).unwrap();
         assert_eq!(decrypt(&jwe, &ec_pem).unwrap(), b"hello");
         assert!(decrypt(&jwe, &rsa_pem).is_err(), "another key");
         let enc = RSA_OAEP_256
-            .encrypter_from_jwk(&rsa.to_jwk_public_key())
+            .encrypter_from_pem(rsa.to_pem_public_key())
             .unwrap();
         let jwe = josekit::jwe::serialize_compact(b"hi", &header, &enc).unwrap();
         assert_eq!(decrypt(&jwe, &rsa_pem).unwrap(), b"hi");
