@@ -3,6 +3,9 @@
 //! and against what a lying provider or a crafted link tries (`attacks`).
 
 mod attacks;
+mod backchannel;
+mod fapi;
+mod later;
 mod fake;
 mod web;
 
