@@ -542,7 +542,11 @@ pub async fn logout(State(auth): State<VneidAuth>, headers: HeaderMap) -> Respon
     let target = stored.and_then(|kept| {
         let state = openidconnect::CsrfToken::new_random().secret().clone();
         auth.client
-            .logout_url(&kept, auth.post_logout_redirect_uri.as_deref(), Some(&state))
+            .logout_url(
+                &kept,
+                auth.post_logout_redirect_uri.as_deref(),
+                Some(&state),
+            )
             .ok()
     });
     match target {
@@ -572,7 +576,8 @@ pub async fn backchannel_logout(
         return (StatusCode::NOT_IMPLEMENTED, no_store(), "no session store").into_response();
     };
     let refused = |description: String| {
-        let body = serde_json::json!({ "error": "invalid_request", "error_description": description });
+        let body =
+            serde_json::json!({ "error": "invalid_request", "error_description": description });
         (StatusCode::BAD_REQUEST, no_store(), axum::Json(body)).into_response()
     };
     let Some(jwt) = form.logout_token else {

@@ -40,9 +40,9 @@ impl DpopKey {
 
     /// Loads a P-256 private key (PKCS#8 or SEC1 PEM).
     pub fn from_pem(pem: &str) -> Result<DpopKey, SdkError> {
-        let pair = ES256
-            .key_pair_from_pem(pem)
-            .map_err(|_| SdkError::Config("the DPoP key is not a P-256 private key in PEM".into()))?;
+        let pair = ES256.key_pair_from_pem(pem).map_err(|_| {
+            SdkError::Config("the DPoP key is not a P-256 private key in PEM".into())
+        })?;
         DpopKey::from_jwk(&pair.to_jwk_key_pair())
     }
 
@@ -154,7 +154,12 @@ mod tests {
     fn a_proof_carries_what_rfc_9449_asks_and_verifies_with_its_own_key() {
         let key = DpopKey::generate().unwrap();
         let proof = key
-            .proof("GET", "https://id.example.vn/userinfo?x=1", Some("at"), Some("n1"))
+            .proof(
+                "GET",
+                "https://id.example.vn/userinfo?x=1",
+                Some("at"),
+                Some("n1"),
+            )
             .unwrap();
         let header = part(&proof, 0);
         assert_eq!(header["typ"], "dpop+jwt");
@@ -171,7 +176,9 @@ mod tests {
         let jwk = Jwk::from_bytes(header["jwk"].to_string().as_bytes()).unwrap();
         let verifier = ES256.verifier_from_jwk(&jwk).unwrap();
         josekit::jws::deserialize_compact(&proof, &verifier).unwrap();
-        let other = key.proof("GET", "https://id.example.vn/userinfo", None, None).unwrap();
+        let other = key
+            .proof("GET", "https://id.example.vn/userinfo", None, None)
+            .unwrap();
         assert_ne!(part(&other, 1)["jti"], body["jti"], "a fresh jti each time");
         assert!(part(&other, 1).get("ath").is_none());
     }
@@ -180,7 +187,10 @@ mod tests {
     fn a_key_survives_a_restart_as_pem_or_jwk() {
         let key = DpopKey::generate().unwrap();
         let pem = key.to_pem().unwrap();
-        assert_eq!(DpopKey::from_pem(&pem).unwrap().thumbprint(), key.thumbprint());
+        assert_eq!(
+            DpopKey::from_pem(&pem).unwrap().thumbprint(),
+            key.thumbprint()
+        );
         let json = key.to_jwk_json();
         assert_eq!(
             DpopKey::from_jwk_json(&json).unwrap().thumbprint(),

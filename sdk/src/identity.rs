@@ -67,7 +67,9 @@ pub struct VerifiedClaims {
 
 impl VerifiedClaims {
     /// Reads the `verified_claims` member (an object or an array of them).
-    pub(crate) fn from_claims(claims: &Map<String, Value>) -> Result<Vec<VerifiedClaims>, SdkError> {
+    pub(crate) fn from_claims(
+        claims: &Map<String, Value>,
+    ) -> Result<Vec<VerifiedClaims>, SdkError> {
         let list: Vec<&Value> = match claims.get("verified_claims") {
             None | Some(Value::Null) => return Ok(Vec::new()),
             Some(Value::Array(list)) => list.iter().collect(),

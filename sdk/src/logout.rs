@@ -32,12 +32,15 @@ pub(crate) enum JwsError {
     Signature,
 }
 
+/// A JSON object.
+type Json = Map<String, Value>;
+
 /// Verifies a compact JWS (ES256, RS256, PS256) with the key of its `kid` in `jwks`; returns
 /// the payload object and the header.
 pub(crate) fn verify_jws_with_header(
     jws: &str,
     jwks: &Value,
-) -> Result<(Map<String, Value>, Map<String, Value>), JwsError> {
+) -> Result<(Json, Json), JwsError> {
     let parts: Vec<&str> = jws.split('.').collect();
     if parts.len() != 3 {
         return Err(JwsError::Malformed);
@@ -63,9 +66,21 @@ pub(crate) fn verify_jws_with_header(
         .and_then(|k| Jwk::from_map(k).ok())
         .ok_or(JwsError::UnknownKey)?;
     let verifier: Box<dyn JwsVerifier> = match alg {
-        "ES256" => Box::new(ES256.verifier_from_jwk(&jwk).map_err(|_| JwsError::UnknownKey)?),
-        "RS256" => Box::new(RS256.verifier_from_jwk(&jwk).map_err(|_| JwsError::UnknownKey)?),
-        "PS256" => Box::new(PS256.verifier_from_jwk(&jwk).map_err(|_| JwsError::UnknownKey)?),
+        "ES256" => Box::new(
+            ES256
+                .verifier_from_jwk(&jwk)
+                .map_err(|_| JwsError::UnknownKey)?,
+        ),
+        "RS256" => Box::new(
+            RS256
+                .verifier_from_jwk(&jwk)
+                .map_err(|_| JwsError::UnknownKey)?,
+        ),
+        "PS256" => Box::new(
+            PS256
+                .verifier_from_jwk(&jwk)
+                .map_err(|_| JwsError::UnknownKey)?,
+        ),
         _ => return Err(JwsError::Algorithm),
     };
     let (payload, _) = josekit::jws::deserialize_compact(jws, verifier.as_ref())
@@ -270,7 +285,8 @@ mod tests {
     fn each_rule_of_section_2_6_is_enforced() {
         let (key, jwks) = keys();
         let now = 1_800_000_000;
-        let check = |claims: &Value| check_logout_token(&sign(&key, claims), &jwks, ISS, "bank", now);
+        let check =
+            |claims: &Value| check_logout_token(&sign(&key, claims), &jwks, ISS, "bank", now);
         let token = check(&good(now)).unwrap();
         assert_eq!(token.sid.as_deref(), Some("s1"));
         let with = |f: &dyn Fn(&mut Map<String, Value>)| {
@@ -279,20 +295,77 @@ mod tests {
             check(&c)
         };
         use LogoutTokenError as E;
-        assert_eq!(with(&|c| { c.insert("nonce".into(), json!("n")); }), Err(E::Nonce));
-        assert_eq!(with(&|c| { c.insert("aud".into(), json!("other")); }), Err(E::Audience));
-        assert_eq!(with(&|c| { c.insert("iss".into(), json!("https://evil")); }), Err(E::Issuer));
-        assert_eq!(with(&|c| { c.remove("events"); }), Err(E::Events));
         assert_eq!(
-            with(&|c| { c.insert("events".into(), json!({ "http://schemas.openid.net/event/other": {} })); }),
+            with(&|c| {
+                c.insert("nonce".into(), json!("n"));
+            }),
+            Err(E::Nonce)
+        );
+        assert_eq!(
+            with(&|c| {
+                c.insert("aud".into(), json!("other"));
+            }),
+            Err(E::Audience)
+        );
+        assert_eq!(
+            with(&|c| {
+                c.insert("iss".into(), json!("https://evil"));
+            }),
+            Err(E::Issuer)
+        );
+        assert_eq!(
+            with(&|c| {
+                c.remove("events");
+            }),
             Err(E::Events)
         );
-        assert_eq!(with(&|c| { c.remove("jti"); }), Err(E::MissingJti));
-        assert_eq!(with(&|c| { c.remove("iat"); }), Err(E::IssuedAt));
-        assert_eq!(with(&|c| { c.insert("iat".into(), json!(now + 3600)); }), Err(E::IssuedAt));
-        assert_eq!(with(&|c| { c.insert("iat".into(), json!(now - 3600)); }), Err(E::IssuedAt));
-        assert_eq!(with(&|c| { c.remove("sid"); c.remove("sub"); }), Err(E::NoSubject));
-        assert!(with(&|c| { c.remove("sid"); }).is_ok(), "sub alone ends all of its sessions");
+        assert_eq!(
+            with(&|c| {
+                c.insert(
+                    "events".into(),
+                    json!({ "http://schemas.openid.net/event/other": {} }),
+                );
+            }),
+            Err(E::Events)
+        );
+        assert_eq!(
+            with(&|c| {
+                c.remove("jti");
+            }),
+            Err(E::MissingJti)
+        );
+        assert_eq!(
+            with(&|c| {
+                c.remove("iat");
+            }),
+            Err(E::IssuedAt)
+        );
+        assert_eq!(
+            with(&|c| {
+                c.insert("iat".into(), json!(now + 3600));
+            }),
+            Err(E::IssuedAt)
+        );
+        assert_eq!(
+            with(&|c| {
+                c.insert("iat".into(), json!(now - 3600));
+            }),
+            Err(E::IssuedAt)
+        );
+        assert_eq!(
+            with(&|c| {
+                c.remove("sid");
+                c.remove("sub");
+            }),
+            Err(E::NoSubject)
+        );
+        assert!(
+            with(&|c| {
+                c.remove("sid");
+            })
+            .is_ok(),
+            "sub alone ends all of its sessions"
+        );
         let (other, _) = keys();
         assert_eq!(
             check_logout_token(&sign(&other, &good(now)), &jwks, ISS, "bank", now),
@@ -303,6 +376,9 @@ mod tests {
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(good(now).to_string())
         );
-        assert_eq!(check_logout_token(&unsigned, &jwks, ISS, "bank", now), Err(E::Signature));
+        assert_eq!(
+            check_logout_token(&unsigned, &jwks, ISS, "bank", now),
+            Err(E::Signature)
+        );
     }
 }

@@ -176,7 +176,6 @@ impl ClaimsRequest {
     pub(crate) fn asks_userinfo(&self) -> bool {
         !self.userinfo.is_empty() || !self.verified_claims.is_empty()
     }
-
 }
 
 /// `prompt` values.

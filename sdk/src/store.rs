@@ -218,7 +218,10 @@ mod tests {
         assert_eq!(store.end_matching(None, None).await.unwrap(), 0);
         assert_eq!(store.end_matching(Some("s1"), Some("u1")).await.unwrap(), 1);
         assert!(store.load(&a.id).await.unwrap().is_none());
-        assert!(store.load(&c.id).await.unwrap().is_some(), "another subject's sid");
+        assert!(
+            store.load(&c.id).await.unwrap().is_some(),
+            "another subject's sid"
+        );
         assert_eq!(store.end_matching(None, Some("u1")).await.unwrap(), 1);
         assert!(store.load(&b.id).await.unwrap().is_none());
         assert!(store.remove(&c.id).await.unwrap());

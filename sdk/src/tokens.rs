@@ -223,9 +223,14 @@ impl VneidClient {
                     body.push(("client_id", self.client_id().to_string()));
                     body.push(("client_secret", secret.secret().to_string()));
                 } else {
-                    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-                    let basic = base64::engine::general_purpose::STANDARD
-                        .encode(format!("{}:{}", enc(self.client_id()), enc(secret.secret())));
+                    let enc = |s: &str| {
+                        url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+                    };
+                    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+                        "{}:{}",
+                        enc(self.client_id()),
+                        enc(secret.secret())
+                    ));
                     request = request.header("authorization", format!("Basic {basic}"));
                 }
             }
@@ -245,7 +250,8 @@ impl VneidClient {
             let status = response.status().as_u16();
             let fresh_nonce = self.remember_nonce(response.headers());
             let body = read_limited(response).await?;
-            let asks_nonce = status == 400 && error_code(&body).0.as_deref() == Some("use_dpop_nonce");
+            let asks_nonce =
+                status == 400 && error_code(&body).0.as_deref() == Some("use_dpop_nonce");
             if dpop && asks_nonce && fresh_nonce && !retried {
                 retried = true;
                 continue;
@@ -327,7 +333,11 @@ impl VneidClient {
         let bound = response.token_type.eq_ignore_ascii_case("DPoP");
         Tokens {
             access_token: response.access_token,
-            token_type: if bound { "DPoP".into() } else { "Bearer".into() },
+            token_type: if bound {
+                "DPoP".into()
+            } else {
+                "Bearer".into()
+            },
             dpop_jkt: if bound {
                 self.dpop.as_ref().map(|k| k.thumbprint().to_string())
             } else {
@@ -439,7 +449,9 @@ impl VneidClient {
     /// `aud` this client.
     async fn signed_userinfo(&self, body: &[u8]) -> Result<Map<String, Value>, SdkError> {
         let invalid = |e: BoxError| SdkError::UserInfo(UserInfoError::InvalidResponse(e));
-        let text = std::str::from_utf8(body).map_err(|e| invalid(Box::new(e)))?.trim();
+        let text = std::str::from_utf8(body)
+            .map_err(|e| invalid(Box::new(e)))?
+            .trim();
         let jws = if text.split('.').count() == 5 {
             let pem = self.decryption_key.as_ref().ok_or_else(|| {
                 invalid("UserInfo is encrypted and the client has no decryption key".into())
@@ -511,7 +523,11 @@ impl VneidClient {
         }
         let request_uri = serde_json::from_slice::<Value>(&answer.body)
             .ok()
-            .and_then(|v| v.get("request_uri").and_then(Value::as_str).map(str::to_string))
+            .and_then(|v| {
+                v.get("request_uri")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
             .ok_or_else(|| SdkError::Provider {
                 code: "invalid_response".into(),
                 description: "the PAR response has no request_uri".into(),

@@ -4,9 +4,9 @@
 
 mod attacks;
 mod backchannel;
+mod fake;
 mod fapi;
 mod later;
-mod fake;
 mod web;
 
 use vneid_sdk::{

@@ -117,13 +117,20 @@ async fn refresh_rotation_revocation_and_logout(backend: Backend) {
             Some("st-1"),
         )
         .unwrap();
-    assert_eq!(param(&url, "id_token_hint").as_deref(), Some(id.id_token.as_str()));
+    assert_eq!(
+        param(&url, "id_token_hint").as_deref(),
+        Some(id.id_token.as_str())
+    );
     assert_eq!(param(&url, "client_id").as_deref(), Some("demo-bank"));
     let landing = browser.navigate(url.as_str()).await;
     let Landing::Away(after) = landing else {
         panic!("the provider did not send the browser back");
     };
-    assert!(after.as_str().starts_with("http://127.0.0.1:3002/logged-out"));
+    assert!(
+        after
+            .as_str()
+            .starts_with("http://127.0.0.1:3002/logged-out")
+    );
     assert_eq!(param(&after, "state").as_deref(), Some("st-1"));
     // The provider's session is over: prompt=none now needs a login.
     let mut again = LoginRequest::new(Level::Level1, scopes("openid"));
