@@ -37,10 +37,7 @@ type Json = Map<String, Value>;
 
 /// Verifies a compact JWS (ES256, RS256, PS256) with the key of its `kid` in `jwks`; returns
 /// the payload object and the header.
-pub(crate) fn verify_jws_with_header(
-    jws: &str,
-    jwks: &Value,
-) -> Result<(Json, Json), JwsError> {
+pub(crate) fn verify_jws_with_header(jws: &str, jwks: &Value) -> Result<(Json, Json), JwsError> {
     let parts: Vec<&str> = jws.split('.').collect();
     if parts.len() != 3 {
         return Err(JwsError::Malformed);
