@@ -286,7 +286,8 @@ impl VneidClient {
     /// Binds this client's tokens to `key` with DPoP (RFC 9449): every token request and
     /// every UserInfo call carries a proof, and a `use_dpop_nonce` answer is retried once with
     /// the provider's nonce. Keep the key ([`crate::DpopKey::to_pem`]) to refresh bound tokens
-    /// after a restart.
+    /// after a restart. A client with a DPoP key refuses bearer tokens (a downgrade): use it
+    /// only with a provider that supports DPoP.
     pub fn with_dpop(mut self, key: crate::dpop::DpopKey) -> Self {
         self.dpop = Some(key);
         self
