@@ -227,3 +227,46 @@ impl std::fmt::Debug for PendingLogin {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_claims_parameter_merges_predicates_claims_acr_and_verified_claims() {
+        let scopes = ScopeSet::parse("openid profile").unwrap();
+        assert!(
+            LoginRequest::new(Level::Level2, scopes.clone())
+                .claims_parameter()
+                .is_none()
+        );
+        let request = LoginRequest::new(Level::Level2, scopes.clone())
+            .with_predicate(Predicate::AgeOver(18))
+            .with_claims(
+                ClaimsRequest::new()
+                    .essential_acr()
+                    .in_id_token("name", false)
+                    .at_userinfo("email", true)
+                    .verified(&["birthdate"]),
+            );
+        assert_eq!(
+            request.claims_parameter().unwrap(),
+            json!({
+                "id_token": {
+                    "age_over_18": null, "name": null,
+                    "acr": { "essential": true, "values": ["urn:vneid:acr:level2"] }
+                },
+                "userinfo": {
+                    "age_over_18": null, "email": { "essential": true },
+                    "verified_claims": { "verification": { "trust_framework": null }, "claims": { "birthdate": null } }
+                }
+            })
+        );
+        assert!(request.claims.asks_userinfo());
+        // Without a level there is no acr to insist on.
+        let request =
+            LoginRequest::without_level(scopes).with_claims(ClaimsRequest::new().essential_acr());
+        assert!(request.claims_parameter().is_none());
+    }
+}

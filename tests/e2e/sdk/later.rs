@@ -142,3 +142,23 @@ async fn refresh_rotation_revocation_and_logout(backend: Backend) {
         Err(SdkError::InteractionRequired(vneid_sdk::Interaction::Login))
     ));
 }
+
+/// A pushed request (RFC 9126) with a client secret at our provider: the browser carries only
+/// the reference, and what was pushed (the claims request) is what the login honours.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pushed_request_with_a_secret_at_our_provider() {
+    let provider = spawn_provider(Backend::Sqlite).await;
+    let client = bank(&provider).await;
+    let request = LoginRequest::new(Level::Level1, scopes("openid profile"))
+        .with_claims(ClaimsRequest::new().verified(&["name"]));
+    let (url, pending) = client.begin_pushed(&request).await.unwrap();
+    let names: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    assert_eq!(names, ["client_id", "request_uri"]);
+    let browser = Browser::new(&provider.base);
+    let back = login(&provider, &browser, url.as_str(), "001095000001").await;
+    let id = client.complete(pending, &query(&back)).await.unwrap();
+    assert_eq!(id.verified_claims[0].claims["name"], "Nguyễn Văn An");
+    // The reference is single use: a second push is needed for a second login.
+    let (again, _) = client.begin_pushed(&request).await.unwrap();
+    assert_ne!(param(&again, "request_uri"), param(&url, "request_uri"));
+}
