@@ -147,6 +147,7 @@ fn decode_portrait(uri: &str) -> Result<Vec<u8>, SdkError> {
 
 /// The holder's identity.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Person {
     /// Citizen or foreigner (organisations log in through their representative).
     pub kind: Option<AccountKind>,

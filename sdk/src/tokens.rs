@@ -505,7 +505,7 @@ impl VneidClient {
         let form: Vec<(&str, String)> = front
             .query_pairs()
             .filter(|(k, _)| k != "client_id")
-            .map(|(k, v)| (leak_name(&k), v.into_owned()))
+            .filter_map(|(k, v)| static_name(&k).map(|k| (k, v.into_owned())))
             .collect();
         let answer = self
             .post_authenticated(&par, &form, true)
@@ -621,8 +621,8 @@ impl VneidClient {
 }
 
 /// The parameter names an authorization request carries, as `'static` (the form borrows
-/// them); unknown names are dropped.
-fn leak_name(name: &str) -> &'static str {
+/// them); `None` for any other name (not pushed).
+fn static_name(name: &str) -> Option<&'static str> {
     const NAMES: &[&str] = &[
         "response_type",
         "redirect_uri",
@@ -638,7 +638,7 @@ fn leak_name(name: &str) -> &'static str {
         "claims",
         "login_hint",
     ];
-    NAMES.iter().find(|n| **n == name).copied().unwrap_or("")
+    NAMES.iter().find(|n| **n == name).copied()
 }
 
 #[cfg(test)]
