@@ -81,6 +81,7 @@ use crate::error::SdkError;
 use crate::events::SecurityEvent;
 use crate::identity::VerifiedIdentity;
 use crate::pending::{LoginRequest, PendingLogin};
+use crate::store::SessionStore;
 
 const SESSION: &str = "vneid_rp_session";
 const PENDING: &str = "vneid_rp_pending";
@@ -101,6 +102,8 @@ pub struct VneidAuth {
     session_lifetime: Duration,
     ended: Arc<Mutex<EndedSessions>>,
     on_event: Option<EventHandler>,
+    store: Option<Arc<dyn SessionStore>>,
+    post_logout_redirect_uri: Option<String>,
 }
 
 /// The application's hook for security events.
@@ -122,6 +125,7 @@ const MAX_SEEN: usize = 100_000;
 /// What the session cookie keeps of a login (not the whole identity: cookies are small; keep
 /// the identity in your own store if you need it later).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Session {
     /// The subject.
     pub subject: String,
@@ -138,6 +142,10 @@ pub struct Session {
     /// name (`age_over_18`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub predicates: std::collections::BTreeMap<String, bool>,
+    /// The id of the whole login ([`crate::Session`]) in the app's [`SessionStore`], when one
+    /// is configured ([`VneidAuth::with_session_store`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_id: Option<String>,
 }
 
 impl Session {
@@ -183,7 +191,30 @@ impl VneidAuth {
             session_lifetime: SESSION_LIFETIME,
             ended: Arc::default(),
             on_event: None,
+            store: None,
+            post_logout_redirect_uri: None,
         }
+    }
+
+    /// Keeps every login ([`crate::Session`]: the ID token, the provider's `sid`, the tokens)
+    /// in `store`: the cookie then names it, a session ended in the store (by
+    /// [`backchannel_logout`], or the app) is over, and [`logout`] chains to the provider's
+    /// end-session endpoint with the ID token as `id_token_hint`.
+    pub fn with_session_store(mut self, store: Arc<dyn SessionStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Where the provider sends the browser after its logout (registered with the provider as
+    /// a `post_logout_redirect_uri`).
+    pub fn with_post_logout_redirect_uri(mut self, uri: &str) -> Self {
+        self.post_logout_redirect_uri = Some(uri.to_string());
+        self
+    }
+
+    /// The session store, if any.
+    pub fn session_store(&self) -> Option<&Arc<dyn SessionStore>> {
+        self.store.as_ref()
     }
 
     /// Predicate claims to ask for at every login (`Predicate::AgeOver(18)`); their answers
@@ -327,7 +358,20 @@ impl VneidAuth {
         };
         match self.client.complete(pending.login, callback_query).await {
             Ok(identity) => {
+                let mut store_id = None;
+                if let Some(store) = &self.store {
+                    let kept = identity.session();
+                    if let Err(e) = store.save(&kept).await {
+                        tracing::error!(error = %e, "the session store failed");
+                        return Err((
+                            jar,
+                            SdkError::Config("the session store is unavailable".into()),
+                        ));
+                    }
+                    store_id = Some(kept.id);
+                }
                 let session = Session {
+                    store_id,
                     subject: identity.subject.clone(),
                     name: identity.full_name(),
                     level: identity.level,
@@ -352,7 +396,27 @@ impl VneidAuth {
         jar.remove(Self::removal(SESSION))
     }
 
-    /// The session, if any and not expired.
+    /// The session, if any, not expired, not ended by a security event, and (with a session
+    /// store) still in the store: what the extractors use.
+    pub async fn live_session(&self, jar: &PrivateCookieJar) -> Option<Session> {
+        let session = self.session(jar)?;
+        let Some(store) = &self.store else {
+            return Some(session);
+        };
+        // With a store, a cookie that names no stored login is no session (fail closed).
+        let id = session.store_id.as_deref()?;
+        match store.load(id).await {
+            Ok(Some(_)) => Some(session),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "the session store failed");
+                None
+            }
+        }
+    }
+
+    /// The session from the cookie alone, if any and not expired and not ended by a security
+    /// event (without consulting the session store: see [`VneidAuth::live_session`]).
     pub fn session(&self, jar: &PrivateCookieJar) -> Option<Session> {
         jar.get(SESSION)
             .and_then(|c| serde_json::from_str::<Session>(c.value()).ok())
@@ -459,9 +523,102 @@ pub async fn callback(State(auth): State<VneidAuth>, headers: HeaderMap, uri: Ur
     }
 }
 
-/// `GET /logout`: ends the session at the app and goes home.
+/// `GET /logout`: ends the session at the app; with a session store, ends the stored login
+/// too and sends the browser to the provider's end-session endpoint (`id_token_hint`,
+/// `post_logout_redirect_uri`, `state`); otherwise goes home.
 pub async fn logout(State(auth): State<VneidAuth>, headers: HeaderMap) -> Response {
-    (auth.logout(auth.jar(&headers)), Redirect::to("/")).into_response()
+    let jar = auth.jar(&headers);
+    let stored = match (&auth.store, auth.session(&jar).and_then(|s| s.store_id)) {
+        (Some(store), Some(id)) => {
+            let kept = store.load(&id).await.ok().flatten();
+            if let Err(e) = store.remove(&id).await {
+                tracing::error!(error = %e, "the session store failed");
+            }
+            kept
+        }
+        _ => None,
+    };
+    let jar = auth.logout(jar);
+    let target = stored.and_then(|kept| {
+        let state = openidconnect::CsrfToken::new_random().secret().clone();
+        auth.client
+            .logout_url(
+                &kept,
+                auth.post_logout_redirect_uri.as_deref(),
+                Some(&state),
+            )
+            .ok()
+    });
+    match target {
+        Some(url) => (jar, Redirect::to(url.as_str())).into_response(),
+        None => (jar, Redirect::to("/")).into_response(),
+    }
+}
+
+/// The form the provider POSTs to the back-channel logout URI.
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    /// The logout token.
+    pub logout_token: Option<String>,
+}
+
+/// The back-channel logout receiver (OpenID Connect Back-Channel Logout 1.0), `POST` at the
+/// `backchannel_logout_uri` registered with the provider: verifies the logout token (signature,
+/// `iss`, `aud`, `iat`, `jti`, `events`, `sid` or `sub`, no `nonce`), drops a repeated `jti`,
+/// and ends the matching sessions in the [`SessionStore`]. `200` when done, `400`
+/// `invalid_request` for a token not to be trusted (nothing ended), `501` without a store.
+pub async fn backchannel_logout(
+    State(auth): State<VneidAuth>,
+    axum::Form(form): axum::Form<LogoutForm>,
+) -> Response {
+    let no_store = || [(axum::http::header::CACHE_CONTROL, "no-store")];
+    let Some(store) = auth.store.clone() else {
+        return (StatusCode::NOT_IMPLEMENTED, no_store(), "no session store").into_response();
+    };
+    let refused = |description: String| {
+        let body =
+            serde_json::json!({ "error": "invalid_request", "error_description": description });
+        (StatusCode::BAD_REQUEST, no_store(), axum::Json(body)).into_response()
+    };
+    let Some(jwt) = form.logout_token else {
+        return refused("logout_token is required".into());
+    };
+    let token = match auth.client.verify_logout_token(jwt.trim()).await {
+        Ok(token) => token,
+        Err(error) => {
+            tracing::warn!(%error, "logout token refused");
+            return refused(error.to_string());
+        }
+    };
+    {
+        let mut ended = auth.ended.lock().unwrap_or_else(|p| p.into_inner());
+        if ended.seen.len() >= MAX_SEEN {
+            ended.seen.clear();
+        }
+        if !ended.seen.insert(format!("logout:{}", token.jti)) {
+            // Already done: the provider retried.
+            return (StatusCode::OK, no_store()).into_response();
+        }
+    }
+    match store
+        .end_matching(token.sid.as_deref(), token.sub.as_deref())
+        .await
+    {
+        Ok(count) => {
+            tracing::info!(jti = %token.jti, sessions = count, "back-channel logout");
+            (StatusCode::OK, no_store()).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the session store failed");
+            // Not remembered as seen: the provider's retry will try again.
+            auth.ended
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .seen
+                .remove(&format!("logout:{}", token.jti));
+            (StatusCode::INTERNAL_SERVER_ERROR, no_store()).into_response()
+        }
+    }
 }
 
 /// A failed callback as a response: the status and a generic text for the citizen; the
@@ -505,7 +662,9 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = VneidAuth::from_ref(state);
-        Ok(CurrentSession(auth.session(&auth.jar(&parts.headers))))
+        Ok(CurrentSession(
+            auth.live_session(&auth.jar(&parts.headers)).await,
+        ))
     }
 }
 
@@ -529,7 +688,7 @@ where
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or("/");
-        match auth.session(&auth.jar(&parts.headers)) {
+        match auth.live_session(&auth.jar(&parts.headers)).await {
             Some(session) if session.level.is_some_and(|l| l.satisfies(required)) => {
                 Ok(RequireLevel(session))
             }

@@ -9,16 +9,15 @@ use openidconnect::core::{
     CoreJsonWebKeySet, CoreProviderMetadata,
 };
 use openidconnect::{
-    AccessToken, AuthType, AuthenticationContextClass, AuthorizationCode, ClientId, CsrfToken,
-    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, LanguageTag, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError,
-    Scope, TokenResponse,
+    AccessToken, AuthType, AuthenticationContextClass, ClientId, CsrfToken, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, IssuerUrl, LanguageTag, Nonce, PkceCodeChallenge, RedirectUrl,
+    Scope,
 };
-use serde_json::{Map, Value};
+use serde_json::Value;
 use vneid_contract::Scope as VScope;
 
 use crate::callback::Callback;
-use crate::error::{BoxError, IdTokenError, SdkError, TokenExchangeError, UserInfoError};
+use crate::error::{BoxError, IdTokenError, SdkError, UserInfoError};
 use crate::identity::VerifiedIdentity;
 use crate::keys::KeyCache;
 use crate::pending::{LoginRequest, PendingLogin, Prompt};
@@ -113,13 +112,25 @@ pub struct VneidClient {
     at_hash_required: bool,
     keys: KeyCache,
     /// For `private_key_jwt`.
-    assertion_key: Option<AssertionKey>,
-    /// The token endpoint: the audience of client assertions.
-    token_url: String,
+    pub(crate) assertion_key: Option<AssertionKey>,
+    /// The client secret, for `client_secret_basic` or `client_secret_post`.
+    pub(crate) secret: Option<ClientSecret>,
+    /// Whether the secret goes in the body (`client_secret_post`) rather than Basic.
+    pub(crate) secret_in_body: bool,
+    /// The token endpoint.
+    pub(crate) token_url: String,
+    /// The endpoints beyond what `openidconnect` models.
+    pub(crate) endpoints: crate::tokens::Endpoints,
+    /// The client's DPoP key, when it binds its tokens.
+    pub(crate) dpop: Option<crate::dpop::DpopKey>,
+    /// The last DPoP nonce the provider handed out.
+    pub(crate) dpop_nonce: std::sync::Mutex<Option<String>>,
+    /// The client's private key for encrypted ID tokens and UserInfo (PEM).
+    pub(crate) decryption_key: Option<ClientSecret>,
 }
 
 /// A signing key for client assertions.
-struct AssertionKey {
+pub(crate) struct AssertionKey {
     key_id: String,
     signer: Box<dyn josekit::jws::JwsSigner>,
 }
@@ -138,7 +149,7 @@ impl AssertionKey {
     }
 
     /// A fresh assertion for one token request (RFC 7523 3): 60 seconds, a unique `jti`.
-    fn assertion(&self, client_id: &str, audience: &str) -> Result<String, SdkError> {
+    pub(crate) fn assertion(&self, client_id: &str, audience: &str) -> Result<String, SdkError> {
         let mut payload = josekit::jwt::JwtPayload::new();
         payload.set_issuer(client_id);
         payload.set_subject(client_id);
@@ -209,7 +220,7 @@ impl VneidClient {
             issuer: issuer.to_string(),
             cause,
         };
-        let metadata = fetch_metadata(&http, issuer).await.map_err(discovery)?;
+        let (metadata, raw) = fetch_metadata(&http, issuer).await.map_err(discovery)?;
         // Compared as strings, as the callback's and the ID token's `iss` will be: a trailing
         // slash of difference would fail every login, so it fails here.
         if metadata.issuer().as_str() != issuer {
@@ -218,6 +229,7 @@ impl VneidClient {
                 metadata.issuer().as_str()
             )));
         }
+        let endpoints = crate::tokens::Endpoints::from_discovery(&raw);
         let auth_type = match &assertion_key {
             None => auth_type(metadata.token_endpoint_auth_methods_supported())?,
             Some(_) => {
@@ -246,10 +258,12 @@ impl VneidClient {
         let core = CoreClient::from_provider_metadata(
             metadata,
             ClientId::new(client_id.to_string()),
-            secret.map(|s| openidconnect::ClientSecret::new(s.0)),
+            secret
+                .as_ref()
+                .map(|s| openidconnect::ClientSecret::new(s.0.clone())),
         )
         .set_redirect_uri(redirect)
-        .set_auth_type(auth_type);
+        .set_auth_type(auth_type.clone());
         Ok(VneidClient {
             core,
             http,
@@ -259,8 +273,37 @@ impl VneidClient {
             at_hash_required,
             keys: KeyCache::new(jwks_uri, keys),
             assertion_key,
+            secret,
+            secret_in_body: matches!(auth_type, AuthType::RequestBody),
             token_url,
+            endpoints,
+            dpop: None,
+            dpop_nonce: std::sync::Mutex::new(None),
+            decryption_key: None,
         })
+    }
+
+    /// Binds this client's tokens to `key` with DPoP (RFC 9449): every token request and
+    /// every UserInfo call carries a proof, and a `use_dpop_nonce` answer is retried once with
+    /// the provider's nonce. Keep the key ([`crate::DpopKey::to_pem`]) to refresh bound tokens
+    /// after a restart. A client with a DPoP key refuses bearer tokens (a downgrade): use it
+    /// only with a provider that supports DPoP.
+    pub fn with_dpop(mut self, key: crate::dpop::DpopKey) -> Self {
+        self.dpop = Some(key);
+        self
+    }
+
+    /// The client's private key (PEM: RSA for `RSA-OAEP-256`, P-256 for `ECDH-ES` and
+    /// `ECDH-ES+A256KW`) for ID tokens and UserInfo the provider encrypts to it (A256GCM).
+    pub fn with_decryption_key(mut self, private_key_pem: &str) -> Result<Self, SdkError> {
+        crate::tokens::check_decryption_key(private_key_pem)?;
+        self.decryption_key = Some(ClientSecret::new(private_key_pem));
+        Ok(self)
+    }
+
+    /// The DPoP key, if the client binds its tokens.
+    pub fn dpop_key(&self) -> Option<&crate::dpop::DpopKey> {
+        self.dpop.as_ref()
     }
 
     /// The issuer this client trusts.
@@ -312,14 +355,11 @@ impl VneidClient {
                 Prompt::Consent => CoreAuthPrompt::Consent,
             });
         }
-        if !request.predicates.is_empty() {
-            let asked: serde_json::Map<String, Value> = request
-                .predicates
-                .iter()
-                .map(|p| (p.as_str().to_string(), Value::Null))
-                .collect();
-            let claims = serde_json::json!({ "id_token": asked, "userinfo": asked });
+        if let Some(claims) = request.claims_parameter() {
             auth = auth.add_extra_param("claims", claims.to_string());
+        }
+        if let Some(hint) = &request.login_hint {
+            auth = auth.add_extra_param("login_hint", hint.clone());
         }
         if let Some(locales) = &request.ui_locales {
             for tag in locales.split(' ').filter(|t| !t.is_empty()) {
@@ -334,6 +374,7 @@ impl VneidClient {
             level: request.level,
             scopes: request.scopes.clone(),
             predicates: request.predicates.clone(),
+            userinfo_claims: request.claims.asks_userinfo(),
             max_age: request
                 .max_age
                 .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
@@ -356,39 +397,34 @@ impl VneidClient {
             &self.issuer,
             pending.level,
         )?;
-        let mut exchange = self
-            .core
-            .exchange_code(AuthorizationCode::new(code))
-            .map_err(|e| SdkError::Config(format!("token endpoint: {e}")))?
-            .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()));
-        if let Some(key) = &self.assertion_key {
-            let assertion = key.assertion(self.client_id.as_str(), &self.token_url)?;
-            exchange = exchange
-                .add_extra_param(
-                    "client_assertion_type",
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                )
-                .add_extra_param("client_assertion", assertion);
-        }
-        let tokens = exchange
-            .request_async(&self.http)
+        let form = vec![
+            ("grant_type", "authorization_code".to_string()),
+            ("code", code),
+            ("redirect_uri", self.redirect_uri().to_string()),
+            ("code_verifier", pending.pkce_verifier.clone()),
+        ];
+        let response = self
+            .token_request(form)
             .await
-            .map_err(|e| SdkError::TokenExchange(token_error(e)))?;
-        let id_token = tokens
-            .id_token()
+            .map_err(SdkError::TokenExchange)?;
+        let id_token = response
+            .id_token
+            .as_deref()
             .ok_or(SdkError::InvalidIdToken(IdTokenError::Missing))?;
-        let verified = self
-            .verify(id_token, tokens.access_token(), &pending)
-            .await?;
+        let id_token = self.id_token_from(id_token)?;
+        let access_token = AccessToken::new(response.access_token.clone());
+        let verified = self.verify(&id_token, &access_token, &pending).await?;
+        let tokens = self.tokens_from(response, None);
         let mut claims = verified.payload;
         let needs_userinfo = !pending.predicates.is_empty()
+            || pending.userinfo_claims
             || pending
                 .scopes
                 .iter()
                 .any(|s| s != VScope::OpenId && s != VScope::OfflineAccess);
         let mut receipt = None;
         if needs_userinfo {
-            let mut info = self.userinfo(tokens.access_token()).await?;
+            let mut info = self.userinfo(&tokens).await?;
             // A substituted access token would describe someone else.
             if info.get("sub").and_then(Value::as_str) != Some(verified.subject.as_str()) {
                 return Err(SdkError::UserInfo(UserInfoError::SubjectMismatch));
@@ -415,6 +451,7 @@ impl VneidClient {
             claims,
         )?;
         identity.receipt = receipt;
+        identity.tokens = tokens;
         Ok(identity)
     }
 
@@ -489,41 +526,6 @@ impl VneidClient {
         }
     }
 
-    async fn userinfo(&self, access_token: &AccessToken) -> Result<Map<String, Value>, SdkError> {
-        let failed = SdkError::UserInfo;
-        let url = self
-            .core
-            .user_info_url()
-            .ok_or(failed(UserInfoError::NoEndpoint))?;
-        let response = self
-            .http
-            .get(url.url().clone())
-            .bearer_auth(access_token.secret())
-            .send()
-            .await
-            .map_err(|e| failed(UserInfoError::Network(Box::new(e))))?;
-        let status = response.status();
-        let body = read_limited(response)
-            .await
-            .map_err(|e| failed(UserInfoError::Network(e)))?;
-        if !status.is_success() {
-            let error = serde_json::from_slice::<Value>(&body)
-                .ok()
-                .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_string));
-            return Err(failed(UserInfoError::Refused {
-                status: status.as_u16(),
-                error,
-            }));
-        }
-        match serde_json::from_slice::<Value>(&body) {
-            Ok(Value::Object(map)) => Ok(map),
-            Ok(_) => Err(failed(UserInfoError::InvalidResponse(
-                "not a JSON object".into(),
-            ))),
-            Err(e) => Err(failed(UserInfoError::InvalidResponse(Box::new(e)))),
-        }
-    }
-
     pub(crate) fn key_cache(&self) -> &KeyCache {
         &self.keys
     }
@@ -545,7 +547,7 @@ impl VneidClient {
 async fn fetch_metadata(
     http: &openidconnect::reqwest::Client,
     issuer: &str,
-) -> Result<CoreProviderMetadata, String> {
+) -> Result<(CoreProviderMetadata, Value), String> {
     let url = format!(
         "{}/.well-known/openid-configuration",
         issuer.trim_end_matches('/')
@@ -555,7 +557,10 @@ async fn fetch_metadata(
         return Err(format!("{url} answered HTTP {}", response.status()));
     }
     let body = read_limited(response).await.map_err(|e| e.to_string())?;
-    serde_json::from_slice(&body).map_err(|e| format!("{url} is not a discovery document: {e}"))
+    let metadata = serde_json::from_slice(&body)
+        .map_err(|e| format!("{url} is not a discovery document: {e}"))?;
+    let raw = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    Ok((metadata, raw))
 }
 
 /// The token-endpoint authentication: `client_secret_basic` (the default of RFC 8414 when the
@@ -576,7 +581,7 @@ fn auth_type(supported: Option<&Vec<CoreClientAuthMethod>>) -> Result<AuthType, 
 }
 
 /// Reads a body up to [`MAX_BODY`] bytes.
-async fn read_limited(
+pub(crate) async fn read_limited(
     mut response: openidconnect::reqwest::Response,
 ) -> Result<Vec<u8>, crate::error::BoxError> {
     let mut body = Vec::new();
@@ -587,27 +592,6 @@ async fn read_limited(
         body.extend_from_slice(&chunk);
     }
     Ok(body)
-}
-
-fn token_error<RE, T>(error: RequestTokenError<RE, T>) -> TokenExchangeError
-where
-    RE: std::error::Error + Send + Sync + 'static,
-    T: openidconnect::ErrorResponse + 'static,
-{
-    match error {
-        RequestTokenError::ServerResponse(response) => {
-            // The standard response serializes to {"error": ..., "error_description": ...}.
-            let json = serde_json::to_value(&response).unwrap_or(Value::Null);
-            let field = |name: &str| json.get(name).and_then(Value::as_str).map(str::to_string);
-            TokenExchangeError::Refused {
-                code: field("error").unwrap_or_else(|| "unknown_error".into()),
-                description: field("error_description"),
-            }
-        }
-        RequestTokenError::Request(e) => TokenExchangeError::Network(Box::new(e)),
-        RequestTokenError::Parse(e, _) => TokenExchangeError::InvalidResponse(Box::new(e)),
-        RequestTokenError::Other(reason) => TokenExchangeError::InvalidResponse(reason.into()),
-    }
 }
 
 #[cfg(test)]
@@ -653,25 +637,5 @@ mod tests {
         let result =
             VneidClient::discover("http://127.0.0.1:1", "bank", creds, "http://x/cb").await;
         assert!(matches!(result, Err(SdkError::Config(_))));
-    }
-
-    #[test]
-    fn token_errors_keep_the_code() {
-        use openidconnect::StandardErrorResponse;
-        use openidconnect::core::CoreErrorResponseType;
-        let response = StandardErrorResponse::new(
-            CoreErrorResponseType::InvalidGrant,
-            Some("the code was used already".into()),
-            None,
-        );
-        let error: RequestTokenError<std::io::Error, _> =
-            RequestTokenError::ServerResponse(response);
-        match token_error(error) {
-            TokenExchangeError::Refused { code, description } => {
-                assert_eq!(code, "invalid_grant");
-                assert_eq!(description.as_deref(), Some("the code was used already"));
-            }
-            other => panic!("{other:?}"),
-        }
     }
 }

@@ -24,7 +24,7 @@ pub enum SdkError {
     #[error("invalid configuration: {0}; fix the relying party's settings")]
     Config(String),
     /// The SDK or the provider does not support what was asked for yet.
-    #[error("{0} is not supported by this provider yet; use ClientCredentials::Secret")]
+    #[error("{0} is not supported by this provider or this client's settings")]
     Unsupported(&'static str),
     /// The callback's query string is unreadable (a parameter repeated or far too long).
     #[error("the callback is malformed ({0}): start the login again")]
@@ -102,6 +102,9 @@ pub enum SdkError {
     /// The eKYC receipt asked for is missing, forged or not for this login.
     #[error("the eKYC receipt cannot be relied on ({0}); do not keep this record")]
     Receipt(crate::receipt::ReceiptError),
+    /// The provider refused to revoke a token, or could not be reached.
+    #[error("the token could not be revoked ({0}); try again")]
+    Revocation(TokenExchangeError),
     /// The released claims are malformed or contradict each other.
     #[error("the released identity cannot be relied on ({0}); report it to the provider")]
     Inconsistent(ClaimError),

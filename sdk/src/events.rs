@@ -54,6 +54,7 @@ impl SetError {
 
 /// A verified security event.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct SecurityEvent {
     /// Its unique id: drop a second SET with the same `jti` (delivery is at least once).
     pub jti: String,

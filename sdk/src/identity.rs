@@ -11,6 +11,7 @@ use crate::error::{ClaimError, SdkError};
 /// Who logged in, at which level, with the claims released: every check done. Its `Debug`
 /// leaves out the ID token, the portrait and the raw claims (personal data in logs).
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct VerifiedIdentity {
     /// The subject: pairwise for this relying party, stable across logins.
     pub subject: String,
@@ -42,6 +43,66 @@ pub struct VerifiedIdentity {
     /// history fetched at this login; archive its `jws` and `key_history.json()` together and
     /// check them later with [`crate::verify_receipt`].
     pub receipt: Option<crate::receipt::SignedReceipt>,
+    /// The `verified_claims` released (OpenID Connect for Identity Assurance), typed.
+    pub verified_claims: Vec<VerifiedClaims>,
+    /// The provider's session id (`sid` of the ID token), for back-channel logout.
+    pub sid: Option<String>,
+    /// The tokens, for later calls (refresh, revocation, APIs).
+    pub tokens: crate::tokens::Tokens,
+}
+
+/// One `verified_claims` element: the claims and how they were verified.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct VerifiedClaims {
+    /// The trust framework (`vn_eid`).
+    pub trust_framework: String,
+    /// When the verification took place, as sent (ISO 8601), if it was.
+    pub time: Option<String>,
+    /// The whole `verification` element (evidence, ...).
+    pub verification: Value,
+    /// The verified claims.
+    pub claims: Map<String, Value>,
+}
+
+impl VerifiedClaims {
+    /// Reads the `verified_claims` member (an object or an array of them).
+    pub(crate) fn from_claims(
+        claims: &Map<String, Value>,
+    ) -> Result<Vec<VerifiedClaims>, SdkError> {
+        let list: Vec<&Value> = match claims.get("verified_claims") {
+            None | Some(Value::Null) => return Ok(Vec::new()),
+            Some(Value::Array(list)) => list.iter().collect(),
+            Some(v @ Value::Object(_)) => vec![v],
+            Some(_) => return Err(malformed("verified_claims", "not an object or array")),
+        };
+        list.into_iter()
+            .map(|v| {
+                let verification = v
+                    .get("verification")
+                    .filter(|v| v.is_object())
+                    .ok_or_else(|| malformed("verified_claims", "no verification element"))?;
+                let trust_framework = verification
+                    .get("trust_framework")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| malformed("verified_claims", "no trust_framework"))?
+                    .to_string();
+                let inner = match v.get("claims") {
+                    Some(Value::Object(m)) => m.clone(),
+                    _ => return Err(malformed("verified_claims", "no claims element")),
+                };
+                Ok(VerifiedClaims {
+                    trust_framework,
+                    time: verification
+                        .get("time")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    verification: verification.clone(),
+                    claims: inner,
+                })
+            })
+            .collect()
+    }
 }
 
 impl std::fmt::Debug for VerifiedIdentity {
@@ -66,6 +127,9 @@ impl std::fmt::Debug for VerifiedIdentity {
             .field("id_token", &format_args!("[{} bytes]", self.id_token.len()))
             .field("claims", &format_args!("[{} claims]", self.claims.len()))
             .field("receipt", &self.receipt)
+            .field("verified_claims", &self.verified_claims.len())
+            .field("sid", &self.sid)
+            .field("tokens", &self.tokens)
             .finish()
     }
 }
@@ -83,6 +147,7 @@ fn decode_portrait(uri: &str) -> Result<Vec<u8>, SdkError> {
 
 /// The holder's identity.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Person {
     /// Citizen or foreigner (organisations log in through their representative).
     pub kind: Option<AccountKind>,
@@ -277,10 +342,26 @@ impl VerifiedIdentity {
             portrait,
             documents: typed(&claims, "documents")?.unwrap_or_default(),
             organization: typed(&claims, "organization")?,
+            verified_claims: VerifiedClaims::from_claims(&claims)?,
+            sid: text(&claims, "sid")?,
             id_token,
             claims,
             receipt: None,
+            tokens: crate::tokens::Tokens::default(),
         })
+    }
+
+    /// The [`crate::Session`] to keep for later calls and logout (a fresh random id).
+    pub fn session(&self) -> crate::tokens::Session {
+        let mut session = crate::tokens::Session::new(
+            self.subject.clone(),
+            self.id_token.clone(),
+            self.tokens.clone(),
+        );
+        session.sid = self.sid.clone();
+        session.level = self.level;
+        session.auth_time = self.auth_time;
+        session
     }
 
     /// A predicate claim's answer: `Some(true)` or `Some(false)` when the provider released

@@ -69,15 +69,56 @@
 //! | step | checks |
 //! |---|---|
 //! | callback | `state` (constant time), `iss` present and equal to the issuer (RFC 9207), no repeated parameter, `error` mapped to a variant |
-//! | token | the code with the PKCE verifier (S256), `client_secret_basic` |
+//! | token | the code with the PKCE verifier (S256); `client_secret_basic` (or `_post`), or `private_key_jwt` with a fresh assertion (audience: the issuer); a DPoP proof when the client has a key, retried once on `use_dpop_nonce`; a bearer token where DPoP was asked is refused |
 //! | ID token | signature with ES256 or RS256 only (never `none`, never HS*), `iss`, `aud` (this client only), `azp`, `exp` and `iat` with 60 s of skew, `nonce`, `at_hash`, `acr` at least the level asked (missing or unknown fails), `auth_time` present and within `max_age` |
 //! | keys | fetched at discovery; an unknown `kid` refetches once (at most every 30 s); the last good keys stay while the provider is unreachable |
-//! | UserInfo | fetched when the scopes go beyond `openid`; its `sub` must be the ID token's |
+//! | UserInfo | fetched when the scopes go beyond `openid` (or claims are asked there); `DPoP` authorization with `ath` for bound tokens; `application/jwt` answers verified (provider's key, `iss`, `aud`) and decrypted first when encrypted; its `sub` must be the ID token's |
+//! | encryption | ID tokens and UserInfo encrypted to the client: RSA-OAEP-256, ECDH-ES, ECDH-ES+A256KW, with A256GCM only |
+//! | logout token | ES256/RS256/PS256 with the provider's keys, `iss`, `aud`, `iat` (10 minutes back, 60 s ahead), `jti` (repeats dropped), the back-channel `events` member, `sid` or `sub`, and no `nonce` |
 //! | claims | each claim's form; the identification number against the birth date and sex |
+//!
+//! # FAPI 2.0 for banks
+//!
+//! A bank registers `private_key_jwt` (its public key), DPoP-bound tokens, pushed requests and,
+//! if it wants them, encrypted ID tokens; then:
+//!
+//! ```no_run
+//! use vneid_sdk::{ClaimsRequest, ClientCredentials, DpopKey, Level, LoginRequest, ScopeSet, VneidClient};
+//! # async fn run(signing_pem: String, decryption_pem: String, dpop_pem: String) -> Result<(), vneid_sdk::SdkError> {
+//! let client = VneidClient::discover(
+//!     "https://id.example.vn",
+//!     "bank",
+//!     ClientCredentials::PrivateKeyJwt { key_id: "bank-2026".into(), private_key_pem: signing_pem.into() },
+//!     "https://bank.example.vn/callback",
+//! )
+//! .await?
+//! // Keep the DPoP key (to_pem) to refresh bound tokens after a restart.
+//! .with_dpop(DpopKey::from_pem(&dpop_pem)?)
+//! .with_decryption_key(&decryption_pem)?;
+//! let request = LoginRequest::new(Level::Level2, ScopeSet::parse("openid profile identity_number offline_access").expect("known"))
+//!     .with_claims(ClaimsRequest::new().essential_acr().verified(&["name", "birthdate"]))
+//!     .with_login_hint("079198000002");
+//! // PAR: the parameters go to the provider directly; the browser gets a request_uri.
+//! let (url, pending) = client.begin_pushed(&request).await?;
+//! # let query = ""; let _ = url;
+//! let identity = client.complete(pending, query).await?;
+//! let session = identity.session(); // keep it server-side (a SessionStore)
+//! let tokens = client.refresh(&session.tokens).await?; // rotated, still DPoP-bound
+//! let headers = client.authorization_headers(&tokens, "GET", "https://api.example.vn/x")?;
+//! # let _ = headers;
+//! client.revoke(&tokens).await?;
+//! let logout = client.logout_url(&session, Some("https://bank.example.vn/"), Some("s"))?;
+//! # let _ = logout;
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! With the `axum` feature, the `axum` module adds login, callback and logout handlers, a
 //! private (encrypted) session cookie, and extractors that demand a level and send the browser
-//! to step-up when the session's level is too low.
+//! to step-up when the session's level is too low; with a [`SessionStore`]
+//! ([`MemorySessionStore`], or `SqlSessionStore` with the `sqlx-sqlite` feature) it keeps
+//! each login, ends sessions on back-channel logout (`axum::backchannel_logout`), and chains
+//! logout to the provider.
 
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -86,22 +127,32 @@
 pub mod axum;
 mod callback;
 mod client;
+mod dpop;
 mod error;
 mod events;
 mod identity;
 mod keys;
+mod logout;
 mod pending;
 mod receipt;
+mod store;
+mod tokens;
 mod verify;
 
 pub use client::{ClientCredentials, ClientSecret, VneidClient};
+pub use dpop::DpopKey;
 pub use error::{
     BoxError, ClaimError, IdTokenError, Interaction, SdkError, TokenExchangeError, UserInfoError,
 };
 pub use events::{SecurityEvent, SetError};
-pub use identity::{Person, VerifiedIdentity};
-pub use pending::{LoginRequest, PendingLogin, Prompt};
+pub use identity::{Person, VerifiedClaims, VerifiedIdentity};
+pub use logout::{BACKCHANNEL_LOGOUT_EVENT, LogoutToken, LogoutTokenError};
+pub use pending::{ClaimsRequest, LoginRequest, PendingLogin, Prompt};
 pub use receipt::{KeyHistory, Receipt, ReceiptError, SignedReceipt, verify_receipt};
+#[cfg(feature = "sqlx-sqlite")]
+pub use store::SqlSessionStore;
+pub use store::{MemorySessionStore, SessionStore, StoreFuture};
+pub use tokens::{Session, Tokens};
 pub use vneid_contract::{
     ACR_LEVEL1, ACR_LEVEL2, AccountEvent, AccountKind, Claim, Document, DocumentType, Gender, Lang,
     Level, Organization, PersonalIdNumber, Predicate, PredicateDocument, ReceiptClaims, Scope,

@@ -125,6 +125,7 @@ impl KeyHistory {
 
 /// A receipt that verified.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Receipt {
     /// What it says.
     pub claims: ReceiptClaims,
@@ -226,6 +227,7 @@ pub fn verify_receipt(receipt: &str, key_history: &KeyHistory) -> Result<Receipt
 /// A receipt as received with a login: the JWS and the key history to archive together, and
 /// what they say (checked at the login).
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct SignedReceipt {
     /// The compact JWS, to archive.
     pub jws: String,

@@ -3,7 +3,10 @@
 //! and against what a lying provider or a crafted link tries (`attacks`).
 
 mod attacks;
+mod backchannel;
 mod fake;
+mod fapi;
+mod later;
 mod web;
 
 use vneid_sdk::{
@@ -335,10 +338,7 @@ async fn the_sdk_logs_in_at_panvas_provider() {
     )
     .await
     .unwrap();
-    let request = LoginRequest {
-        level: None,
-        ..LoginRequest::new(Level::Level1, scopes("openid profile"))
-    };
+    let request = LoginRequest::without_level(scopes("openid profile"));
     let (url, pending) = client.begin(&request);
     let browser = Browser::new(&node.issuer);
     let (page, _, html) = browser.navigate(url.as_str()).await.page();

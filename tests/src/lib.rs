@@ -481,3 +481,57 @@ impl TestProvider {
             .unwrap()
     }
 }
+
+/// Starts panva's provider configured for the FAPI 2.0 Security Profile (`fapi.js`: PAR
+/// required, `private_key_jwt`, DPoP with server nonces, ID tokens and UserInfo signed and
+/// encrypted with `key_management` and A256GCM) with one client whose public keys (its
+/// `private_key_jwt` key and its encryption key) are `client_jwks`. Any username logs in with
+/// password `secret`.
+pub async fn spawn_node_fapi_provider(
+    client_id: &str,
+    redirect_uri: &str,
+    client_jwks: &serde_json::Value,
+    key_management: &str,
+) -> NodeProvider {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/oidc-provider");
+    assert!(
+        dir.join("node_modules/oidc-provider").exists(),
+        "run `npm ci` in {} (.ci/run does it)",
+        dir.display()
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new("node")
+        .arg("fapi.js")
+        .arg(port.to_string())
+        .args([
+            client_id,
+            redirect_uri,
+            &client_jwks.to_string(),
+            key_management,
+        ])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("node must be installed");
+    let issuer = format!("http://127.0.0.1:{port}");
+    let provider = NodeProvider {
+        issuer: issuer.clone(),
+        child,
+    };
+    let discovery = format!("{issuer}/.well-known/openid-configuration");
+    for _ in 0..100 {
+        if reqwest::get(&discovery)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return provider;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the FAPI 2.0 oidc-provider did not start at {issuer}");
+}

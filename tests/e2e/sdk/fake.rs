@@ -28,6 +28,8 @@ const REDIRECT: &str = "http://127.0.0.1:3002/callback";
 pub(super) struct Shared {
     token: Mutex<(u16, Value)>,
     pub(super) userinfo: Mutex<(u16, Value)>,
+    /// When set, UserInfo answers this JWT as `application/jwt` instead.
+    pub(super) userinfo_jwt: Mutex<Option<String>>,
     /// `None`: the JWKS endpoint is down.
     jwks: Mutex<Option<Value>>,
     jwks_hits: AtomicUsize,
@@ -77,9 +79,12 @@ async fn token(
     (StatusCode::from_u16(status).unwrap(), axum::Json(body))
 }
 
-async fn userinfo(State(s): State<Arc<Shared>>) -> impl IntoResponse {
+async fn userinfo(State(s): State<Arc<Shared>>) -> axum::response::Response {
+    if let Some(jwt) = s.userinfo_jwt.lock().unwrap().clone() {
+        return ([("content-type", "application/jwt")], jwt).into_response();
+    }
     let (status, body) = s.userinfo.lock().unwrap().clone();
-    (StatusCode::from_u16(status).unwrap(), axum::Json(body))
+    (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response()
 }
 
 impl Fake {
@@ -571,4 +576,63 @@ async fn forgeries_are_named() {
     }))
     .await;
     assert!(matches!(problem(result), IdTokenError::Malformed(_)));
+}
+
+/// Signed UserInfo (`application/jwt`, OpenID Connect Core 5.3.2): read when signed by the
+/// provider for this client; refused when it names another client or issuer, is signed by
+/// another key under the provider's `kid`, is unsigned, or is encrypted to a client without a
+/// decryption key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_userinfo_is_verified() {
+    let (es, es_pub) = key_pair("ES256", "es1");
+    let fake = Fake::start(vec![es_pub]).await;
+    let client = fake.client().await;
+    let honest = || json!({ "iss": fake.issuer, "aud": "bank", "sub": "citizen-1", "name": "Trần Thị Bình" });
+    let with_jwt = |jwt: String| {
+        let fake = &fake;
+        let client = &client;
+        let es = &es;
+        async move {
+            *fake.shared.userinfo_jwt.lock().unwrap() = Some(jwt);
+            let request = LoginRequest::new(Level::Level1, scopes("openid profile"));
+            let (pending, state, nonce, _) = Fake::begin(client, &request);
+            fake.serve_id_token(&sign(es, &fake.claims(&nonce)));
+            client.complete(pending, &fake.callback(&state)).await
+        }
+    };
+    let id = with_jwt(sign(&es, &honest())).await.unwrap();
+    assert_eq!(id.full_name().as_deref(), Some("Trần Thị Bình"));
+    let refused = |result: Result<vneid_sdk::VerifiedIdentity, SdkError>| {
+        assert!(
+            matches!(
+                result,
+                Err(SdkError::UserInfo(UserInfoError::InvalidResponse(_)))
+            ),
+            "{result:?}"
+        );
+    };
+    let mut other_aud = honest();
+    other_aud["aud"] = json!("another-client");
+    refused(with_jwt(sign(&es, &other_aud)).await);
+    let mut other_iss = honest();
+    other_iss["iss"] = json!("https://evil.example");
+    refused(with_jwt(sign(&es, &other_iss)).await);
+    let (attacker, _) = key_pair("ES256", "es1");
+    refused(with_jwt(sign(&attacker, &honest())).await);
+    let unsigned = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+        URL_SAFE_NO_PAD.encode(honest().to_string())
+    );
+    refused(with_jwt(unsigned).await);
+    // Encrypted to a key this client does not have.
+    let rsa = RS256.generate_key_pair(2048).unwrap();
+    let mut header = josekit::jwe::JweHeader::new();
+    header.set_content_encryption("A256GCM");
+    let encrypter = josekit::jwe::RSA_OAEP_256
+        .encrypter_from_pem(rsa.to_pem_public_key())
+        .unwrap();
+    let jwe = josekit::jwe::serialize_compact(sign(&es, &honest()).as_bytes(), &header, &encrypter)
+        .unwrap();
+    refused(with_jwt(jwe).await);
 }

@@ -246,3 +246,85 @@ async fn a_level1_account_gets_a_clear_refusal() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body.contains("Level 2"), "{body}");
 }
+
+/// With a session store: the login is kept (ID token, tokens) under the id the cookie names;
+/// when the store ends it (what the back-channel receiver does) the cookie is no session any
+/// more; and logout ends the stored login and sends the browser to the provider's end-session
+/// endpoint with the ID token as `id_token_hint`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_store_ends_sessions_and_logout_chains_to_the_provider() {
+    use std::sync::Arc;
+    use vneid_sdk::{MemorySessionStore, SessionStore};
+    let provider = spawn_provider(vneid_tests::Backend::Sqlite).await;
+    let client = VneidClient::discover(
+        &provider.issuer,
+        "demo-portal",
+        ClientCredentials::Secret("demo-portal-secret".into()),
+        "http://127.0.0.1:3001/callback",
+    )
+    .await
+    .unwrap();
+    let store = Arc::new(MemorySessionStore::new());
+    let auth = VneidAuth::new(client, Key::generate(), |_| {
+        ScopeSet::parse("openid profile").unwrap()
+    })
+    .with_session_store(store.clone())
+    .with_post_logout_redirect_uri("http://127.0.0.1:3001/logged-out");
+    let app = router(auth);
+
+    let mut cookies = log_in_through(&app, &provider, &Browser::new(&provider.base)).await;
+    // The store holds the login under the subject; ending it there ends the app's session.
+    let (_, _, subject) = call(&app, "/", &mut cookies).await;
+    assert_eq!(store.end_matching(None, Some(&subject)).await.unwrap(), 1);
+    let (status, to_login, _) = call(&app, "/records", &mut cookies).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(to_login.starts_with("/login"), "{to_login}");
+    let (_, _, body) = call(&app, "/", &mut cookies).await;
+    assert_eq!(body, "anonymous");
+
+    // Logout: the stored login is removed and the browser goes to the provider.
+    let browser = Browser::new(&provider.base);
+    let mut cookies = log_in_through(&app, &provider, &browser).await;
+    let (status, to_provider, _) = call(&app, "/logout", &mut cookies).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let end = url::Url::parse(&to_provider).unwrap();
+    assert_eq!(end.path(), "/logout", "{end}");
+    let hint = vneid_tests::param(&end, "id_token_hint").unwrap();
+    assert_eq!(hint.split('.').count(), 3);
+    assert_eq!(
+        vneid_tests::param(&end, "post_logout_redirect_uri").as_deref(),
+        Some("http://127.0.0.1:3001/logged-out")
+    );
+    let (_, _, body) = call(&app, "/", &mut cookies).await;
+    assert_eq!(body, "anonymous");
+    assert_eq!(store.end_matching(None, Some(&subject)).await.unwrap(), 0);
+    // The provider ends its session and comes back with the state.
+    let vneid_tests::browser::Landing::Away(after) = browser.navigate(end.as_str()).await else {
+        panic!("the provider did not send the browser back");
+    };
+    assert!(
+        after
+            .as_str()
+            .starts_with("http://127.0.0.1:3001/logged-out")
+    );
+    assert_eq!(
+        vneid_tests::param(&after, "state"),
+        vneid_tests::param(&end, "state")
+    );
+}
+
+/// Logs in through the app at Level 1; returns the cookies.
+async fn log_in_through(
+    app: &Router,
+    provider: &vneid_tests::TestProvider,
+    browser: &Browser,
+) -> Vec<(String, String)> {
+    let mut cookies = Vec::new();
+    let (_, to_provider, _) = call(app, "/login?level=1&next=/records", &mut cookies).await;
+    let back = login(provider, browser, &to_provider, "079198000002").await;
+    let callback = format!("/callback?{}", back.query().unwrap());
+    call(app, &callback, &mut cookies).await;
+    let (status, _, _) = call(app, "/records", &mut cookies).await;
+    assert_eq!(status, StatusCode::OK);
+    cookies
+}
