@@ -32,6 +32,9 @@ pub struct Grant {
     pub level: Level,
     pub amr: Vec<AuthMethod>,
     pub auth_time: i64,
+    /// The browser session's `sid` (ID tokens carry it; back-channel logout names it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// Ends a login: stores a code (with the consent, if just given: the items the page showed, at
@@ -57,6 +60,7 @@ pub async fn issue_code(
         level: auth.level,
         amr,
         auth_time: auth.auth_time,
+        sid: auth.sid.clone(),
     };
     let code = secret::new_bearer();
     let code_hash = secret::hash(&code);

@@ -1,12 +1,14 @@
 //! OpenID Connect: the protocol endpoints and the logic beneath them.
 
 pub mod authorize;
+pub mod backchannel;
 pub mod claims_request;
 pub mod client;
 pub mod client_assertion;
 pub mod client_auth;
 pub mod client_credentials;
 pub mod discovery;
+pub mod encryption;
 pub mod error;
 pub mod flow;
 pub mod grant;
