@@ -373,6 +373,7 @@ pub async fn add_keyed_client(provider: &TestProvider, id: &str, jwks: &str, api
         jwks: Some(jwks.into()),
         require_par: false,
         resource_server: false,
+        responses: Default::default(),
     };
     vneid_provider::cli::add_client_with_api_scopes(&config, new, &scopes)
         .await

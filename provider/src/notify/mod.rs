@@ -170,6 +170,18 @@ pub async fn deliver_due(
     sender: &Sender,
     now: i64,
     keep_secrets: bool,
+) -> Result<usize, crate::store::StoreError> {
+    deliver_due_with(store, sealer, sender, now, keep_secrets, None).await
+}
+
+/// As [`deliver_due`], signing logout tokens with `minter` (without one, a back-channel
+/// message fails and is retried, as by a process that cannot sign).
+pub async fn deliver_due_with(
+    store: &Store,
+    sealer: &Sealer,
+    sender: &Sender,
+    now: i64,
+    keep_secrets: bool,
     minter: Option<&Minter>,
 ) -> Result<usize, crate::store::StoreError> {
     let leased = store.lease_outbox(now, now + 60, 16).await?;
@@ -234,7 +246,7 @@ pub async fn run(
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        if let Err(err) = deliver_due(
+        if let Err(err) = deliver_due_with(
             &store,
             &sealer,
             &sender,

@@ -194,6 +194,7 @@ mod tests {
                 jwks: Some(jwks.to_string()),
                 require_par: false,
                 resource_server: false,
+                responses: Default::default(),
             },
         )
         .await

@@ -170,7 +170,9 @@ pub fn encrypt(
         .and_then(|j| recipient(j, encryption.alg))
         .ok_or(EncryptionError::NoKey(encryption.alg.as_str()))?;
     let mut header = JweHeader::new();
-    header.set_token_type("JWT");
+    if nested {
+        header.set_token_type("JWT");
+    }
     header.set_content_encryption(encryption.enc.as_str());
     if nested {
         header.set_content_type("JWT");

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use vneid_contract::{AccountKind, Claim};
@@ -125,7 +125,38 @@ pub async fn userinfo(
             Value::String(receipt.jws),
         );
     }
-    Ok(Json(Value::Object(body)).into_response())
+    respond(&state, &client, body).map_err(|e| BearerError(e.into()))
+}
+
+/// The response as the client registered it (Core 5.3.2): plain JSON; or a JWT signed with
+/// our key (with `iss` and `aud`), `application/jwt`; or encrypted to the client's key, nested
+/// when also signed.
+fn respond(
+    state: &AppState,
+    client: &super::client::Client,
+    mut body: Map<String, Value>,
+) -> Result<Response, crate::error::AppError> {
+    if client.userinfo_signing.is_none() && client.userinfo_encryption.is_none() {
+        return Ok(Json(Value::Object(body)).into_response());
+    }
+    let jwt = |body: String| ([(CONTENT_TYPE, "application/jwt")], body).into_response();
+    let signed = match client.userinfo_signing {
+        Some(alg) => {
+            body.insert("iss".into(), Value::String(state.issuer.clone()));
+            body.insert("aud".into(), Value::String(client.id.as_str().into()));
+            Some(state.keys.sign(alg, &body)?)
+        }
+        None => None,
+    };
+    Ok(match (&client.userinfo_encryption, signed) {
+        (Some(e), Some(jws)) => jwt(super::encryption::encrypt_jwt(client, e, &jws)?),
+        (Some(e), None) => {
+            let json = serde_json::to_vec(&body)?;
+            jwt(super::encryption::encrypt(client, e, &json, false)?)
+        }
+        (None, Some(jws)) => jwt(jws),
+        (None, None) => Json(Value::Object(body)).into_response(),
+    })
 }
 
 /// The access token from `Authorization: Bearer` or, for POST, the `access_token` form field.
