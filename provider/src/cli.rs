@@ -229,10 +229,7 @@ fn checked_row(new: NewClient, api_only: bool) -> Result<(ClientRow, Option<Stri
 
 /// Checks the back-channel logout endpoint and the response algorithms: each encryption needs
 /// a registered public key usable for its algorithm.
-fn check_responses(
-    r: &crate::store::ResponseOptions,
-    jwks: Option<&str>,
-) -> Result<(), CliError> {
+fn check_responses(r: &crate::store::ResponseOptions, jwks: Option<&str>) -> Result<(), CliError> {
     use crate::oidc::encryption;
     if let Some(uri) = &r.backchannel_logout_uri {
         let url = url::Url::parse(uri)

@@ -180,7 +180,10 @@ async fn rp_initiated_logout_sends_a_logout_token(backend: Backend) {
     let browser = Browser::new(&provider.base);
     let first = tokens(&provider, &browser, RP, &secret, "001095000001").await;
     let id_token = claims(first["id_token"].as_str().unwrap());
-    let sid = id_token["sid"].as_str().expect("sid in the ID token").to_string();
+    let sid = id_token["sid"]
+        .as_str()
+        .expect("sid in the ID token")
+        .to_string();
     // Single sign-on to the demo portal in the same browser: the same session, the same sid.
     let portal = tokens(
         &provider,
@@ -190,7 +193,10 @@ async fn rp_initiated_logout_sends_a_logout_token(backend: Backend) {
         "001095000001",
     )
     .await;
-    assert_eq!(claims(portal["id_token"].as_str().unwrap())["sid"], sid.as_str());
+    assert_eq!(
+        claims(portal["id_token"].as_str().unwrap())["sid"],
+        sid.as_str()
+    );
     // Another citizen in another browser, logged in to the same client: another session.
     let other = Browser::new(&provider.base);
     let theirs = tokens(&provider, &other, RP, &secret, "079198000002").await;
@@ -222,7 +228,10 @@ async fn rp_initiated_logout_sends_a_logout_token(backend: Backend) {
     assert_eq!(token["events"], serde_json::json!({ LOGOUT_EVENT: {} }));
     assert!(token.get("nonce").is_none(), "a logout token has no nonce");
     assert!(token["jti"].as_str().is_some_and(|j| !j.is_empty()));
-    let (iat, exp) = (token["iat"].as_i64().unwrap(), token["exp"].as_i64().unwrap());
+    let (iat, exp) = (
+        token["iat"].as_i64().unwrap(),
+        token["exp"].as_i64().unwrap(),
+    );
     assert!(iat <= provider.state.now() && exp > iat && exp - iat <= 300);
 
     // One message only: not to the demo portal, not for the other browser's session.
@@ -245,7 +254,10 @@ async fn rp_initiated_logout_sends_a_logout_token(backend: Backend) {
     let got = next(&mut rx).await;
     let (_, token) = verified(&provider, &got.token).await;
     assert_eq!(token["sid"], their_sid);
-    assert_eq!(token["sub"], claims(theirs["id_token"].as_str().unwrap())["sub"]);
+    assert_eq!(
+        token["sub"],
+        claims(theirs["id_token"].as_str().unwrap())["sub"]
+    );
     assert_eq!(backchannel_rows(&provider.outbox().await), 2);
 }
 
@@ -269,7 +281,10 @@ async fn a_failed_delivery_is_retried_with_the_same_jti(backend: Backend) {
     let second = next(&mut rx).await;
     let (_, second) = verified(&provider, &second.token).await;
     assert_eq!(first["jti"], second["jti"]);
-    assert!(second["iat"].as_i64() > first["iat"].as_i64(), "a fresh token");
+    assert!(
+        second["iat"].as_i64() > first["iat"].as_i64(),
+        "a fresh token"
+    );
     assert_eq!(first["sid"], second["sid"]);
     // The worker records the delivery after the answer: wait for it.
     let mut row = None;

@@ -346,6 +346,7 @@ mod tests {
             require_par: false,
             resource_server: false,
             registration_token_hash: None,
+            responses: Default::default(),
         }
     }
 

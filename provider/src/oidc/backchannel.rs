@@ -77,7 +77,11 @@ pub fn notice(client: &SessionClient, now: i64) -> Option<OutboxRow> {
 }
 
 /// The claims of the token for a stored message, at `now`.
-pub fn claims(issuer: &str, row: &OutboxRow, now: i64) -> Result<(SigningAlg, LogoutClaims), String> {
+pub fn claims(
+    issuer: &str,
+    row: &OutboxRow,
+    now: i64,
+) -> Result<(SigningAlg, LogoutClaims), String> {
     let pending: Pending = serde_json::from_str(&row.body)
         .map_err(|_| "the stored logout claims do not parse".to_string())?;
     Ok((
@@ -152,7 +156,10 @@ mod tests {
         let v = serde_json::to_value(&c).unwrap();
         assert_eq!(v["iss"], "https://id.example.vn");
         assert_eq!(v["aud"], "demo-portal");
-        assert_eq!((v["sub"].as_str(), v["sid"].as_str()), (Some("pairwise"), Some("s1")));
+        assert_eq!(
+            (v["sub"].as_str(), v["sid"].as_str()),
+            (Some("pairwise"), Some("s1"))
+        );
         assert_eq!(v["jti"], row.id.as_str());
         assert_eq!(v["events"], json!({ LOGOUT_EVENT: {} }));
         assert!(v.get("nonce").is_none());

@@ -63,8 +63,14 @@ pub fn document(issuer: &str, config: &crate::config::Config) -> String {
         "claims_in_verified_claims_supported": Claim::ALL.iter().filter(|c| c.scope().is_some() && **c != Claim::Sub && **c != Claim::Portrait).map(|c| c.as_str()).collect::<Vec<_>>(),
     });
     // Back-channel logout (with `sid`), encrypted ID tokens and UserInfo, signed UserInfo.
-    let key_algs: Vec<&str> = super::encryption::KeyAlg::ALL.iter().map(|a| a.as_str()).collect();
-    let encs: Vec<&str> = super::encryption::ContentEnc::ALL.iter().map(|e| e.as_str()).collect();
+    let key_algs: Vec<&str> = super::encryption::KeyAlg::ALL
+        .iter()
+        .map(|a| a.as_str())
+        .collect();
+    let encs: Vec<&str> = super::encryption::ContentEnc::ALL
+        .iter()
+        .map(|e| e.as_str())
+        .collect();
     let signing: Vec<&str> = SigningAlg::BOTH.iter().map(|a| a.as_str()).collect();
     doc["backchannel_logout_supported"] = json!(true);
     doc["backchannel_logout_session_supported"] = json!(true);

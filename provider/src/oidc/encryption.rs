@@ -147,9 +147,8 @@ fn recipient(jwks: &str, alg: KeyAlg) -> Option<(Option<String>, Box<dyn JweEncr
         .filter(|k| k.parameter("d").is_none())
         .collect();
     keys.sort_by_key(|k| k.key_use() != Some("enc"));
-    keys.into_iter().find_map(|k| {
-        encrypter(alg, k).map(|e| (k.key_id().map(str::to_string), e))
-    })
+    keys.into_iter()
+        .find_map(|k| encrypter(alg, k).map(|e| (k.key_id().map(str::to_string), e)))
 }
 
 /// Whether a JWKS document holds a key usable for `alg` (checked at registration).
@@ -210,8 +209,8 @@ mod tests {
     }
 
     fn ec() -> (String, Jwk) {
-        let pair = ECDH_ES
-            .generate_ec_key_pair(josekit::jwk::alg::ec::EcCurve::P256)
+        // No `alg` on the key: usable for ECDH-ES and ECDH-ES+A256KW alike.
+        let pair = josekit::jwk::alg::ec::EcKeyPair::generate(josekit::jwk::alg::ec::EcCurve::P256)
             .unwrap();
         let public = pair.to_jwk_public_key();
         (
@@ -288,6 +287,21 @@ mod tests {
             assert_eq!(header.content_encryption(), Some("A256GCM"));
             assert_eq!(header.content_type(), Some("JWT"));
         }
+    }
+
+    #[test]
+    fn a_key_labelled_for_another_algorithm_is_not_used() {
+        let pair = ECDH_ES
+            .generate_ec_key_pair(josekit::jwk::alg::ec::EcCurve::P256)
+            .unwrap();
+        let jwks = serde_json::json!({ "keys": [pair.to_jwk_public_key().as_ref()] }).to_string();
+        assert!(has_key_for(Some(&jwks), KeyAlg::EcdhEs));
+        assert!(!has_key_for(Some(&jwks), KeyAlg::EcdhEsA256kw));
+        let mut signing = pair.to_jwk_public_key();
+        signing.set_key_use("sig");
+        signing.set_algorithm("ES256");
+        let jwks = serde_json::json!({ "keys": [signing.as_ref()] }).to_string();
+        assert!(!has_key_for(Some(&jwks), KeyAlg::EcdhEs), "a signing key");
     }
 
     #[test]

@@ -98,7 +98,7 @@ pub async fn id_token(
             .await?;
     }
     let signed = state.keys.sign(client.signing_alg, &claims)?;
-    match &client.id_token_encryption {
+    match &client.responses.id_token_encryption {
         Some(encryption) => Ok(super::encryption::encrypt_jwt(client, encryption, &signed)?),
         None => Ok(signed),
     }

@@ -229,21 +229,21 @@ fn describe(state: &AppState, client: &Client) -> Value {
     if client.secret_hash.is_some() {
         body["client_secret_expires_at"] = json!(0);
     }
-    if let Some(uri) = &client.backchannel_logout_uri {
+    if let Some(uri) = &client.responses.backchannel_logout_uri {
         body["backchannel_logout_uri"] = json!(uri);
         body["backchannel_logout_session_required"] =
-            json!(client.backchannel_logout_session_required);
+            json!(client.responses.backchannel_logout_session_required);
     }
     for (prefix, encryption) in [
-        ("id_token", &client.id_token_encryption),
-        ("userinfo", &client.userinfo_encryption),
+        ("id_token", &client.responses.id_token_encryption),
+        ("userinfo", &client.responses.userinfo_encryption),
     ] {
         if let Some(e) = encryption {
             body[format!("{prefix}_encrypted_response_alg")] = json!(e.alg.as_str());
             body[format!("{prefix}_encrypted_response_enc")] = json!(e.enc.as_str());
         }
     }
-    if let Some(alg) = client.userinfo_signing {
+    if let Some(alg) = client.responses.userinfo_signing {
         body["userinfo_signed_response_alg"] = json!(alg.as_str());
     }
     body

@@ -136,11 +136,12 @@ fn respond(
     client: &super::client::Client,
     mut body: Map<String, Value>,
 ) -> Result<Response, crate::error::AppError> {
-    if client.userinfo_signing.is_none() && client.userinfo_encryption.is_none() {
+    if client.responses.userinfo_signing.is_none() && client.responses.userinfo_encryption.is_none()
+    {
         return Ok(Json(Value::Object(body)).into_response());
     }
     let jwt = |body: String| ([(CONTENT_TYPE, "application/jwt")], body).into_response();
-    let signed = match client.userinfo_signing {
+    let signed = match client.responses.userinfo_signing {
         Some(alg) => {
             body.insert("iss".into(), Value::String(state.issuer.clone()));
             body.insert("aud".into(), Value::String(client.id.as_str().into()));
@@ -148,7 +149,7 @@ fn respond(
         }
         None => None,
     };
-    Ok(match (&client.userinfo_encryption, signed) {
+    Ok(match (&client.responses.userinfo_encryption, signed) {
         (Some(e), Some(jws)) => jwt(super::encryption::encrypt_jwt(client, e, &jws)?),
         (Some(e), None) => {
             let json = serde_json::to_vec(&body)?;

@@ -189,7 +189,14 @@ impl Store {
             .await?;
             for client in &clients {
                 if let Some(row) = notice(client) {
-                    enqueue(&mut tx, &OutboxRow { created_at: now, ..row }).await?;
+                    enqueue(
+                        &mut tx,
+                        &OutboxRow {
+                            created_at: now,
+                            ..row
+                        },
+                    )
+                    .await?;
                     told.push(client.client_id.clone());
                 }
             }
