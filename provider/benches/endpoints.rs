@@ -98,6 +98,7 @@ async fn main() {
         level: Level::Level1,
         amr: vec![AuthMethod::Pwd],
         auth_time: state.now(),
+        sid: None,
     };
     let grant_data = serde_json::to_string(&grant).unwrap();
     let mut codes = Vec::with_capacity(REQUESTS);

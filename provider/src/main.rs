@@ -19,6 +19,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once at start: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the demo on http://127.0.0.1:8080 with a fresh embedded database and the demo accounts and clients.
@@ -82,11 +84,9 @@ struct ConfigArg {
     config: Option<PathBuf>,
 }
 
-// Parsed once at start: the size of the largest variant does not matter.
-#[allow(clippy::large_enum_variant)]
-#[derive(Subcommand)]
 // Parsed once at start: the size of the `add` variant does not matter.
 #[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
 enum ClientsCommand {
     /// Register a client; its generated secret is printed once.
     Add {
