@@ -301,6 +301,47 @@ async fn a_failed_delivery_is_retried_with_the_same_jti(backend: Backend) {
     assert_eq!(row.attempts, 2);
 }
 
+/// A password change at /account ends the citizen's other sessions: their clients are told,
+/// the session that changed it (logged in to the same client) is kept and not told.
+async fn a_password_change_tells_the_clients_of_the_other_sessions(backend: Backend) {
+    let provider = spawn_provider(backend).await;
+    let (endpoint, mut rx) = receiver(vec![]).await;
+    let secret = register(&provider, RP, Some(&endpoint)).await;
+    let elsewhere = Browser::new(&provider.base);
+    let theirs = tokens(&provider, &elsewhere, RP, &secret, "001095000001").await;
+    let here = Browser::new(&provider.base);
+    let ours = tokens(&provider, &here, RP, &secret, "001095000001").await;
+    let (their_sid, our_sid) = (
+        claims(theirs["id_token"].as_str().unwrap())["sid"].clone(),
+        claims(ours["id_token"].as_str().unwrap())["sid"].clone(),
+    );
+    assert_ne!(their_sid, our_sid);
+
+    let (url, _, html) = here
+        .navigate(&format!("{}/account", provider.base))
+        .await
+        .page();
+    here.submit(
+        &url,
+        &html,
+        "/account/password",
+        &[
+            ("current_password", "Demo@2026"),
+            ("new_password", "Binh-2026-x!"),
+            ("confirm_password", "Binh-2026-x!"),
+        ],
+    )
+    .await;
+    let got = next(&mut rx).await;
+    let (_, token) = verified(&provider, &got.token).await;
+    assert_eq!(token["sid"], their_sid);
+    assert_eq!(
+        backchannel_rows(&provider.outbox().await),
+        1,
+        "ours is kept"
+    );
+}
+
 /// A client that registers an endpoint that is not https (nor loopback http), or not a URL
 /// without fragment, is refused; nothing is stored.
 async fn a_non_https_endpoint_is_refused(backend: Backend) {
@@ -336,5 +377,6 @@ async fn a_non_https_endpoint_is_refused(backend: Backend) {
 on_both_backends!(
     rp_initiated_logout_sends_a_logout_token,
     a_failed_delivery_is_retried_with_the_same_jti,
+    a_password_change_tells_the_clients_of_the_other_sessions,
     a_non_https_endpoint_is_refused,
 );

@@ -343,6 +343,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if status != "active" {
+            super::sessions::logout_notices_for_account(&mut tx, &account.id, None, now).await?;
             sqlx::query("DELETE FROM browser_sessions WHERE account_id = $1")
                 .bind(&account.id)
                 .execute(&mut *tx)

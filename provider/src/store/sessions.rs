@@ -2,6 +2,8 @@
 //! A logged-in session also has a `sid` (the ID token's claim, stable while the session lasts)
 //! and the clients it logged in to, told by a logout token when it ends.
 
+use sqlx::AnyConnection;
+
 use super::outbox::{OutboxRow, enqueue};
 use super::{Store, StoreError};
 
@@ -40,6 +42,40 @@ pub struct SessionLogin<'a> {
     /// A fresh `sid`, used unless the session being replaced belonged to the same account (a
     /// new login of the same citizen in the same browser keeps the session's `sid`).
     pub sid: &'a str,
+}
+
+/// Inside the caller's transaction, before it deletes the sessions of `account_id` (all but
+/// `keep`, an id hash): puts a logout token in the outbox for each client those sessions logged
+/// in to (an officer's lock or revocation, a password change). Returns how many.
+pub async fn logout_notices_for_account(
+    conn: &mut AnyConnection,
+    account_id: &str,
+    keep: Option<&str>,
+    now: i64,
+) -> Result<usize, StoreError> {
+    let clients: Vec<SessionClient> = sqlx::query_as(
+        "SELECT s.sid, s.client_id, s.sub, c.backchannel_logout_uri, c.signing_alg \
+         FROM session_clients s JOIN clients c ON c.id = s.client_id \
+         JOIN browser_sessions b ON b.sid = s.sid \
+         WHERE b.account_id = $1 AND b.id_hash <> $2 ORDER BY s.sid, s.client_id",
+    )
+    .bind(account_id)
+    .bind(keep.unwrap_or(""))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut told = 0;
+    for client in &clients {
+        if let Some(row) = crate::oidc::backchannel::notice(client, now) {
+            enqueue(&mut *conn, &row).await?;
+            told += 1;
+        }
+        sqlx::query("DELETE FROM session_clients WHERE sid = $1 AND client_id = $2")
+            .bind(&client.sid)
+            .bind(&client.client_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(told)
 }
 
 impl Store {
