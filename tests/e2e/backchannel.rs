@@ -342,6 +342,68 @@ async fn a_password_change_tells_the_clients_of_the_other_sessions(backend: Back
     );
 }
 
+/// Another citizen logging in over a live login in the same browser ends that session (its
+/// clients are told, with its sid); an officer's lock ends the new citizen's sessions (told too).
+async fn a_login_over_a_session_and_a_lock_tell_the_clients(backend: Backend) {
+    let provider = spawn_provider(backend).await;
+    let (endpoint, mut rx) = receiver(vec![]).await;
+    let secret = register(&provider, RP, Some(&endpoint)).await;
+    let browser = Browser::new(&provider.base);
+    let first = tokens(&provider, &browser, RP, &secret, "001095000001").await;
+    let first_sid = claims(first["id_token"].as_str().unwrap())["sid"].clone();
+
+    // prompt=login, and somebody else logs in.
+    let url = provider.authorize_url(&[("client_id", RP), ("prompt", "login")]);
+    let back = login(&provider, &browser, &url, "079198000002").await;
+    assert!(param(&back, "code").is_some());
+    let got = next(&mut rx).await;
+    let (_, token) = verified(&provider, &got.token).await;
+    assert_eq!(token["sid"], first_sid);
+    assert_eq!(
+        token["sub"],
+        claims(first["id_token"].as_str().unwrap())["sub"]
+    );
+
+    // The same citizen logging in again keeps the session's sid (and tells nobody).
+    let second = tokens(&provider, &browser, RP, &secret, "079198000002").await;
+    let second_sid = claims(second["id_token"].as_str().unwrap())["sid"].clone();
+    let url = provider.authorize_url(&[("client_id", RP), ("prompt", "login")]);
+    login(&provider, &browser, &url, "079198000002").await;
+    let third = tokens(&provider, &browser, RP, &secret, "079198000002").await;
+    assert_eq!(
+        claims(third["id_token"].as_str().unwrap())["sid"],
+        second_sid
+    );
+    assert_eq!(backchannel_rows(&provider.outbox().await), 1);
+
+    // An officer locks the account: its session's clients are told.
+    let store = &provider.state.store;
+    let account = store
+        .account_by_username("079198000002")
+        .await
+        .unwrap()
+        .unwrap();
+    let officer = store
+        .officer_by_username(vneid_provider::demo::DEMO_OFFICER)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .set_account_status(
+            &account,
+            "locked",
+            &officer.id,
+            &officer.station,
+            provider.state.now(),
+        )
+        .await
+        .unwrap();
+    let got = next(&mut rx).await;
+    let (_, token) = verified(&provider, &got.token).await;
+    assert_eq!(token["sid"], second_sid);
+    assert_eq!(backchannel_rows(&provider.outbox().await), 2);
+}
+
 /// A client that registers an endpoint that is not https (nor loopback http), or not a URL
 /// without fragment, is refused; nothing is stored.
 async fn a_non_https_endpoint_is_refused(backend: Backend) {
@@ -378,5 +440,6 @@ on_both_backends!(
     rp_initiated_logout_sends_a_logout_token,
     a_failed_delivery_is_retried_with_the_same_jti,
     a_password_change_tells_the_clients_of_the_other_sessions,
+    a_login_over_a_session_and_a_lock_tell_the_clients,
     a_non_https_endpoint_is_refused,
 );

@@ -114,10 +114,7 @@ pub fn minter(state: AppState) -> Minter {
 /// to, in one transaction. Returns the clients told.
 pub async fn end_session(state: &AppState, id_hash: &str) -> Result<Vec<String>, AppError> {
     let now = state.now();
-    let told = state
-        .store
-        .end_session(id_hash, now, |client| notice(client, now))
-        .await?;
+    let told = state.store.end_session(id_hash, now).await?;
     if !told.is_empty() {
         tracing::info!(clients = ?told, "back-channel logout queued");
     }

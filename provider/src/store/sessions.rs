@@ -4,7 +4,7 @@
 
 use sqlx::AnyConnection;
 
-use super::outbox::{OutboxRow, enqueue};
+use super::outbox::enqueue;
 use super::{Store, StoreError};
 
 /// A browser session; `account_id` is set once somebody has logged in.
@@ -42,6 +42,36 @@ pub struct SessionLogin<'a> {
     /// A fresh `sid`, used unless the session being replaced belonged to the same account (a
     /// new login of the same citizen in the same browser keeps the session's `sid`).
     pub sid: &'a str,
+}
+
+const CLIENTS_OF_SID: &str = "SELECT s.sid, s.client_id, s.sub, c.backchannel_logout_uri, \
+    c.signing_alg FROM session_clients s JOIN clients c ON c.id = s.client_id \
+    WHERE s.sid = $1 ORDER BY s.client_id";
+
+/// Inside the caller's transaction, as the session `sid` ends: a logout token in the outbox for
+/// each client it logged in to that registered an endpoint; the session's clients forgotten.
+/// Returns the clients told.
+async fn logout_notices_for_session(
+    conn: &mut AnyConnection,
+    sid: &str,
+    now: i64,
+) -> Result<Vec<String>, StoreError> {
+    let clients: Vec<SessionClient> = sqlx::query_as(CLIENTS_OF_SID)
+        .bind(sid)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut told = Vec::new();
+    for client in &clients {
+        if let Some(row) = crate::oidc::backchannel::notice(client, now) {
+            enqueue(&mut *conn, &row).await?;
+            told.push(client.client_id.clone());
+        }
+    }
+    sqlx::query("DELETE FROM session_clients WHERE sid = $1")
+        .bind(sid)
+        .execute(&mut *conn)
+        .await?;
+    Ok(told)
 }
 
 /// Inside the caller's transaction, before it deletes the sessions of `account_id` (all but
@@ -132,6 +162,11 @@ impl Store {
                 .await?;
         let sid = match old {
             Some((Some(account), Some(sid))) if account == login.account_id => sid,
+            // Another citizen logs in over a live login: that session ends, and is told.
+            Some((Some(_), Some(old_sid))) => {
+                logout_notices_for_session(&mut tx, &old_sid, now).await?;
+                login.sid.to_string()
+            }
             _ => login.sid.to_string(),
         };
         sqlx::query("DELETE FROM browser_sessions WHERE id_hash = $1")
@@ -188,59 +223,25 @@ impl Store {
 
     /// The clients the session `sid` logged in to.
     pub async fn session_clients(&self, sid: &str) -> Result<Vec<SessionClient>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT s.sid, s.client_id, s.sub, c.backchannel_logout_uri, c.signing_alg \
-             FROM session_clients s JOIN clients c ON c.id = s.client_id \
-             WHERE s.sid = $1 ORDER BY s.client_id",
-        )
-        .bind(sid)
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(sqlx::query_as(CLIENTS_OF_SID)
+            .bind(sid)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
-    /// Ends a session and, in the same transaction, puts in the outbox the message `notice`
-    /// makes for each client it logged in to (a logout token to its back-channel endpoint;
-    /// `None` for a client that registered none). Returns the clients told.
-    pub async fn end_session(
-        &self,
-        id_hash: &str,
-        now: i64,
-        notice: impl Fn(&SessionClient) -> Option<OutboxRow>,
-    ) -> Result<Vec<String>, StoreError> {
+    /// Ends a session and, in the same transaction, puts in the outbox a logout token for each
+    /// client it logged in to that registered a back-channel endpoint. Returns the clients told.
+    pub async fn end_session(&self, id_hash: &str, now: i64) -> Result<Vec<String>, StoreError> {
         let mut tx = self.begin().await?;
         let sid: Option<(Option<String>,)> =
             sqlx::query_as("DELETE FROM browser_sessions WHERE id_hash = $1 RETURNING sid")
                 .bind(id_hash)
                 .fetch_optional(&mut *tx)
                 .await?;
-        let mut told = Vec::new();
-        if let Some((Some(sid),)) = sid {
-            let clients: Vec<SessionClient> = sqlx::query_as(
-                "SELECT s.sid, s.client_id, s.sub, c.backchannel_logout_uri, c.signing_alg \
-                 FROM session_clients s JOIN clients c ON c.id = s.client_id \
-                 WHERE s.sid = $1 ORDER BY s.client_id",
-            )
-            .bind(&sid)
-            .fetch_all(&mut *tx)
-            .await?;
-            for client in &clients {
-                if let Some(row) = notice(client) {
-                    enqueue(
-                        &mut tx,
-                        &OutboxRow {
-                            created_at: now,
-                            ..row
-                        },
-                    )
-                    .await?;
-                    told.push(client.client_id.clone());
-                }
-            }
-            sqlx::query("DELETE FROM session_clients WHERE sid = $1")
-                .bind(&sid)
-                .execute(&mut *tx)
-                .await?;
-        }
+        let told = match sid {
+            Some((Some(sid),)) => logout_notices_for_session(&mut tx, &sid, now).await?,
+            _ => Vec::new(),
+        };
         tx.commit().await?;
         Ok(told)
     }
