@@ -99,6 +99,7 @@ async fn main() {
         amr: vec![AuthMethod::Pwd],
         auth_time: state.now(),
         dpop_jkt: None,
+        sid: None,
     };
     let grant_data = serde_json::to_string(&grant).unwrap();
     let mut codes = Vec::with_capacity(REQUESTS);

@@ -33,6 +33,9 @@ pub struct NewClient {
     pub require_dpop: bool,
     /// The security profile it is held to (`--profile fapi2`).
     pub profile: Profile,
+    /// Back-channel logout, encrypted ID tokens and UserInfo, signed UserInfo (checked here:
+    /// known algorithms, a registered key for each encryption, an https endpoint).
+    pub responses: crate::store::ResponseOptions,
 }
 
 impl NewClient {
@@ -59,6 +62,7 @@ impl NewClient {
             resource_server: false,
             require_dpop: false,
             profile: Profile::Baseline,
+            responses: crate::store::ResponseOptions::default(),
         }
     }
 }
@@ -237,6 +241,7 @@ fn checked_row(new: NewClient, api_only: bool) -> Result<(ClientRow, Option<Stri
     if fapi2 {
         check_fapi2(&new)?;
     }
+    check_responses(&new.responses, jwks.as_deref())?;
     let secret =
         (new.auth_method != ClientAuthMethod::PrivateKeyJwt).then(crate::secret::new_bearer);
     let row = ClientRow {
@@ -257,8 +262,67 @@ fn checked_row(new: NewClient, api_only: bool) -> Result<(ClientRow, Option<Stri
             require_dpop: i64::from(new.require_dpop || fapi2),
             profile: new.profile.as_stored().map(str::to_string),
         },
+        responses: new.responses,
     };
     Ok((row, secret))
+}
+
+/// Checks the back-channel logout endpoint and the response algorithms: each encryption needs
+/// a registered public key usable for its algorithm.
+fn check_responses(r: &crate::store::ResponseOptions, jwks: Option<&str>) -> Result<(), CliError> {
+    use crate::oidc::encryption;
+    if let Some(uri) = &r.backchannel_logout_uri {
+        let url = url::Url::parse(uri)
+            .ok()
+            .filter(|u| u.fragment().is_none() && u.has_host())
+            .ok_or_else(|| {
+                CliError::Invalid(format!(
+                    "backchannel_logout_uri `{uri}` must be an absolute URL without fragment"
+                ))
+            })?;
+        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+            return Err(CliError::Invalid(format!(
+                "backchannel_logout_uri `{uri}` must be https (http only on loopback)"
+            )));
+        }
+    } else if r.backchannel_logout_session_required != 0 {
+        return Err(CliError::Invalid(
+            "backchannel_logout_session_required needs a backchannel_logout_uri".into(),
+        ));
+    }
+    for (field, alg, enc) in [
+        (
+            "id_token",
+            &r.id_token_encrypted_response_alg,
+            &r.id_token_encrypted_response_enc,
+        ),
+        (
+            "userinfo",
+            &r.userinfo_encrypted_response_alg,
+            &r.userinfo_encrypted_response_enc,
+        ),
+    ] {
+        let parsed = encryption::parse(field, alg.as_deref(), enc.as_deref())
+            .map_err(|e| CliError::Invalid(e.to_string()))?;
+        if let Some(e) = parsed
+            && !encryption::has_key_for(jwks, e.alg)
+        {
+            return Err(CliError::Invalid(format!(
+                "{field}_encrypted_response_alg {}: {}",
+                e.alg.as_str(),
+                encryption::EncryptionError::NoKey(e.alg.as_str())
+            )));
+        }
+    }
+    if let Some(alg) = &r.userinfo_signed_response_alg
+        && SigningAlg::parse(alg).is_none()
+    {
+        return Err(CliError::Invalid(
+            "userinfo_signed_response_alg: ES256 or RS256".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// A table of the registered clients.

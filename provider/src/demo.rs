@@ -239,6 +239,7 @@ fn demo_client_row(client: &DemoClient) -> ClientRow {
         subject_type: SubjectType::Pairwise.as_str().into(),
         jwks: None,
         options: Default::default(),
+        responses: Default::default(),
     }
 }
 
@@ -255,6 +256,7 @@ fn demo_app_row() -> ClientRow {
         subject_type: SubjectType::Pairwise.as_str().into(),
         jwks: Some(DEMO_APP_JWKS.into()),
         options: Default::default(),
+        responses: Default::default(),
     }
 }
 

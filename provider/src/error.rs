@@ -25,6 +25,9 @@ pub enum AppError {
     /// A stored client registration is broken.
     #[error(transparent)]
     Client(#[from] BadRegistration),
+    /// A response could not be encrypted to the client's key.
+    #[error(transparent)]
+    Encryption(#[from] crate::oidc::encryption::EncryptionError),
     /// Stored JSON could not be read.
     #[error("stored JSON is invalid: {0}")]
     Json(#[from] serde_json::Error),

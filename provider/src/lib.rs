@@ -338,6 +338,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
         state.clock.clone(),
         Duration::from_secs(if state.config.demo { 1 } else { 5 }),
         state.config.demo,
+        Some(oidc::backchannel::minter(state.clone())),
     ));
     let security_events = tokio::spawn(events::run(
         state.clone(),

@@ -125,6 +125,9 @@ enum ClientsCommand {
         /// ES256/PS256, codes of at most 60 s).
         #[arg(long, value_parser = ["fapi2"])]
         profile: Option<String>,
+        /// Back-channel logout and encrypted or signed responses.
+        #[command(flatten)]
+        responses: ResponseArgs,
         /// ID-token signing algorithm.
         #[arg(long, default_value = "ES256", value_parser = ["ES256", "RS256"])]
         signing_alg: String,
@@ -288,6 +291,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     resource_server,
                     require_dpop,
                     profile,
+                    responses,
                     age_over,
                     events_endpoint,
                 } => {
@@ -315,6 +319,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                         require_dpop,
                         profile: vneid_provider::oidc::client::Profile::parse(profile.as_deref())
                             .ok_or("bad profile")?,
+                        responses: responses.into(),
                     };
                     let api_scopes = api_scopes
                         .iter()
@@ -465,4 +470,55 @@ async fn run_demo(
         let _ = std::fs::remove_file(&path);
     }
     Ok(())
+}
+
+/// `clients add` options for back-channel logout and encrypted or signed responses.
+#[derive(Debug, clap::Args)]
+struct ResponseArgs {
+    /// Where logout tokens are POSTed when a session the client logged in to ends
+    /// (OpenID Connect Back-Channel Logout 1.0); https, or http on loopback.
+    #[arg(long)]
+    backchannel_logout_uri: Option<String>,
+    /// The client needs `sid` in logout tokens (it is always sent).
+    #[arg(long)]
+    backchannel_logout_session_required: bool,
+    /// Encrypt ID tokens to the client's key (in --jwks) with this algorithm.
+    #[arg(long, value_parser = ["RSA-OAEP-256", "ECDH-ES", "ECDH-ES+A256KW"])]
+    id_token_encrypted_response_alg: Option<String>,
+    /// The content encryption of ID tokens (with the algorithm above).
+    #[arg(long, value_parser = ["A256GCM"])]
+    id_token_encrypted_response_enc: Option<String>,
+    /// Encrypt UserInfo to the client's key (in --jwks) with this algorithm.
+    #[arg(long, value_parser = ["RSA-OAEP-256", "ECDH-ES", "ECDH-ES+A256KW"])]
+    userinfo_encrypted_response_alg: Option<String>,
+    /// The content encryption of UserInfo (with the algorithm above).
+    #[arg(long, value_parser = ["A256GCM"])]
+    userinfo_encrypted_response_enc: Option<String>,
+    /// Sign UserInfo (`application/jwt`) with this algorithm.
+    #[arg(long, value_parser = ["ES256", "RS256"])]
+    userinfo_signed_response_alg: Option<String>,
+}
+
+impl From<ResponseArgs> for vneid_provider::store::ResponseOptions {
+    fn from(a: ResponseArgs) -> Self {
+        // An encryption algorithm alone means A256GCM, the only one we support.
+        let enc = |alg: &Option<String>, enc: Option<String>| {
+            enc.or_else(|| alg.as_ref().map(|_| "A256GCM".to_string()))
+        };
+        vneid_provider::store::ResponseOptions {
+            id_token_encrypted_response_enc: enc(
+                &a.id_token_encrypted_response_alg,
+                a.id_token_encrypted_response_enc,
+            ),
+            userinfo_encrypted_response_enc: enc(
+                &a.userinfo_encrypted_response_alg,
+                a.userinfo_encrypted_response_enc,
+            ),
+            backchannel_logout_uri: a.backchannel_logout_uri,
+            backchannel_logout_session_required: i64::from(a.backchannel_logout_session_required),
+            id_token_encrypted_response_alg: a.id_token_encrypted_response_alg,
+            userinfo_encrypted_response_alg: a.userinfo_encrypted_response_alg,
+            userinfo_signed_response_alg: a.userinfo_signed_response_alg,
+        }
+    }
 }

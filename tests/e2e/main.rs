@@ -4,11 +4,13 @@
 #![allow(clippy::unwrap_used)]
 
 mod account_attacks;
+mod backchannel;
 mod browser;
 mod client_registration;
 mod consent;
 mod desk;
 mod dpop;
+mod encrypted_responses;
 mod events;
 mod fapi2;
 mod flows;

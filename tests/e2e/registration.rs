@@ -383,6 +383,7 @@ pub async fn add_keyed_client(provider: &TestProvider, id: &str, jwks: &str, api
         resource_server: false,
         require_dpop: false,
         profile: vneid_provider::oidc::client::Profile::Baseline,
+        responses: Default::default(),
     };
     vneid_provider::cli::add_client_with_api_scopes(&config, new, &scopes)
         .await

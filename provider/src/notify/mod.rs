@@ -29,6 +29,9 @@ pub enum Channel {
     Sms,
     /// An email.
     Email,
+    /// A logout token POSTed to a relying party's `backchannel_logout_uri` (OpenID Connect
+    /// Back-Channel Logout 1.0); the row holds the claims, the token is signed when sent.
+    Backchannel,
 }
 
 impl Channel {
@@ -37,6 +40,7 @@ impl Channel {
         match self {
             Channel::Sms => "sms",
             Channel::Email => "email",
+            Channel::Backchannel => "backchannel",
         }
     }
 }
@@ -152,6 +156,10 @@ pub fn backoff(attempts: i64) -> i64 {
     (10i64 << attempts.clamp(0, 9)).min(3600)
 }
 
+/// Turns a stored back-channel message into the logout token to send, at the time of sending
+/// (so that a retried token is fresh): given the row and the time.
+pub type Minter = std::sync::Arc<dyn Fn(&OutboxRow, i64) -> Result<String, String> + Send + Sync>;
+
 /// Delivers what is due once; returns how many were sent. A secret body is opened only to be
 /// sent and erased once delivered, unless `keep_secrets` (demo mode, whose outbox page shows
 /// them; still sealed at rest). After [`MAX_ATTEMPTS`] failures a message is given up and a
@@ -163,6 +171,19 @@ pub async fn deliver_due(
     now: i64,
     keep_secrets: bool,
 ) -> Result<usize, crate::store::StoreError> {
+    deliver_due_with(store, sealer, sender, now, keep_secrets, None).await
+}
+
+/// As [`deliver_due`], signing logout tokens with `minter` (without one, a back-channel
+/// message fails and is retried, as by a process that cannot sign).
+pub async fn deliver_due_with(
+    store: &Store,
+    sealer: &Sealer,
+    sender: &Sender,
+    now: i64,
+    keep_secrets: bool,
+    minter: Option<&Minter>,
+) -> Result<usize, crate::store::StoreError> {
     let leased = store.lease_outbox(now, now + 60, 16).await?;
     let mut sent = 0;
     for mut message in leased {
@@ -172,6 +193,17 @@ pub async fn deliver_due(
             continue;
         }
         let result = match open_body(&message, sealer) {
+            Ok(_) if message.channel == Channel::Backchannel.as_str() => {
+                match minter.map(|mint| mint(&message, now)) {
+                    Some(Ok(token)) => {
+                        // The token is sent, never stored: the row keeps the claims.
+                        message.body = token;
+                        sender.send(&message).await
+                    }
+                    Some(Err(err)) => Err(err),
+                    None => Err("no logout token signer in this process".into()),
+                }
+            }
             Ok(body) => {
                 message.body = body;
                 sender.send(&message).await
@@ -209,11 +241,21 @@ pub async fn run(
     clock: crate::clock::Clock,
     every: Duration,
     keep_secrets: bool,
+    minter: Option<Minter>,
 ) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        if let Err(err) = deliver_due(&store, &sealer, &sender, clock.now(), keep_secrets).await {
+        if let Err(err) = deliver_due_with(
+            &store,
+            &sealer,
+            &sender,
+            clock.now(),
+            keep_secrets,
+            minter.as_ref(),
+        )
+        .await
+        {
             tracing::error!(error = %err, "outbox delivery failed");
         }
     }

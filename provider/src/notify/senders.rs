@@ -27,6 +27,16 @@ pub struct Sender {
     console: bool,
     sms: Option<(url::Url, reqwest::Client)>,
     email: Option<(AsyncSmtpTransport<Tokio1Executor>, lettre::message::Mailbox)>,
+    /// Logout tokens to relying parties: short timeout, no redirects.
+    http: reqwest::Client,
+}
+
+fn backchannel_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default()
 }
 
 impl Sender {
@@ -61,6 +71,7 @@ impl Sender {
             console: false,
             sms,
             email,
+            http: backchannel_client(),
         })
     }
 
@@ -70,12 +81,32 @@ impl Sender {
             console: true,
             sms: None,
             email: None,
+            http: backchannel_client(),
         }
     }
 
     /// Sends one message.
     pub async fn send(&self, m: &OutboxRow) -> Result<(), String> {
         match (m.channel.as_str(), &self.sms, &self.email) {
+            // Back-Channel Logout 1.0 2.5/2.8: a form POST; 200 (or 204) means received.
+            ("backchannel", _, _) => {
+                let response = self
+                    .http
+                    .post(&m.recipient)
+                    .header(reqwest::header::CACHE_CONTROL, "no-store")
+                    .form(&[("logout_token", m.body.as_str())])
+                    .send()
+                    .await
+                    .map_err(|e| format!("network: {e}"))?;
+                if response.status().is_success() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "the back-channel logout endpoint answered {}",
+                        response.status()
+                    ))
+                }
+            }
             ("sms", Some((url, client)), _) => {
                 let body = serde_json::json!({ "to": m.recipient, "text": m.body, "idempotency_key": m.id });
                 let response = client

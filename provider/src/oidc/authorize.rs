@@ -372,6 +372,7 @@ mod tests {
             profile: crate::oidc::client::Profile::Baseline,
             resource_server: false,
             registration_token_hash: None,
+            responses: Default::default(),
         }
     }
 

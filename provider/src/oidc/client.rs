@@ -2,6 +2,7 @@
 
 use vneid_contract::ScopeSet;
 
+use super::encryption::{self, Encryption};
 use super::types::{ClientAuthMethod, ClientId, RedirectUri, SigningAlg, SubjectType};
 use crate::store::ClientRow;
 
@@ -31,6 +32,23 @@ pub struct Client {
     /// The hash of the registration access token (RFC 7592), for clients registered through
     /// the registration endpoint.
     pub registration_token_hash: Option<String>,
+    /// Back-channel logout, encrypted and signed responses.
+    pub responses: Responses,
+}
+
+/// Where a client hears of logouts, and how it wants its responses; all off by default.
+#[derive(Debug, Clone, Default)]
+pub struct Responses {
+    /// Where logout tokens go (Back-Channel Logout 1.0).
+    pub backchannel_logout_uri: Option<String>,
+    /// The client needs `sid` in its logout tokens (always sent).
+    pub backchannel_logout_session_required: bool,
+    /// ID tokens encrypted to the client's key.
+    pub id_token_encryption: Option<Encryption>,
+    /// UserInfo encrypted to the client's key.
+    pub userinfo_encryption: Option<Encryption>,
+    /// UserInfo signed (`application/jwt`).
+    pub userinfo_signing: Option<SigningAlg>,
 }
 
 /// A security profile a client can be held to, beyond what every client must do.
@@ -121,6 +139,31 @@ impl TryFrom<ClientRow> for Client {
             profile,
             resource_server: row.options.resource_server != 0,
             registration_token_hash: row.options.registration_token_hash.clone(),
+            responses: Responses {
+                backchannel_logout_uri: row.responses.backchannel_logout_uri.clone(),
+                backchannel_logout_session_required: row
+                    .responses
+                    .backchannel_logout_session_required
+                    != 0,
+                id_token_encryption: encryption::parse(
+                    "id_token",
+                    row.responses.id_token_encrypted_response_alg.as_deref(),
+                    row.responses.id_token_encrypted_response_enc.as_deref(),
+                )
+                .map_err(|_| bad("id_token_encrypted_response_alg"))?,
+                userinfo_encryption: encryption::parse(
+                    "userinfo",
+                    row.responses.userinfo_encrypted_response_alg.as_deref(),
+                    row.responses.userinfo_encrypted_response_enc.as_deref(),
+                )
+                .map_err(|_| bad("userinfo_encrypted_response_alg"))?,
+                userinfo_signing: match row.responses.userinfo_signed_response_alg.as_deref() {
+                    None => None,
+                    Some(a) => Some(
+                        SigningAlg::parse(a).ok_or_else(|| bad("userinfo_signed_response_alg"))?,
+                    ),
+                },
+            },
         })
     }
 }
@@ -188,6 +231,7 @@ mod tests {
                 profile: Some("fapi2".into()),
                 ..Default::default()
             },
+            responses: Default::default(),
         };
         let client = Client::try_from(row.clone()).unwrap();
         assert!(client.require_par && client.require_dpop);

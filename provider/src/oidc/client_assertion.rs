@@ -201,6 +201,7 @@ mod tests {
                 resource_server: false,
                 require_dpop: false,
                 profile: crate::oidc::client::Profile::Baseline,
+                responses: Default::default(),
             },
         )
         .await

@@ -33,7 +33,7 @@ pub fn document(issuer: &str, config: &crate::config::Config) -> String {
         "introspection_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
         "scopes_supported": Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-        "claims_supported": Claim::ALL.iter().map(|c| c.as_str()).chain(["iss", "aud", "exp", "iat", "nonce", "azp", "at_hash"]).collect::<Vec<_>>(),
+        "claims_supported": Claim::ALL.iter().map(|c| c.as_str()).chain(["iss", "aud", "exp", "iat", "nonce", "azp", "at_hash", "sid"]).collect::<Vec<_>>(),
         "acr_values_supported": Level::ALL.iter().map(|l| l.acr()).collect::<Vec<_>>(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
@@ -63,6 +63,23 @@ pub fn document(issuer: &str, config: &crate::config::Config) -> String {
         "vneid_security_events_supported": vneid_contract::AccountEvent::ALL.iter().map(|e| e.uri()).collect::<Vec<_>>(),
         "claims_in_verified_claims_supported": Claim::ALL.iter().filter(|c| c.scope().is_some() && **c != Claim::Sub && **c != Claim::Portrait).map(|c| c.as_str()).collect::<Vec<_>>(),
     });
+    // Back-channel logout (with `sid`), encrypted ID tokens and UserInfo, signed UserInfo.
+    let key_algs: Vec<&str> = super::encryption::KeyAlg::ALL
+        .iter()
+        .map(|a| a.as_str())
+        .collect();
+    let encs: Vec<&str> = super::encryption::ContentEnc::ALL
+        .iter()
+        .map(|e| e.as_str())
+        .collect();
+    let signing: Vec<&str> = SigningAlg::BOTH.iter().map(|a| a.as_str()).collect();
+    doc["backchannel_logout_supported"] = json!(true);
+    doc["backchannel_logout_session_supported"] = json!(true);
+    doc["id_token_encryption_alg_values_supported"] = json!(key_algs);
+    doc["id_token_encryption_enc_values_supported"] = json!(encs);
+    doc["userinfo_encryption_alg_values_supported"] = json!(key_algs);
+    doc["userinfo_encryption_enc_values_supported"] = json!(encs);
+    doc["userinfo_signing_alg_values_supported"] = json!(signing);
     if crate::oidc::registration::initial_access_token(config).is_some() {
         doc["registration_endpoint"] = json!(url(paths::REGISTRATION));
     }

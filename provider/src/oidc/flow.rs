@@ -24,6 +24,8 @@ pub struct SessionAuth {
     pub kind: vneid_contract::AccountKind,
     /// The password was sent by SMS and must be changed before anything else.
     pub must_change_password: bool,
+    /// The session id of ID tokens (`sid`, OpenID Connect Back-Channel Logout 1.0).
+    pub sid: Option<String>,
 }
 
 /// The next step of a login.
@@ -139,6 +141,7 @@ mod tests {
             has_second_factor,
             kind: AccountKind::Citizen,
             must_change_password: false,
+            sid: None,
         }
     }
 

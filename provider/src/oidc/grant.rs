@@ -35,6 +35,9 @@ pub struct Grant {
     /// The DPoP key the code is bound to (RFC 9449 10), from the authorization request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_jkt: Option<String>,
+    /// The browser session's `sid` (ID tokens carry it; back-channel logout names it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// Ends a login: stores a code (with the consent, if just given: the items the page showed, at
@@ -61,6 +64,7 @@ pub async fn issue_code(
         amr,
         auth_time: auth.auth_time,
         dpop_jkt: request.dpop_jkt.clone(),
+        sid: auth.sid.clone(),
     };
     let code = secret::new_bearer();
     let code_hash = secret::hash(&code);

@@ -25,6 +25,9 @@ struct IdTokenClaims<'a> {
     amr: &'a [AuthMethod],
     #[serde(skip_serializing_if = "Option::is_none")]
     at_hash: Option<String>,
+    /// The browser session (Back-Channel Logout 1.0 2.1), stable while it lasts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sid: Option<&'a str>,
     #[serde(flatten)]
     extra: Map<String, Value>,
 }
@@ -85,7 +88,19 @@ pub async fn id_token(
         acr: grant.level.acr(),
         amr: &grant.amr,
         at_hash: Some(crate::secret::left_half_hash(access_token)),
+        sid: grant.sid.as_deref(),
         extra,
     };
-    Ok(state.keys.sign(client.signing_alg, &claims)?)
+    if let Some(sid) = grant.sid.as_deref() {
+        // The session now has this client: its end will be told to it.
+        state
+            .store
+            .add_session_client(sid, client.id.as_str(), sub, now)
+            .await?;
+    }
+    let signed = state.keys.sign(client.signing_alg, &claims)?;
+    match &client.responses.id_token_encryption {
+        Some(encryption) => Ok(super::encryption::encrypt_jwt(client, encryption, &signed)?),
+        None => Ok(signed),
+    }
 }

@@ -1,6 +1,7 @@
 //! OpenID Connect: the protocol endpoints and the logic beneath them.
 
 pub mod authorize;
+pub mod backchannel;
 pub mod claims_request;
 pub mod client;
 pub mod client_assertion;
@@ -8,6 +9,7 @@ pub mod client_auth;
 pub mod client_credentials;
 pub mod discovery;
 pub mod dpop;
+pub mod encryption;
 pub mod error;
 pub mod flow;
 pub mod grant;

@@ -118,6 +118,7 @@ mod tests {
     #[test]
     fn a_receipt_covers_the_release_without_the_portrait() {
         let grant = Grant {
+            sid: None,
             client_id: ClientId::parse("demo-bank").unwrap(),
             scopes: ScopeSet::parse("openid profile portrait ekyc_receipt").unwrap(),
             claims: ClaimsRequest::default(),

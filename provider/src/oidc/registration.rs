@@ -52,6 +52,14 @@ pub struct ClientMetadata {
     subject_type: Option<String>,
     #[serde(default)]
     require_pushed_authorization_requests: bool,
+    backchannel_logout_uri: Option<String>,
+    #[serde(default)]
+    backchannel_logout_session_required: bool,
+    id_token_encrypted_response_alg: Option<String>,
+    id_token_encrypted_response_enc: Option<String>,
+    userinfo_encrypted_response_alg: Option<String>,
+    userinfo_encrypted_response_enc: Option<String>,
+    userinfo_signed_response_alg: Option<String>,
     software_statement: Option<String>,
     /// Only in a PUT (RFC 7592 2.2): must be the client's id.
     client_id: Option<String>,
@@ -159,6 +167,16 @@ fn registration(id: &str, meta: ClientMetadata) -> Result<NewClient, Registratio
     new.subject_type = subject_type;
     new.jwks = meta.jwks.map(|j| j.to_string());
     new.require_par = meta.require_pushed_authorization_requests;
+    // Checked with the jwks by `client_row`: the algorithms, a key for each encryption.
+    new.responses = crate::store::ResponseOptions {
+        backchannel_logout_uri: meta.backchannel_logout_uri,
+        backchannel_logout_session_required: i64::from(meta.backchannel_logout_session_required),
+        id_token_encrypted_response_alg: meta.id_token_encrypted_response_alg,
+        id_token_encrypted_response_enc: meta.id_token_encrypted_response_enc,
+        userinfo_encrypted_response_alg: meta.userinfo_encrypted_response_alg,
+        userinfo_encrypted_response_enc: meta.userinfo_encrypted_response_enc,
+        userinfo_signed_response_alg: meta.userinfo_signed_response_alg,
+    };
     Ok(new)
 }
 
@@ -210,6 +228,23 @@ fn describe(state: &AppState, client: &Client) -> Value {
     }
     if client.secret_hash.is_some() {
         body["client_secret_expires_at"] = json!(0);
+    }
+    if let Some(uri) = &client.responses.backchannel_logout_uri {
+        body["backchannel_logout_uri"] = json!(uri);
+        body["backchannel_logout_session_required"] =
+            json!(client.responses.backchannel_logout_session_required);
+    }
+    for (prefix, encryption) in [
+        ("id_token", &client.responses.id_token_encryption),
+        ("userinfo", &client.responses.userinfo_encryption),
+    ] {
+        if let Some(e) = encryption {
+            body[format!("{prefix}_encrypted_response_alg")] = json!(e.alg.as_str());
+            body[format!("{prefix}_encrypted_response_enc")] = json!(e.enc.as_str());
+        }
+    }
+    if let Some(alg) = client.responses.userinfo_signing {
+        body["userinfo_signed_response_alg"] = json!(alg.as_str());
     }
     body
 }

@@ -183,6 +183,7 @@ mod tests {
             subject_type: "pairwise".into(),
             jwks: Some(json!({ "keys": [public.as_ref()] }).to_string()),
             options: Default::default(),
+            responses: Default::default(),
         })
         .unwrap()
     }

@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
@@ -142,5 +143,37 @@ async fn release(state: AppState, row: TokenRow) -> Result<Response, BearerError
             Value::String(receipt.jws),
         );
     }
-    Ok(Json(Value::Object(body)).into_response())
+    respond(&state, &client, body).map_err(|e| BearerError(e.into()))
+}
+
+/// The response as the client registered it (Core 5.3.2): plain JSON; or a JWT signed with
+/// our key (with `iss` and `aud`), `application/jwt`; or encrypted to the client's key, nested
+/// when also signed.
+fn respond(
+    state: &AppState,
+    client: &super::client::Client,
+    mut body: Map<String, Value>,
+) -> Result<Response, crate::error::AppError> {
+    if client.responses.userinfo_signing.is_none() && client.responses.userinfo_encryption.is_none()
+    {
+        return Ok(Json(Value::Object(body)).into_response());
+    }
+    let jwt = |body: String| ([(CONTENT_TYPE, "application/jwt")], body).into_response();
+    let signed = match client.responses.userinfo_signing {
+        Some(alg) => {
+            body.insert("iss".into(), Value::String(state.issuer.clone()));
+            body.insert("aud".into(), Value::String(client.id.as_str().into()));
+            Some(state.keys.sign(alg, &body)?)
+        }
+        None => None,
+    };
+    Ok(match (&client.responses.userinfo_encryption, signed) {
+        (Some(e), Some(jws)) => jwt(super::encryption::encrypt_jwt(client, e, &jws)?),
+        (Some(e), None) => {
+            let json = serde_json::to_vec(&body)?;
+            jwt(super::encryption::encrypt(client, e, &json, false)?)
+        }
+        (None, Some(jws)) => jwt(jws),
+        (None, None) => Json(Value::Object(body)).into_response(),
+    })
 }

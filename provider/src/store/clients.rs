@@ -19,6 +19,23 @@ pub struct ClientRow {
     /// Options added later (PAR, introspection, dynamic registration).
     #[sqlx(flatten)]
     pub options: ClientOptions,
+    /// Back-channel logout, encrypted and signed responses.
+    #[sqlx(flatten)]
+    pub responses: ResponseOptions,
+}
+
+/// Where a client hears of logouts, and how it wants its ID tokens and UserInfo; all `None`
+/// (plain signed ID tokens, plain JSON UserInfo, no logout tokens) unless registered.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct ResponseOptions {
+    pub backchannel_logout_uri: Option<String>,
+    /// 1 when the client needs `sid` in logout tokens (we always send it).
+    pub backchannel_logout_session_required: i64,
+    pub id_token_encrypted_response_alg: Option<String>,
+    pub id_token_encrypted_response_enc: Option<String>,
+    pub userinfo_encrypted_response_alg: Option<String>,
+    pub userinfo_encrypted_response_enc: Option<String>,
+    pub userinfo_signed_response_alg: Option<String>,
 }
 
 /// A client's protocol options; all off for a client registered without them.
@@ -38,7 +55,10 @@ pub struct ClientOptions {
 
 const CLIENT_COLUMNS: &str = "id, name, secret_hash, auth_method, redirect_uris, \
     post_logout_redirect_uris, allowed_scopes, signing_alg, subject_type, jwks, require_par, \
-    resource_server, registration_token_hash, require_dpop, profile";
+    resource_server, registration_token_hash, require_dpop, profile, backchannel_logout_uri, \
+    backchannel_logout_session_required, id_token_encrypted_response_alg, \
+    id_token_encrypted_response_enc, userinfo_encrypted_response_alg, \
+    userinfo_encrypted_response_enc, userinfo_signed_response_alg";
 
 impl Store {
     /// Registers a client.
@@ -46,8 +66,13 @@ impl Store {
         sqlx::query(
             "INSERT INTO clients (id, name, secret_hash, auth_method, redirect_uris, \
              post_logout_redirect_uris, allowed_scopes, signing_alg, subject_type, jwks, created_at, \
-             require_par, resource_server, registration_token_hash, require_dpop, profile) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             require_par, resource_server, registration_token_hash, require_dpop, profile, \
+             backchannel_logout_uri, backchannel_logout_session_required, \
+             id_token_encrypted_response_alg, id_token_encrypted_response_enc, \
+             userinfo_encrypted_response_alg, userinfo_encrypted_response_enc, \
+             userinfo_signed_response_alg) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18, $19, $20, $21, $22, $23)",
         )
         .bind(&client.id)
         .bind(&client.name)
@@ -65,6 +90,13 @@ impl Store {
         .bind(&client.options.registration_token_hash)
         .bind(client.options.require_dpop)
         .bind(&client.options.profile)
+        .bind(&client.responses.backchannel_logout_uri)
+        .bind(client.responses.backchannel_logout_session_required)
+        .bind(&client.responses.id_token_encrypted_response_alg)
+        .bind(&client.responses.id_token_encrypted_response_enc)
+        .bind(&client.responses.userinfo_encrypted_response_alg)
+        .bind(&client.responses.userinfo_encrypted_response_enc)
+        .bind(&client.responses.userinfo_signed_response_alg)
         .execute(&self.pool)
         .await
         .map_err(unique("a client with this id"))?;
@@ -94,7 +126,11 @@ impl Store {
         let done = sqlx::query(
             "UPDATE clients SET name = $2, auth_method = $3, redirect_uris = $4, \
              post_logout_redirect_uris = $5, allowed_scopes = $6, signing_alg = $7, \
-             subject_type = $8, jwks = $9, require_par = $10, secret_hash = $11 WHERE id = $1",
+             subject_type = $8, jwks = $9, require_par = $10, secret_hash = $11, \
+             backchannel_logout_uri = $12, backchannel_logout_session_required = $13, \
+             id_token_encrypted_response_alg = $14, id_token_encrypted_response_enc = $15, \
+             userinfo_encrypted_response_alg = $16, userinfo_encrypted_response_enc = $17, \
+             userinfo_signed_response_alg = $18 WHERE id = $1",
         )
         .bind(&client.id)
         .bind(&client.name)
@@ -107,6 +143,13 @@ impl Store {
         .bind(&client.jwks)
         .bind(client.options.require_par)
         .bind(&client.secret_hash)
+        .bind(&client.responses.backchannel_logout_uri)
+        .bind(client.responses.backchannel_logout_session_required)
+        .bind(&client.responses.id_token_encrypted_response_alg)
+        .bind(&client.responses.id_token_encrypted_response_enc)
+        .bind(&client.responses.userinfo_encrypted_response_alg)
+        .bind(&client.responses.userinfo_encrypted_response_enc)
+        .bind(&client.responses.userinfo_signed_response_alg)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)

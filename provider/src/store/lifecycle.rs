@@ -50,6 +50,9 @@ impl Store {
             return Ok(false);
         }
         if change.to != "active" {
+            // Its relying parties hear of each session's end (back-channel logout).
+            super::sessions::logout_notices_for_account(&mut tx, change.account_id, None, now)
+                .await?;
             sqlx::query("DELETE FROM browser_sessions WHERE account_id = $1")
                 .bind(change.account_id)
                 .execute(&mut *tx)

@@ -34,7 +34,7 @@ pub use accounts::{
 pub use audit::AuditEvent;
 pub use audit::audit_in;
 pub use client_tokens::ClientTokenRow;
-pub use clients::{ClientOptions, ClientRow};
+pub use clients::{ClientOptions, ClientRow, ResponseOptions};
 pub use codes::{CodeRow, CodeUse};
 pub use codes::{NewCode, take_code};
 pub use consents::ConsentGiven;
@@ -51,7 +51,7 @@ pub use registrations::{RegistrationRow, insert_registration, release_portrait_a
 pub use registry::{RegistryDocumentRow, RegistryImport, RegistryPersonRow};
 pub use revocation::IssuedToken;
 pub use selfservice::{ConsentRow, Ended, ResetBudgetRow};
-pub use sessions::{SessionLogin, SessionRow};
+pub use sessions::{SessionClient, SessionLogin, SessionRow};
 pub use tokens::{NewToken, RefreshUse, TokenKind, TokenRow, insert_token, take_refresh_token};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -11,6 +11,7 @@ impl Store {
         for (sql, cutoff) in [
             ("DELETE FROM auth_requests WHERE expires_at < $1", now),
             ("DELETE FROM browser_sessions WHERE expires_at < $1", now),
+            ("DELETE FROM session_clients WHERE expires_at < $1", now),
             ("DELETE FROM tokens WHERE expires_at < $1", now),
             ("DELETE FROM client_tokens WHERE expires_at < $1", now),
             ("DELETE FROM client_assertions WHERE expires_at < $1", now),

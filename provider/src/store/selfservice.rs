@@ -350,6 +350,7 @@ async fn new_password_in(
     .bind(account_id)
     .execute(&mut *conn)
     .await?;
+    super::sessions::logout_notices_for_account(conn, account_id, keep_session, now).await?;
     let sessions =
         sqlx::query("DELETE FROM browser_sessions WHERE account_id = $1 AND id_hash <> $2")
             .bind(account_id)

@@ -386,10 +386,7 @@ pub async fn logout(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, AppError> {
     if citizen.csrf_ok(&form.csrf) {
-        state
-            .store
-            .delete_session(&citizen.session.row.id_hash)
-            .await?;
+        crate::oidc::backchannel::end_session(&state, &citizen.session.row.id_hash).await?;
     }
     Ok(to_login())
 }

@@ -149,7 +149,7 @@ async fn logout(
         }
         LogoutDecision::End => {
             if let Some(session) = &session {
-                state.store.delete_session(&session.row.id_hash).await?;
+                crate::oidc::backchannel::end_session(&state, &session.row.id_hash).await?;
                 let event = AuditEvent {
                     kind: "logout",
                     account_id: login.map(|a| a.account_id.as_str()),

@@ -55,6 +55,7 @@ pub async fn load_or_start(
         level: None,
         amr: None,
         auth_time: None,
+        sid: None,
     };
     let jar = jar.add(cookie(state, SESSION_COOKIE, id, lifetime));
     Ok((BrowserSession { row, auth: None }, jar))
@@ -96,6 +97,7 @@ pub async fn load(state: &AppState, jar: &CookieJar) -> Result<Option<BrowserSes
                     kind: vneid_contract::AccountKind::parse(&account.kind)
                         .unwrap_or(vneid_contract::AccountKind::Citizen),
                     must_change_password: account.must_change_password != 0,
+                    sid: row.sid.clone(),
                 }),
                 _ => None,
             }
@@ -118,11 +120,13 @@ pub async fn renew(
     let now = state.now();
     let lifetime = state.config.lifetimes.session;
     let amr = amr.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(" ");
+    let sid = secret::random_token(24);
     let login = SessionLogin {
         account_id,
         level: i64::from(level.as_number()),
         amr: &amr,
         auth_time: now,
+        sid: &sid,
     };
     state
         .store
