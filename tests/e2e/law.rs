@@ -511,12 +511,12 @@ async fn an_expired_document_is_withheld_and_a_resync_renews_it(backend: Backend
         .collect();
     assert_eq!(card_changes.len(), 2, "{history:?}");
     assert!(card_changes.iter().all(|(c, _)| c == "changed"));
+    // Both syncs happen within the same second: the history's order among them is not fixed.
     assert!(
-        card_changes[1]
-            .1
-            .as_deref()
-            .unwrap()
-            .contains(renewed.as_str())
+        card_changes
+            .iter()
+            .any(|(_, new)| new.as_deref().is_some_and(|v| v.contains(renewed.as_str()))),
+        "{card_changes:?}"
     );
     // The passport the registry no longer has is removed, and that is recorded too.
     assert!(
