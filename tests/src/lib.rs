@@ -346,6 +346,12 @@ pub async fn spawn_node_provider(
     client_secret: &str,
     redirect_uri: &str,
 ) -> NodeProvider {
+    spawn_node_script("server.js", &[client_id, client_secret, redirect_uri]).await
+}
+
+/// Starts `script` of the oidc-provider fixture with the port then `args`, and waits until its
+/// discovery document answers.
+async fn spawn_node_script(script: &str, args: &[&str]) -> NodeProvider {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/oidc-provider");
     assert!(
         dir.join("node_modules/oidc-provider").exists(),
@@ -358,9 +364,9 @@ pub async fn spawn_node_provider(
         .unwrap()
         .port();
     let child = std::process::Command::new("node")
-        .arg("server.js")
+        .arg(script)
         .arg(port.to_string())
-        .args([client_id, client_secret, redirect_uri])
+        .args(args)
         .current_dir(&dir)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -381,7 +387,7 @@ pub async fn spawn_node_provider(
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    panic!("oidc-provider did not start at {issuer}");
+    panic!("oidc-provider ({script}) did not start at {issuer}");
 }
 
 /// The demo national app's private key (`examples/registry/demo-app-key.pem`): it authenticates
@@ -493,45 +499,6 @@ pub async fn spawn_node_fapi_provider(
     client_jwks: &serde_json::Value,
     key_management: &str,
 ) -> NodeProvider {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/oidc-provider");
-    assert!(
-        dir.join("node_modules/oidc-provider").exists(),
-        "run `npm ci` in {} (.ci/run does it)",
-        dir.display()
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = std::process::Command::new("node")
-        .arg("fapi.js")
-        .arg(port.to_string())
-        .args([
-            client_id,
-            redirect_uri,
-            &client_jwks.to_string(),
-            key_management,
-        ])
-        .current_dir(&dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("node must be installed");
-    let issuer = format!("http://127.0.0.1:{port}");
-    let provider = NodeProvider {
-        issuer: issuer.clone(),
-        child,
-    };
-    let discovery = format!("{issuer}/.well-known/openid-configuration");
-    for _ in 0..100 {
-        if reqwest::get(&discovery)
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return provider;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("the FAPI 2.0 oidc-provider did not start at {issuer}");
+    let jwks = client_jwks.to_string();
+    spawn_node_script("fapi.js", &[client_id, redirect_uri, &jwks, key_management]).await
 }
