@@ -147,3 +147,42 @@ mod tests {
         assert!(!accepts(PrivateKeyJwt, SecretPost));
     }
 }
+
+/// The form of revocation (RFC 7009 2.1) and introspection (RFC 7662 2.1): a token, its
+/// optional hint, and the caller's client authentication.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct TokenLookupParams {
+    pub token: Option<String>,
+    /// Only a hint: every kind of token is looked up.
+    #[allow(dead_code)]
+    pub token_type_hint: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub client_assertion_type: Option<String>,
+    pub client_assertion: Option<String>,
+}
+
+impl TokenLookupParams {
+    /// Parses the form and authenticates the caller: the client and the token asked about.
+    pub async fn authenticated(
+        state: &AppState,
+        headers: &HeaderMap,
+        form: Result<axum::Form<Self>, axum::extract::rejection::FormRejection>,
+    ) -> Result<(Client, Option<String>), OAuthError> {
+        let axum::Form(params) = form.map_err(|_| {
+            OAuthError::invalid_request("the body must be application/x-www-form-urlencoded")
+        })?;
+        let client = authenticate(
+            state,
+            headers,
+            params.client_id.as_deref(),
+            params.client_secret.as_deref(),
+            params
+                .client_assertion_type
+                .as_deref()
+                .zip(params.client_assertion.as_deref()),
+        )
+        .await?;
+        Ok((client, params.token))
+    }
+}

@@ -9,10 +9,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::client_auth::authenticate;
+use super::client_auth::TokenLookupParams;
 use super::error::{ErrorCode, OAuthError, TokenError};
 use super::grant::Grant;
 use super::subject::subject;
@@ -21,38 +20,13 @@ use crate::secret;
 use crate::state::AppState;
 use crate::store::IssuedToken;
 
-/// The introspection request.
-#[derive(Debug, Default, Deserialize)]
-pub struct IntrospectionParams {
-    token: Option<String>,
-    #[allow(dead_code)]
-    token_type_hint: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    client_assertion_type: Option<String>,
-    client_assertion: Option<String>,
-}
-
 /// `POST /introspect`.
 pub async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<axum::Form<IntrospectionParams>, axum::extract::rejection::FormRejection>,
+    form: Result<axum::Form<TokenLookupParams>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, TokenError> {
-    let axum::Form(params) = form.map_err(|_| {
-        OAuthError::invalid_request("the body must be application/x-www-form-urlencoded")
-    })?;
-    let caller = authenticate(
-        &state,
-        &headers,
-        params.client_id.as_deref(),
-        params.client_secret.as_deref(),
-        params
-            .client_assertion_type
-            .as_deref()
-            .zip(params.client_assertion.as_deref()),
-    )
-    .await?;
+    let (caller, token) = TokenLookupParams::authenticated(&state, &headers, form).await?;
     if !caller.resource_server {
         tracing::info!(
             client = caller.id.as_str(),
@@ -64,8 +38,7 @@ pub async fn introspect(
         });
         return Ok((StatusCode::FORBIDDEN, Json(body)).into_response());
     }
-    let token = params
-        .token
+    let token = token
         .as_deref()
         .filter(|t| !t.is_empty())
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
