@@ -36,6 +36,10 @@ struct Args {
     /// A smoke run: 1 round of 0.5 s at concurrency 4, written to quick.json / quick.md.
     #[arg(long)]
     quick: bool,
+    /// Only these figures (comma-separated keys: discovery, jwks, password_login, sso,
+    /// token_success, token_failure, userinfo), written to partial.json / partial.md.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// Our provider's binary (build it with --release).
     #[arg(long, default_value = "target/release/vneid-provider")]
     provider_bin: PathBuf,
@@ -392,6 +396,9 @@ async fn run(args: Args, pg: Arc<Postgres>, logs: PathBuf) -> Result<report::Rep
         );
         argon_rounds.push(ArgonRound { one, all });
         for (i, figure) in Figure::ALL.into_iter().enumerate() {
+            if !args.only.is_empty() && !args.only.iter().any(|o| o == figure.key()) {
+                continue;
+            }
             // Interleaved, and the order turns so no provider always goes first.
             for k in 0..targets.len() {
                 let t = &mut targets[(round + i + k) % 3];
@@ -458,7 +465,13 @@ async fn main() -> ExitCode {
     pg.drop_database().await;
     match outcome {
         Ok(report) => {
-            let name = if args.quick { "quick" } else { "latest" };
+            let name = if args.quick {
+                "quick"
+            } else if !args.only.is_empty() {
+                "partial"
+            } else {
+                "latest"
+            };
             if let Err(e) = report.write(&args.out, name) {
                 eprintln!("error: {e}");
                 return ExitCode::FAILURE;

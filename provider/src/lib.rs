@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod cache;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -324,6 +325,7 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<AppState, StartErro
         dummy_hash,
         limits,
         metrics,
+        clients: cache::ClientCache::default(),
     }))
 }
 

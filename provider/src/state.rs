@@ -42,6 +42,8 @@ pub struct Inner {
     pub limits: crate::limits::Limits,
     /// Prometheus metrics of this provider.
     pub metrics: crate::metrics::Metrics,
+    /// The clients read lately.
+    pub clients: crate::cache::ClientCache,
 }
 
 impl Deref for AppState {
@@ -67,8 +69,25 @@ impl AppState {
         format!("{}{}", self.issuer, path)
     }
 
-    /// The registered client with this id.
+    /// The registered client with this id, from memory when read less than a second ago
+    /// (see [`crate::cache`]).
     pub async fn client(&self, id: &ClientId) -> Result<Option<Client>, crate::error::AppError> {
+        if let Some(client) = self.clients.get(id.as_str()) {
+            return Ok(Some(client));
+        }
+        let client = self.client_from_database(id).await?;
+        if let Some(client) = &client {
+            self.clients.put(client.clone());
+        }
+        Ok(client)
+    }
+
+    /// The registered client with this id as the database has it now (registration management,
+    /// which must never answer with a change another process made a moment ago unseen).
+    pub async fn client_from_database(
+        &self,
+        id: &ClientId,
+    ) -> Result<Option<Client>, crate::error::AppError> {
         match self.store.client(id.as_str()).await? {
             Some(row) => Ok(Some(Client::try_from(row)?)),
             None => Ok(None),

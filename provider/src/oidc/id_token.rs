@@ -91,13 +91,6 @@ pub async fn id_token(
         sid: grant.sid.as_deref(),
         extra,
     };
-    if let Some(sid) = grant.sid.as_deref() {
-        // The session now has this client: its end will be told to it.
-        state
-            .store
-            .add_session_client(sid, client.id.as_str(), sub, now)
-            .await?;
-    }
     let signed = state.keys.sign(client.signing_alg, &claims)?;
     match &client.responses.id_token_encryption {
         Some(encryption) => Ok(super::encryption::encrypt_jwt(client, encryption, &signed)?),

@@ -291,7 +291,10 @@ async fn managed(
 ) -> Result<Client, RegistrationError> {
     let presented = bearer(headers).ok_or_else(invalid_token)?;
     let client = match ClientId::parse(id) {
-        Some(id) => state.client(&id).await.map_err(OAuthError::from)?,
+        Some(id) => state
+            .client_from_database(&id)
+            .await
+            .map_err(OAuthError::from)?,
         None => None,
     };
     // Unknown client, a client registered by the operator, a wrong token: the same answer.
@@ -337,6 +340,7 @@ pub async fn replace(
         .update_client(&row)
         .await
         .map_err(OAuthError::from)?;
+    state.clients.forget(client.id.as_str());
     let updated = Client::try_from(row).map_err(crate::error::AppError::from)?;
     tracing::info!(client = updated.id.as_str(), "dynamic client updated");
     let mut answer = describe(&state, &updated);
@@ -358,6 +362,7 @@ pub async fn delete(
         .remove_client(client.id.as_str())
         .await
         .map_err(OAuthError::from)?;
+    state.clients.forget(client.id.as_str());
     tracing::info!(client = client.id.as_str(), "dynamic client deleted");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -336,6 +336,11 @@ async fn issue_tokens(
         dpop_jkt,
     };
     store::insert_token(tx, &new, now).await?;
+    if let Some(sid) = grant.sid.as_deref() {
+        // The session now has this client: its end will be told to it (back-channel logout).
+        let sub = subject(&state.pairwise_salt, client, account_id);
+        store::add_session_client(tx, sid, client.id.as_str(), &sub, now).await?;
+    }
     let refresh_token = if grant.scopes.contains(Scope::OfflineAccess) {
         let token = secret::new_bearer();
         let hash = secret::hash(&token);

@@ -254,7 +254,7 @@ impl Store {
     pub async fn record_good_login(&self, account_id: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
             .bind(account_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

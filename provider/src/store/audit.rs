@@ -16,7 +16,7 @@ pub struct AuditEvent<'a> {
 impl Store {
     /// Records an event on its own.
     pub async fn audit(&self, event: AuditEvent<'_>, now: i64) -> Result<(), StoreError> {
-        audit_in(&self.pool, event, now).await
+        audit_in(&self.writer, event, now).await
     }
 
     /// The events about an account, newest first.

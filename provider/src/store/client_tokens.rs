@@ -55,7 +55,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM client_api_scopes WHERE client_id = $1 AND scope = $2")
             .bind(client_id)
             .bind(scope)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -78,7 +78,7 @@ impl Store {
         .bind(scopes)
         .bind(expires_at)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

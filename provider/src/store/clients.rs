@@ -97,7 +97,7 @@ impl Store {
         .bind(&client.responses.userinfo_encrypted_response_alg)
         .bind(&client.responses.userinfo_encrypted_response_enc)
         .bind(&client.responses.userinfo_signed_response_alg)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(unique("a client with this id"))?;
         Ok(())
@@ -150,7 +150,7 @@ impl Store {
         .bind(&client.responses.userinfo_encrypted_response_alg)
         .bind(&client.responses.userinfo_encrypted_response_enc)
         .bind(&client.responses.userinfo_signed_response_alg)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -160,7 +160,7 @@ impl Store {
     pub async fn remove_client(&self, id: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM clients WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -181,7 +181,7 @@ impl Store {
         .bind(client_id)
         .bind(jti)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -71,7 +71,7 @@ impl Store {
         .bind(&o.password_hash)
         .bind(&o.totp_secret)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(unique("an officer with this username"))?;
         Ok(())
@@ -106,7 +106,7 @@ impl Store {
         .bind(threshold)
         .bind(lock_until)
         .bind(id)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(count)
     }
@@ -132,7 +132,7 @@ impl Store {
         .bind(lock_until)
         .bind(id)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         Ok(count.map(|(n,)| n))
     }
@@ -145,7 +145,7 @@ impl Store {
         )
         .bind(step)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -165,7 +165,7 @@ impl Store {
             .bind(officer_id)
             .bind(now)
             .bind(expires_at)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -199,7 +199,7 @@ impl Store {
     pub async fn delete_desk_session(&self, id_hash: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM desk_sessions WHERE id_hash = $1")
             .bind(id_hash)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

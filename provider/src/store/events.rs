@@ -163,7 +163,7 @@ impl Store {
         .bind(now)
         .bind(max_attempts)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.writer)
         .await?;
         let mut taken = Vec::new();
         for row in due {
@@ -174,7 +174,7 @@ impl Store {
             .bind(now + lease)
             .bind(&row.jti)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?
             .rows_affected();
             if won == 1 {
@@ -192,7 +192,7 @@ impl Store {
         )
         .bind(now)
         .bind(jti)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -215,7 +215,7 @@ impl Store {
         .bind(error)
         .bind(next_attempt_at)
         .bind(jti)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

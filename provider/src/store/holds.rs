@@ -150,7 +150,7 @@ impl Store {
         )
         .bind(next_attempt_at)
         .bind(registration_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -51,7 +51,7 @@ pub use registrations::{RegistrationRow, insert_registration, release_portrait_a
 pub use registry::{RegistryDocumentRow, RegistryImport, RegistryPersonRow};
 pub use revocation::IssuedToken;
 pub use selfservice::{ConsentRow, Ended, ResetBudgetRow};
-pub use sessions::{SessionClient, SessionLogin, SessionRow};
+pub use sessions::{SessionAccount, SessionClient, SessionLogin, SessionRow, add_session_client};
 pub use tokens::{NewToken, RefreshUse, TokenKind, TokenRow, insert_token, take_refresh_token};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -134,7 +134,13 @@ fn unique(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
 /// A handle on the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
+    /// Reads.
     pool: AnyPool,
+    /// Writes and transactions. On SQLite a pool of one connection, the database's only writer:
+    /// a write waits its turn in the pool's queue instead of sleeping in SQLite's busy handler
+    /// (which polls with growing sleeps and made the tail latency). On PostgreSQL the same pool
+    /// as the reads.
+    writer: AnyPool,
     max_connections: u32,
 }
 
@@ -156,34 +162,41 @@ impl Store {
         install_default_drivers();
         let url = sqlite_create_mode(url);
         let sqlite = url.starts_with("sqlite:");
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(acquire_timeout)
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if sqlite {
-                        // WAL lets readers run beside the one writer; the busy timeout queues
-                        // writers instead of failing them.
-                        sqlx::query("PRAGMA journal_mode = WAL")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA busy_timeout = 5000")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA foreign_keys = ON")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA synchronous = NORMAL")
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                    Ok(())
+        let options = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(acquire_timeout)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if sqlite {
+                            // WAL lets readers run beside the one writer; the busy timeout
+                            // covers the other processes (tools) that may write.
+                            sqlx::query("PRAGMA journal_mode = WAL")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA busy_timeout = 5000")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA foreign_keys = ON")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA synchronous = NORMAL")
+                                .execute(&mut *conn)
+                                .await?;
+                        }
+                        Ok(())
+                    })
                 })
-            })
-            .connect(&url)
-            .await?;
+        };
+        let pool = options(max_connections).connect(&url).await?;
+        let writer = if sqlite {
+            options(1).connect(&url).await?
+        } else {
+            pool.clone()
+        };
         Ok(Store {
             pool,
+            writer,
             max_connections,
         })
     }
@@ -202,11 +215,12 @@ impl Store {
 
     /// Starts a transaction: one state change, all or nothing.
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, StoreError> {
-        Ok(self.pool.begin().await?)
+        Ok(self.writer.begin().await?)
     }
 
     /// Closes the pool.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }

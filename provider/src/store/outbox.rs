@@ -65,7 +65,7 @@ impl Store {
             .bind(lease_until)
             .bind(now)
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.writer)
             .await?)
     }
 
@@ -79,7 +79,7 @@ impl Store {
         .bind(now)
         .bind(i64::from(keep_body))
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -98,7 +98,7 @@ impl Store {
         .bind(now)
         .bind(i64::from(erase_body))
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -117,7 +117,7 @@ impl Store {
         .bind(error)
         .bind(next_attempt_at)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -28,7 +28,7 @@ impl Store {
         ] {
             removed += sqlx::query(sql)
                 .bind(cutoff)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?
                 .rows_affected();
         }

@@ -128,7 +128,7 @@ impl Store {
         .bind(now - window)
         .bind(now)
         .bind(max)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -172,7 +172,7 @@ impl Store {
         .bind(now - window)
         .bind(now)
         .bind(max)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }

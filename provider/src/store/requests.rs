@@ -22,7 +22,7 @@ impl Store {
         .bind(params)
         .bind(now)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -43,7 +43,7 @@ impl Store {
     pub async fn mark_login_done(&self, id: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE auth_requests SET login_done = 1 WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -52,7 +52,7 @@ impl Store {
     pub async fn delete_request(&self, id: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM auth_requests WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -74,7 +74,7 @@ impl Store {
         .bind(client_id)
         .bind(params)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -92,7 +92,7 @@ impl Store {
              RETURNING client_id, params, expires_at",
         )
         .bind(request_uri_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         Ok(row
             .filter(|(owner, _, expires_at)| owner == client_id && *expires_at > now)

@@ -176,7 +176,7 @@ impl Store {
              day_codes, day_attempts FROM reset_budgets WHERE subject_hash = $1";
         if let Some(row) = sqlx::query_as(SELECT)
             .bind(subject_hash)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.writer)
             .await?
         {
             return Ok(row);
@@ -188,11 +188,11 @@ impl Store {
         )
         .bind(subject_hash)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(sqlx::query_as(SELECT)
             .bind(subject_hash)
-            .fetch_one(&self.pool)
+            .fetch_one(&self.writer)
             .await?)
     }
 
@@ -218,7 +218,7 @@ impl Store {
         .bind(next.day_attempts)
         .bind(subject_hash)
         .bind(version)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -240,7 +240,7 @@ impl Store {
         .bind(purpose)
         .bind(code_hash)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         if found.is_none() {
             sqlx::query(
@@ -249,7 +249,7 @@ impl Store {
             )
             .bind(account_id)
             .bind(purpose)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         }
         Ok(found.map(|(id,)| id))

@@ -20,6 +20,31 @@ pub struct SessionRow {
     pub sid: Option<String>,
 }
 
+/// The account a session's login is for, as far as the session needs it (read with the session
+/// in one statement; never the password hash or the portrait).
+#[derive(Debug, Clone)]
+pub struct SessionAccount {
+    pub username: String,
+    pub level: i64,
+    pub kind: String,
+    pub status: String,
+    pub must_change_password: bool,
+    /// A TOTP secret is enrolled.
+    pub has_totp: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionJoinRow {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    a_username: Option<String>,
+    a_level: Option<i64>,
+    a_kind: Option<String>,
+    a_status: Option<String>,
+    a_must_change_password: Option<i64>,
+    a_has_totp: Option<i64>,
+}
+
 /// A client a session logged in to, with the subject it knows the citizen by.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionClient {
@@ -125,7 +150,7 @@ impl Store {
         .bind(csrf)
         .bind(now)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -140,6 +165,41 @@ impl Store {
         .bind(now)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    /// The live session with this id hash and its account, in one statement (every request of a
+    /// returning citizen reads it).
+    pub async fn session_with_account(
+        &self,
+        id_hash: &str,
+        now: i64,
+    ) -> Result<Option<(SessionRow, Option<SessionAccount>)>, StoreError> {
+        let row: Option<SessionJoinRow> = sqlx::query_as(
+            "SELECT s.id_hash, s.csrf, s.account_id, s.level, s.amr, s.auth_time, s.sid, \
+             a.username AS a_username, a.level AS a_level, a.kind AS a_kind, \
+             a.status AS a_status, a.must_change_password AS a_must_change_password, \
+             CASE WHEN a.totp_secret IS NULL THEN 0 ELSE 1 END AS a_has_totp \
+             FROM browser_sessions s LEFT JOIN accounts a ON a.id = s.account_id \
+             WHERE s.id_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(id_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| {
+            let account = match (r.a_username, r.a_level, r.a_kind, r.a_status) {
+                (Some(username), Some(level), Some(kind), Some(status)) => Some(SessionAccount {
+                    username,
+                    level,
+                    kind,
+                    status,
+                    must_change_password: r.a_must_change_password.unwrap_or(0) != 0,
+                    has_totp: r.a_has_totp.unwrap_or(0) != 0,
+                }),
+                _ => None,
+            };
+            (r.session, account)
+        }))
     }
 
     /// Replaces a session with a new one holding a login: the session id changes at every login
@@ -197,30 +257,6 @@ impl Store {
         Ok(())
     }
 
-    /// Records that the live session `sid` logged in to `client_id`, known there as `sub`
-    /// (nothing when the session has ended meanwhile; once per client).
-    pub async fn add_session_client(
-        &self,
-        sid: &str,
-        client_id: &str,
-        sub: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO session_clients (sid, client_id, sub, created_at, expires_at) \
-             SELECT $1, $2, $3, $4, expires_at FROM browser_sessions \
-             WHERE sid = $1 AND expires_at > $4 \
-             ON CONFLICT (sid, client_id) DO NOTHING",
-        )
-        .bind(sid)
-        .bind(client_id)
-        .bind(sub)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     /// The clients the session `sid` logged in to.
     pub async fn session_clients(&self, sid: &str) -> Result<Vec<SessionClient>, StoreError> {
         Ok(sqlx::query_as(CLIENTS_OF_SID)
@@ -250,8 +286,33 @@ impl Store {
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM browser_sessions WHERE id_hash = $1")
             .bind(id_hash)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
+}
+
+/// Records, inside the caller's transaction (the token grant's), that the live session `sid`
+/// logged in to `client_id`, known there as `sub` (nothing when the session has ended meanwhile;
+/// once per client): its end will be told to the client.
+pub async fn add_session_client(
+    conn: &mut AnyConnection,
+    sid: &str,
+    client_id: &str,
+    sub: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO session_clients (sid, client_id, sub, created_at, expires_at) \
+         SELECT $1, $2, $3, $4, expires_at FROM browser_sessions \
+         WHERE sid = $1 AND expires_at > $4 \
+         ON CONFLICT (sid, client_id) DO NOTHING",
+    )
+    .bind(sid)
+    .bind(client_id)
+    .bind(sub)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -15,11 +15,11 @@ impl Store {
         )
         .bind(name)
         .bind(make())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         let (value,): (String,) = sqlx::query_as("SELECT value FROM settings WHERE name = $1")
             .bind(name)
-            .fetch_one(&self.pool)
+            .fetch_one(&self.writer)
             .await?;
         Ok(value)
     }

@@ -168,7 +168,7 @@ impl Store {
         .bind(jkt)
         .bind(jti)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -66,41 +66,43 @@ pub async fn load(state: &AppState, jar: &CookieJar) -> Result<Option<BrowserSes
     let Some(id) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
         return Ok(None);
     };
-    let Some(row) = state.store.session(&secret::hash(&id), state.now()).await? else {
+    let Some((row, account)) = state
+        .store
+        .session_with_account(&secret::hash(&id), state.now())
+        .await?
+    else {
         return Ok(None);
     };
     let auth = match (
         &row.account_id,
         row.level.and_then(Level::from_number),
         row.auth_time,
+        account,
     ) {
-        (Some(account_id), Some(level), Some(auth_time)) => {
-            match state.store.account(account_id).await? {
-                Some(account) if account.status == "active" => Some(SessionAuth {
-                    account_id: account.id.clone(),
-                    username: account.username.clone(),
-                    // Never more than the account has now: a downgrade caps live sessions.
-                    level: crate::accounts::lifecycle::capped(
-                        level,
-                        Level::from_number(account.level).unwrap_or(Level::Level1),
-                    ),
-                    amr: row
-                        .amr
-                        .as_deref()
-                        .unwrap_or("")
-                        .split(' ')
-                        .filter_map(AuthMethod::parse)
-                        .collect(),
-                    auth_time,
-                    account_level: Level::from_number(account.level).unwrap_or(Level::Level1),
-                    has_second_factor: crate::accounts::login::has_second_factor(&account),
-                    kind: vneid_contract::AccountKind::parse(&account.kind)
-                        .unwrap_or(vneid_contract::AccountKind::Citizen),
-                    must_change_password: account.must_change_password != 0,
-                    sid: row.sid.clone(),
-                }),
-                _ => None,
-            }
+        (Some(account_id), Some(level), Some(auth_time), Some(account))
+            if account.status == "active" =>
+        {
+            let account_level = Level::from_number(account.level).unwrap_or(Level::Level1);
+            Some(SessionAuth {
+                account_id: account_id.clone(),
+                username: account.username,
+                // Never more than the account has now: a downgrade caps live sessions.
+                level: crate::accounts::lifecycle::capped(level, account_level),
+                amr: row
+                    .amr
+                    .as_deref()
+                    .unwrap_or("")
+                    .split(' ')
+                    .filter_map(AuthMethod::parse)
+                    .collect(),
+                auth_time,
+                account_level,
+                has_second_factor: account.has_totp,
+                kind: vneid_contract::AccountKind::parse(&account.kind)
+                    .unwrap_or(vneid_contract::AccountKind::Citizen),
+                must_change_password: account.must_change_password,
+                sid: row.sid.clone(),
+            })
         }
         _ => None,
     };
