@@ -254,7 +254,63 @@ async fn registration_attacks_change_nothing(backend: Backend) {
     assert_eq!(client_count(&provider).await, before + 2);
 }
 
+/// The token endpoint's answer to a client authenticating with a wrong code: `invalid_grant`
+/// when the client is known, `invalid_client` when not.
+async fn token_error(base: &str, id: &str, secret: &str) -> String {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", "x"),
+            ("redirect_uri", PORTAL_CALLBACK),
+            ("code_verifier", VERIFIER),
+            ("client_id", id),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    body["error"].as_str().unwrap_or_default().to_string()
+}
+
+/// Clients are cached in memory (provider/src/cache.rs): a client deleted through one process is
+/// refused there at once, and by another process on the same database within the cache's
+/// lifetime, though both had just cached it.
+async fn a_deleted_client_is_refused_by_every_process(backend: Backend) {
+    let a = provider(backend).await;
+    let b = vneid_tests::spawn_on(&a.database_url, &a.kek, Some(&a.issuer)).await;
+    let (status, reg) = send(
+        reqwest::Method::POST,
+        &format!("{}/register", a.base),
+        Some(IAT),
+        Some(&metadata()),
+    )
+    .await;
+    assert_eq!(status, 201, "{reg}");
+    let id = reg["client_id"].as_str().unwrap();
+    let secret = reg["client_secret"].as_str().unwrap();
+    let rat = reg["registration_access_token"].as_str().unwrap();
+    // Both processes know (and now cache) the client.
+    assert_eq!(token_error(&a.base, id, secret).await, "invalid_grant");
+    assert_eq!(token_error(&b.base, id, secret).await, "invalid_grant");
+
+    let (status, _) = send(
+        reqwest::Method::DELETE,
+        &format!("{}/register/{id}", a.base),
+        Some(rat),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(token_error(&a.base, id, secret).await, "invalid_client");
+    tokio::time::sleep(vneid_provider::cache::CLIENT_TTL + std::time::Duration::from_millis(200))
+        .await;
+    assert_eq!(token_error(&b.base, id, secret).await, "invalid_client");
+}
+
 on_both_backends!(
     a_client_registers_and_manages_itself,
     registration_attacks_change_nothing,
+    a_deleted_client_is_refused_by_every_process,
 );
