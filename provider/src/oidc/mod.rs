@@ -22,6 +22,7 @@ pub mod predicates;
 pub mod receipt;
 pub mod registration;
 pub mod request_object;
+pub mod software_statement;
 pub mod revocation;
 pub mod subject;
 pub mod token;
