@@ -107,7 +107,14 @@ impl DpopKey {
         let htu = url.split(['?', '#']).next().unwrap_or(url);
         let mut payload = josekit::jwt::JwtPayload::new();
         payload.set_jwt_id(openidconnect::CsrfToken::new_random().secret());
-        payload.set_issued_at(&std::time::SystemTime::now());
+        // Whole seconds: josekit's `set_issued_at` writes a fraction, which strict servers refuse.
+        let iat = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        payload
+            .set_claim("iat", Some(iat.into()))
+            .map_err(|e| SdkError::Config(format!("DPoP proof: {e}")))?;
         let claim = |p: &mut josekit::jwt::JwtPayload, name: &str, value: &str| {
             p.set_claim(name, Some(value.into()))
                 .map_err(|e| SdkError::Config(format!("DPoP proof: {e}")))
