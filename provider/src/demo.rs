@@ -125,7 +125,9 @@ pub async fn seed(store: &Store, sealer: &Sealer, now: i64) -> Result<(), AppErr
     }
     if store.client(DEMO_BANK_FAPI).await?.is_none() {
         store.insert_client(&demo_bank_fapi_row()?, now).await?;
-        store.set_client_age_thresholds(DEMO_BANK_FAPI, &[18]).await?;
+        store
+            .set_client_age_thresholds(DEMO_BANK_FAPI, &[18])
+            .await?;
     }
     if store.client(DEMO_APP).await?.is_none() {
         store.insert_client(&demo_app_row(), now).await?;
@@ -282,7 +284,10 @@ fn demo_bank_fapi_row() -> Result<ClientRow, AppError> {
         Err(crate::cli::CliError::Store(e)) => Err(e.into()),
         Err(e) => {
             tracing::error!(error = %e, "the demo FAPI bank's registration is invalid");
-            Err(crate::oidc::client::BadRegistration(DEMO_BANK_FAPI.into(), "demo registration").into())
+            Err(
+                crate::oidc::client::BadRegistration(DEMO_BANK_FAPI.into(), "demo registration")
+                    .into(),
+            )
         }
     }
 }

@@ -427,12 +427,12 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             key_id,
             days,
         } => {
-            let pem = std::fs::read_to_string(&key)
-                .map_err(|e| format!("{}: {e}", key.display()))?;
+            let pem =
+                std::fs::read_to_string(&key).map_err(|e| format!("{}: {e}", key.display()))?;
             let text = std::fs::read_to_string(&metadata)
                 .map_err(|e| format!("{}: {e}", metadata.display()))?;
-            let serde_json::Value::Object(fields) = serde_json::from_str(&text)
-                .map_err(|e| format!("{}: {e}", metadata.display()))?
+            let serde_json::Value::Object(fields) =
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", metadata.display()))?
             else {
                 return Err(format!("{}: not a JSON object", metadata.display()).into());
             };

@@ -9,6 +9,7 @@ mod browser;
 mod client_registration;
 mod consent;
 mod desk;
+mod discovery;
 mod dpop;
 mod encrypted_responses;
 mod events;

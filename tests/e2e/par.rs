@@ -371,7 +371,11 @@ pub(super) fn request_claims(provider: &TestProvider) -> Value {
     })
 }
 
-pub(super) async fn redeem_keyed(provider: &TestProvider, keyed: &Keyed, code: &str) -> (u16, Value) {
+pub(super) async fn redeem_keyed(
+    provider: &TestProvider,
+    keyed: &Keyed,
+    code: &str,
+) -> (u16, Value) {
     let r = reqwest::Client::new()
         .post(format!("{}/token", provider.base))
         .form(&[

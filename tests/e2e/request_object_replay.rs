@@ -5,7 +5,9 @@
 
 use serde_json::{Value, json};
 use vneid_tests::browser::Browser;
-use vneid_tests::{Backend, PORTAL_CALLBACK, TestProvider, login, on_both_backends, param, spawn_provider};
+use vneid_tests::{
+    Backend, PORTAL_CALLBACK, TestProvider, login, on_both_backends, param, spawn_provider,
+};
 
 use super::par::{Keyed, authorize_with, keyed_client, request_claims, unix_now};
 

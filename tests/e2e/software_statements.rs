@@ -100,7 +100,10 @@ async fn a_statement_from_the_operator_registers_a_client(backend: Backend) {
 
     // Without a statement, and without the initial access token, nothing gets in.
     let (status, answer) = register(&provider, &json!(statement_metadata())).await;
-    assert_eq!((status, answer["error"].as_str()), (401, Some("invalid_token")));
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (401, Some("invalid_token"))
+    );
 }
 
 /// Every statement the operator did not sign, or no longer stands behind, is refused.
@@ -108,13 +111,8 @@ async fn forged_or_stale_statements_register_nothing(backend: Backend) {
     let provider = provider(backend).await;
     let before = client_count(&provider).await;
     let now = provider.state.now();
-    let stranger = String::from_utf8(
-        ES256
-            .generate_key_pair()
-            .unwrap()
-            .to_pem_private_key(),
-    )
-    .unwrap();
+    let stranger =
+        String::from_utf8(ES256.generate_key_pair().unwrap().to_pem_private_key()).unwrap();
     let genuine = sign(OPERATOR_KEY, &provider.issuer, now);
     let altered = {
         // The signature of the genuine statement over other claims.
@@ -148,7 +146,9 @@ async fn forged_or_stale_statements_register_nothing(backend: Backend) {
         for (k, v) in &metadata {
             payload.set_claim(k, Some(v.clone())).unwrap();
         }
-        payload.set_claim("iss", Some(json!(provider.issuer))).unwrap();
+        payload
+            .set_claim("iss", Some(json!(provider.issuer)))
+            .unwrap();
         payload.set_claim("iat", Some(json!(now))).unwrap();
         let mut header = JwsHeader::new();
         header.set_key_id("demo-operator");

@@ -174,7 +174,8 @@ async fn open(State(b): State<Bank>, jar: PrivateCookieJar) -> Response {
         Ok(redirect) => redirect.into_response(),
         Err(error) => {
             tracing::error!(error = %error, "the pushed authorization request failed");
-            let text = format!("Không bắt đầu được đăng nhập VNeID; hãy thử lại sau ít phút. ({error})");
+            let text =
+                format!("Không bắt đầu được đăng nhập VNeID; hãy thử lại sau ít phút. ({error})");
             message("Không kết nối được VNeID", text).into_response()
         }
     }

@@ -214,7 +214,10 @@ fn has_statement(fields: Option<&Map<String, Value>>) -> bool {
 
 /// The metadata of the request: the body, with its software statement (verified: the
 /// operator's key, `iss`, times) over it.
-fn parse(state: &AppState, fields: Option<Map<String, Value>>) -> Result<ClientMetadata, RegistrationError> {
+fn parse(
+    state: &AppState,
+    fields: Option<Map<String, Value>>,
+) -> Result<ClientMetadata, RegistrationError> {
     let mut fields = fields.ok_or_else(|| metadata_error("the metadata must be a JSON object"))?;
     match fields.get("software_statement") {
         None => {}

@@ -37,7 +37,9 @@ pub enum StatementError {
 impl From<StatementError> for OAuthError {
     fn from(err: StatementError) -> Self {
         match err {
-            StatementError::Invalid(why) => OAuthError::new(ErrorCode::InvalidSoftwareStatement, why),
+            StatementError::Invalid(why) => {
+                OAuthError::new(ErrorCode::InvalidSoftwareStatement, why)
+            }
             StatementError::Unapproved(why) => {
                 OAuthError::new(ErrorCode::UnapprovedSoftwareStatement, why)
             }
@@ -214,9 +216,7 @@ pub fn verify(
             )),
         }
     };
-    let iat = number("iat")?.ok_or(StatementError::Invalid(
-        "the software statement has no iat",
-    ))?;
+    let iat = number("iat")?.ok_or(StatementError::Invalid("the software statement has no iat"))?;
     if iat > now + SKEW {
         return Err(StatementError::Invalid(
             "the software statement is issued in the future",
