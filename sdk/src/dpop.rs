@@ -176,6 +176,7 @@ mod tests {
         assert_eq!(body["htm"], "GET");
         assert_eq!(body["htu"], "https://id.example.vn/userinfo");
         assert_eq!(body["nonce"], "n1");
+        assert!(body["iat"].is_u64(), "a whole-second iat: {}", body["iat"]);
         assert_eq!(
             body["ath"],
             URL_SAFE_NO_PAD.encode(Sha256::digest(b"at")).as_str()
