@@ -86,6 +86,8 @@ pub fn check_fapi2(new: &NewClient) -> Result<(), CliError> {
         && set
             .keys()
             .iter()
+            // Encryption keys (`use: enc`) carry a key-management algorithm, not a signature one.
+            .filter(|k| k.key_use() != Some("enc"))
             .any(|k| k.algorithm().is_some_and(|a| !Profile::Fapi2.allows_alg(a)))
     {
         return Err(CliError::Invalid(

@@ -229,6 +229,14 @@ pub struct ClientsConfig {
     /// outside demo mode) dynamic client registration is off.
     #[serde(default)]
     pub initial_access_token: Option<String>,
+    /// The operator's public key for software statements (RFC 7591 2.3), the second gate of
+    /// the registration endpoint: a PEM or JWK/JWKS document, or the path of a file holding
+    /// one. In demo mode, `examples/registry/demo-operator-jwks.json` when unset.
+    #[serde(default)]
+    pub software_statement_key: Option<String>,
+    /// The `iss` a software statement must carry; the provider's issuer when unset.
+    #[serde(default)]
+    pub software_statement_issuer: Option<String>,
 }
 
 impl std::fmt::Debug for ClientsConfig {
@@ -242,6 +250,8 @@ impl std::fmt::Debug for ClientsConfig {
                 "initial_access_token",
                 &self.initial_access_token.as_ref().map(|_| "[redacted]"),
             )
+            .field("software_statement_key", &self.software_statement_key)
+            .field("software_statement_issuer", &self.software_statement_issuer)
             .finish()
     }
 }
@@ -436,6 +446,14 @@ pub const ENV: &[(&str, &str)] = &[
     ("VNEID_MAX_CONNECTIONS", "max_connections"),
     ("VNEID_METRICS_ALLOW", "metrics.allow"),
     ("VNEID_METRICS_TOKEN", "metrics.token"),
+    (
+        "VNEID_SOFTWARE_STATEMENT_KEY",
+        "clients.software_statement_key",
+    ),
+    (
+        "VNEID_SOFTWARE_STATEMENT_ISSUER",
+        "clients.software_statement_issuer",
+    ),
 ];
 
 fn env_kind(key: &str) -> EnvKind {

@@ -36,6 +36,16 @@ pub const DEMO_APP_KEY_ID: &str = "demo-app-key";
 /// The demo app's public keys (JWKS).
 pub const DEMO_APP_JWKS: &str = include_str!("../../examples/registry/demo-app-jwks.json");
 
+/// The demo bank as a FAPI 2.0 client (an addition to the contract, which names `demo-bank` as
+/// a secret client): pushed requests, `private_key_jwt` with `examples/bank-ekyc/keys/
+/// signing-key.pem`, DPoP-bound tokens, ID tokens encrypted to `encryption-key.pem`
+/// (ECDH-ES+A256KW, A256GCM). Its keys are public, for the demo only.
+pub const DEMO_BANK_FAPI: &str = "demo-bank-fapi";
+/// The `kid` of the FAPI bank's signing key.
+pub const DEMO_BANK_FAPI_KEY_ID: &str = "demo-bank-fapi-sig";
+/// The FAPI bank's public keys (JWKS): its signing key and its encryption key.
+pub const DEMO_BANK_FAPI_JWKS: &str = include_str!("../../examples/bank-ekyc/keys/jwks.json");
+
 /// The key-encryption key of a demo on a database that outlives it (`demo --database-url`):
 /// fixed, so that a restarted demo opens the signing keys and TOTP secrets it sealed before.
 /// It is published here, so it protects nothing: demo databases only.
@@ -112,6 +122,12 @@ pub async fn seed(store: &Store, sealer: &Sealer, now: i64) -> Result<(), AppErr
             // Demo clients may ask `age_over_18` (README: predicate claims).
             store.set_client_age_thresholds(client.id, &[18]).await?;
         }
+    }
+    if store.client(DEMO_BANK_FAPI).await?.is_none() {
+        store.insert_client(&demo_bank_fapi_row()?, now).await?;
+        store
+            .set_client_age_thresholds(DEMO_BANK_FAPI, &[18])
+            .await?;
     }
     if store.client(DEMO_APP).await?.is_none() {
         store.insert_client(&demo_app_row(), now).await?;
@@ -243,6 +259,39 @@ fn demo_client_row(client: &DemoClient) -> ClientRow {
     }
 }
 
+/// The FAPI bank, checked by the same code as `clients add --profile fapi2`.
+fn demo_bank_fapi_row() -> Result<ClientRow, AppError> {
+    let bank = &DEMO_CLIENTS[1];
+    let all_scopes = vneid_contract::Scope::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut new = crate::cli::NewClient::new(
+        DEMO_BANK_FAPI,
+        "Ngân hàng (demo FAPI 2.0)",
+        vec![bank.redirect_uri.into()],
+        &all_scopes,
+        ClientAuthMethod::PrivateKeyJwt,
+    );
+    new.post_logout_redirect_uris = vec![bank.post_logout_redirect_uri.into()];
+    new.jwks = Some(DEMO_BANK_FAPI_JWKS.into());
+    new.profile = crate::oidc::client::Profile::Fapi2;
+    new.responses.id_token_encrypted_response_alg = Some("ECDH-ES+A256KW".into());
+    new.responses.id_token_encrypted_response_enc = Some("A256GCM".into());
+    match crate::cli::client_row(new) {
+        Ok((row, _)) => Ok(row),
+        Err(crate::cli::CliError::Store(e)) => Err(e.into()),
+        Err(e) => {
+            tracing::error!(error = %e, "the demo FAPI bank's registration is invalid");
+            Err(
+                crate::oidc::client::BadRegistration(DEMO_BANK_FAPI.into(), "demo registration")
+                    .into(),
+            )
+        }
+    }
+}
+
 fn demo_app_row() -> ClientRow {
     ClientRow {
         id: DEMO_APP.into(),
@@ -280,8 +329,15 @@ pub fn banner(issuer: &str) -> String {
         ));
     }
     out.push_str(&format!(
+        "\nFAPI 2.0 bank (PAR, private_key_jwt, DPoP, ID token encrypted ECDH-ES+A256KW/A256GCM):\n\
+         \x20 {DEMO_BANK_FAPI}  keys examples/bank-ekyc/keys/ (kid {DEMO_BANK_FAPI_KEY_ID}), redirect {}\n",
+        DEMO_CLIENTS[1].redirect_uri
+    ));
+    out.push_str(&format!(
         "\nnational app (registration API, client_credentials with private_key_jwt):\n\
-         \x20 {DEMO_APP}  key examples/registry/demo-app-key.pem (kid {DEMO_APP_KEY_ID}), scope registration\n"
+         \x20 {DEMO_APP}  key examples/registry/demo-app-key.pem (kid {DEMO_APP_KEY_ID}), scope registration\n\n\
+         client registration: {issuer}/register with the initial access token demo-registration-token,\n\
+         \x20 or a software statement signed with examples/registry/demo-operator-key.pem (iss {issuer})\n"
     ));
     out
 }

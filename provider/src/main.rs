@@ -75,6 +75,29 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Sign a software statement (RFC 7591 2.3) with the operator's private key: client
+    /// metadata that lets its holder register at /register without the initial access token.
+    /// The provider checks it with the operator's public key (`[clients]
+    /// software_statement_key` or VNEID_SOFTWARE_STATEMENT_KEY) and `iss`.
+    SoftwareStatement {
+        /// The operator's private key, PEM (P-256 signs ES256, RSA PS256).
+        #[arg(long)]
+        key: PathBuf,
+        /// A JSON file with the client metadata (RFC 7591 2: redirect_uris, client_name,
+        /// token_endpoint_auth_method, jwks, scope, ...).
+        #[arg(long)]
+        metadata: PathBuf,
+        /// The statement's `iss`: the provider's `software_statement_issuer`, by default its
+        /// issuer URL.
+        #[arg(long)]
+        issuer: String,
+        /// The `kid` of the operator's key, when the provider holds several.
+        #[arg(long)]
+        key_id: Option<String>,
+        /// Days the statement stays valid (`exp`); 0 for no expiry.
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+    },
 }
 
 #[derive(Args)]
@@ -395,6 +418,34 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     println!("{n} accounts re-synced from the registry");
                 }
             }
+            Ok(())
+        }
+        Command::SoftwareStatement {
+            key,
+            metadata,
+            issuer,
+            key_id,
+            days,
+        } => {
+            let pem =
+                std::fs::read_to_string(&key).map_err(|e| format!("{}: {e}", key.display()))?;
+            let text = std::fs::read_to_string(&metadata)
+                .map_err(|e| format!("{}: {e}", metadata.display()))?;
+            let serde_json::Value::Object(fields) =
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", metadata.display()))?
+            else {
+                return Err(format!("{}: not a JSON object", metadata.display()).into());
+            };
+            let lifetime = (days > 0).then(|| days.saturating_mul(24 * 3600));
+            let jwt = vneid_provider::oidc::software_statement::sign(
+                &pem,
+                key_id.as_deref(),
+                &issuer,
+                &fields,
+                Clock::default().now(),
+                lifetime,
+            )?;
+            println!("{jwt}");
             Ok(())
         }
         Command::Keys { command } => match command {

@@ -325,9 +325,37 @@ impl VneidAuth {
         level: Level,
         next: &str,
     ) -> (PrivateCookieJar, Redirect) {
+        let (url, login) = self.client.begin(&self.request(level));
+        self.pending(jar, url, login, next)
+    }
+
+    /// As [`VneidAuth::start`], with a pushed authorization request (RFC 9126, required by
+    /// FAPI 2.0): the parameters go to the provider directly, client-authenticated, and the
+    /// browser carries only `client_id` and `request_uri`.
+    pub async fn start_pushed(
+        &self,
+        jar: PrivateCookieJar,
+        level: Level,
+        next: &str,
+    ) -> Result<(PrivateCookieJar, Redirect), SdkError> {
+        let (url, login) = self.client.begin_pushed(&self.request(level)).await?;
+        Ok(self.pending(jar, url, login, next))
+    }
+
+    fn request(&self, level: Level) -> LoginRequest {
         let mut request = LoginRequest::new(level, (self.scopes)(level));
         request.predicates = self.predicates.clone();
-        let (url, login) = self.client.begin(&request);
+        request
+    }
+
+    /// Keeps the pending login in a private cookie and redirects to `url`.
+    fn pending(
+        &self,
+        jar: PrivateCookieJar,
+        url: url::Url,
+        login: PendingLogin,
+        next: &str,
+    ) -> (PrivateCookieJar, Redirect) {
         let pending = Pending {
             login,
             next: safe_next(next),

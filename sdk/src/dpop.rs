@@ -107,7 +107,14 @@ impl DpopKey {
         let htu = url.split(['?', '#']).next().unwrap_or(url);
         let mut payload = josekit::jwt::JwtPayload::new();
         payload.set_jwt_id(openidconnect::CsrfToken::new_random().secret());
-        payload.set_issued_at(&std::time::SystemTime::now());
+        // Whole seconds: josekit's `set_issued_at` writes a fraction, which strict servers refuse.
+        let iat = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        payload
+            .set_claim("iat", Some(iat.into()))
+            .map_err(|e| SdkError::Config(format!("DPoP proof: {e}")))?;
         let claim = |p: &mut josekit::jwt::JwtPayload, name: &str, value: &str| {
             p.set_claim(name, Some(value.into()))
                 .map_err(|e| SdkError::Config(format!("DPoP proof: {e}")))
@@ -169,6 +176,7 @@ mod tests {
         assert_eq!(body["htm"], "GET");
         assert_eq!(body["htu"], "https://id.example.vn/userinfo");
         assert_eq!(body["nonce"], "n1");
+        assert!(body["iat"].is_u64(), "a whole-second iat: {}", body["iat"]);
         assert_eq!(
             body["ath"],
             URL_SAFE_NO_PAD.encode(Sha256::digest(b"at")).as_str()

@@ -55,7 +55,7 @@ async fn push(
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
-fn authorize_with(provider: &TestProvider, pairs: &[(&str, &str)]) -> String {
+pub(super) fn authorize_with(provider: &TestProvider, pairs: &[(&str, &str)]) -> String {
     let mut url = url::Url::parse(&format!("{}/authorize", provider.base)).unwrap();
     url.query_pairs_mut().extend_pairs(pairs);
     url.to_string()
@@ -293,12 +293,12 @@ async fn the_server_can_require_par_for_everyone(backend: Backend) {
 
 // ---- Signed request objects ----
 
-struct Keyed {
+pub(super) struct Keyed {
     key: Jwk,
 }
 
 /// Registers `keyed-bank`: private_key_jwt with one ES256 key, which also signs its requests.
-async fn keyed_client(provider: &TestProvider) -> Keyed {
+pub(super) async fn keyed_client(provider: &TestProvider) -> Keyed {
     let key = ES256.generate_key_pair().unwrap().to_jwk_key_pair();
     let mut public = key.to_public_key().unwrap();
     public.set_key_id("rp-key");
@@ -320,7 +320,7 @@ async fn keyed_client(provider: &TestProvider) -> Keyed {
 }
 
 impl Keyed {
-    fn sign(&self, claims: Value, alg_none: bool) -> String {
+    pub(super) fn sign(&self, claims: Value, alg_none: bool) -> String {
         if alg_none {
             use base64::Engine;
             let b64 = |v: &Value| {
@@ -342,7 +342,7 @@ impl Keyed {
         .unwrap()
     }
 
-    fn assertion(&self, audience: &str) -> String {
+    pub(super) fn assertion(&self, audience: &str) -> String {
         let now = unix_now();
         self.sign(
             json!({ "iss": "keyed-bank", "sub": "keyed-bank", "aud": audience,
@@ -352,14 +352,14 @@ impl Keyed {
     }
 }
 
-fn unix_now() -> i64 {
+pub(super) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
 }
 
-fn request_claims(provider: &TestProvider) -> Value {
+pub(super) fn request_claims(provider: &TestProvider) -> Value {
     let now = unix_now();
     json!({
         "iss": "keyed-bank", "aud": provider.issuer, "exp": now + 300, "nbf": now - 5,
@@ -371,7 +371,11 @@ fn request_claims(provider: &TestProvider) -> Value {
     })
 }
 
-async fn redeem_keyed(provider: &TestProvider, keyed: &Keyed, code: &str) -> (u16, Value) {
+pub(super) async fn redeem_keyed(
+    provider: &TestProvider,
+    keyed: &Keyed,
+    code: &str,
+) -> (u16, Value) {
     let r = reqwest::Client::new()
         .post(format!("{}/token", provider.base))
         .form(&[

@@ -283,8 +283,8 @@ async fn the_bank_rechecks_an_archived_record_offline(backend: Backend) {
         .await
         .unwrap();
     let mut cookies = Vec::new();
-    let (status, to_provider, _) = get_app(&bank, "/open", &mut cookies).await;
-    assert_eq!(status, 303);
+    let (status, to_provider, page) = get_app(&bank, "/open", &mut cookies).await;
+    assert_eq!(status, 303, "{page}");
     let browser = Browser::new(&provider.base);
     let back = login(&provider, &browser, &to_provider, "079198000002").await;
     let callback = format!("/callback?{}", back.query().unwrap());

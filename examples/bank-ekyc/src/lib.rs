@@ -1,4 +1,6 @@
-//! Example bank eKYC (client `demo-bank` on http://127.0.0.1:3002): "Open an account" needs a
+//! Example bank eKYC (client `demo-bank-fapi` on http://127.0.0.1:3002, a FAPI 2.0 client:
+//! pushed authorization requests, `private_key_jwt` with `keys/signing-key.pem`, DPoP-bound
+//! tokens, and an ID token encrypted to `keys/encryption-key.pem`): "Open an account" needs a
 //! Level 2 login with the `documents` scope; it shows the verified identity that replaced the ID
 //! card and keeps an eKYC record in SQLite with the ID token and the signed eKYC receipt (scope
 //! `ekyc_receipt`) as evidence, beside the provider's key history. "Check an archived eKYC
@@ -21,9 +23,18 @@ use axum_extra::extract::cookie::{Key, PrivateCookieJar};
 use sqlx::SqlitePool;
 use vneid_sdk::axum::VneidAuth;
 use vneid_sdk::{
-    ClientCredentials, KeyHistory, Level, ScopeSet, SdkError, VerifiedIdentity, VneidClient,
-    verify_receipt,
+    ClientCredentials, DpopKey, KeyHistory, Level, ScopeSet, SdkError, VerifiedIdentity,
+    VneidClient, verify_receipt,
 };
+
+/// The bank's client at the demo provider (README: an addition to the contract's clients).
+pub const CLIENT_ID: &str = "demo-bank-fapi";
+/// The `kid` of the bank's signing key, registered with the provider.
+const SIGNING_KEY_ID: &str = "demo-bank-fapi-sig";
+/// The bank's `private_key_jwt` key (public in this repository: a demo key, never a real one).
+const SIGNING_KEY: &str = include_str!("../keys/signing-key.pem");
+/// The key the provider encrypts the bank's ID tokens to (ECDH-ES+A256KW, A256GCM).
+const DECRYPTION_KEY: &str = include_str!("../keys/encryption-key.pem");
 
 /// The bank's state.
 #[derive(Clone)]
@@ -111,11 +122,17 @@ pub async fn app(
 ) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
     let client = VneidClient::discover(
         issuer,
-        "demo-bank",
-        ClientCredentials::Secret("demo-bank-secret".into()),
+        CLIENT_ID,
+        ClientCredentials::PrivateKeyJwt {
+            key_id: SIGNING_KEY_ID.into(),
+            private_key_pem: SIGNING_KEY.into(),
+        },
         &format!("{base}/callback"),
     )
-    .await?;
+    .await?
+    // A fresh DPoP key per run: the bank keeps no token past the login (no refresh).
+    .with_dpop(DpopKey::generate()?)
+    .with_decryption_key(DECRYPTION_KEY)?;
     let db = SqlitePool::connect(database_url).await?;
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS ekyc_records (id TEXT PRIMARY KEY, subject TEXT NOT NULL, name TEXT NOT NULL, \
@@ -150,9 +167,18 @@ async fn home() -> impl IntoResponse {
     HomePage { user: None }
 }
 
-/// Opening an account always asks for a fresh Level 2 login with the documents.
-async fn open(State(b): State<Bank>, jar: PrivateCookieJar) -> impl IntoResponse {
-    b.auth.start(jar, Level::Level2, "/")
+/// Opening an account always asks for a fresh Level 2 login with the documents, pushed to the
+/// provider first (FAPI 2.0).
+async fn open(State(b): State<Bank>, jar: PrivateCookieJar) -> Response {
+    match b.auth.start_pushed(jar, Level::Level2, "/").await {
+        Ok(redirect) => redirect.into_response(),
+        Err(error) => {
+            tracing::error!(error = %error, "the pushed authorization request failed");
+            let text =
+                format!("Không bắt đầu được đăng nhập VNeID; hãy thử lại sau ít phút. ({error})");
+            message("Không kết nối được VNeID", text).into_response()
+        }
+    }
 }
 
 fn message(title: &str, message: String) -> MessagePage {

@@ -73,7 +73,9 @@ pub async fn authenticate(
         .keys()
         .into_iter()
         .find(|k| {
-            kid.is_none_or(|kid| k.key_id() == Some(kid)) && k.algorithm().is_none_or(|a| a == alg)
+            kid.is_none_or(|kid| k.key_id() == Some(kid))
+                && k.algorithm().is_none_or(|a| a == alg)
+                && k.key_use().is_none_or(|u| u == "sig")
         })
         .ok_or_else(|| bad("no registered key matches the assertion"))?;
     // The key was chosen by `kid` above. josekit would also demand the key's `kid` in the

@@ -80,7 +80,9 @@ pub fn document(issuer: &str, config: &crate::config::Config) -> String {
     doc["userinfo_encryption_alg_values_supported"] = json!(key_algs);
     doc["userinfo_encryption_enc_values_supported"] = json!(encs);
     doc["userinfo_signing_alg_values_supported"] = json!(signing);
-    if crate::oidc::registration::initial_access_token(config).is_some() {
+    if crate::oidc::registration::initial_access_token(config).is_some()
+        || super::software_statement::enabled(config)
+    {
         doc["registration_endpoint"] = json!(url(paths::REGISTRATION));
     }
     doc.to_string()

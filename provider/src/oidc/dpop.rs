@@ -145,9 +145,11 @@ pub fn check(jwt: &str, expected: &Expected<'_>) -> Result<Proof, DpopError> {
     if Some(htu) != without_query(expected.htu) {
         return Err(invalid("the DPoP proof is for another URL"));
     }
+    // A NumericDate may have a fraction (RFC 7519 2; josekit writes one): it is cut off.
     let iat = claims
         .get("iat")
-        .and_then(Value::as_i64)
+        .and_then(Value::as_number)
+        .and_then(|n| n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)))
         .ok_or_else(|| invalid("the DPoP proof needs an iat"))?;
     if iat > expected.now + MAX_AHEAD {
         return Err(invalid("the DPoP proof is issued in the future"));

@@ -37,6 +37,7 @@ pub enum ErrorCode {
     InvalidClientMetadata,
     InvalidRedirectUri,
     UnapprovedSoftwareStatement,
+    InvalidSoftwareStatement,
     /// A DPoP proof is missing, malformed, replayed or for another request (RFC 9449).
     InvalidDpopProof,
     /// The DPoP proof must carry the server nonce given in `DPoP-Nonce` (RFC 9449 8, 9).
@@ -70,6 +71,7 @@ impl ErrorCode {
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::UnapprovedSoftwareStatement => "unapproved_software_statement",
+            ErrorCode::InvalidSoftwareStatement => "invalid_software_statement",
             ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
             ErrorCode::UseDpopNonce => "use_dpop_nonce",
         }

@@ -23,6 +23,7 @@ pub mod receipt;
 pub mod registration;
 pub mod request_object;
 pub mod revocation;
+pub mod software_statement;
 pub mod subject;
 pub mod token;
 pub mod types;

@@ -74,7 +74,7 @@ async fn push(
             .zip(auth.get("client_assertion").map(String::as_str)),
     )
     .await?;
-    let mut request = push_validate(state, &client, params)?;
+    let mut request = push_validate(state, &client, params).await?;
     if let Some(proof) = proof {
         if request
             .dpop_jkt
@@ -109,7 +109,7 @@ async fn push(
 }
 
 /// Validates a pushed request as `/authorize` would, its errors answered to the client.
-fn push_validate(
+async fn push_validate(
     state: &AppState,
     client: &Client,
     mut params: AuthorizeParams,
@@ -121,7 +121,7 @@ fn push_validate(
     }
     // Authenticated as this client: the parameter may only repeat it.
     params.client_id = Some(client.id.as_str().to_string());
-    let params = request_object::apply(params, client, &state.issuer, state.now())?;
+    let params = request_object::apply_once(state, params, client).await?;
     authorize::validate(params, client, false).map_err(|e| match e {
         AuthorizeError::Redirect(back) => back.error,
         AuthorizeError::Page(BadClient::UnregisteredRedirectUri) => OAuthError::new(

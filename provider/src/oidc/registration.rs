@@ -1,9 +1,10 @@
 //! Dynamic client registration (RFC 7591) and its management (RFC 7592). Registering needs the
 //! initial access token of the configuration (`[clients] initial_access_token`; in demo mode
-//! `demo-registration-token`); the metadata is checked by the same code as `clients add`
+//! `demo-registration-token`) or a software statement signed by the operator
+//! (`software_statement`: its metadata wins over the body's; an invalid one refuses the request
+//! even with the token); the metadata is checked by the same code as `clients add`
 //! (`cli::client_row`). The answer carries a `registration_access_token` (stored hashed) that
 //! alone reads, replaces and deletes the client at its `registration_client_uri`.
-//! Software statements are not accepted (`unapproved_software_statement`).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -11,11 +12,12 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::client::Client;
 use super::error::{BearerError, ErrorCode, OAuthError, TokenError};
 use super::paths;
+use super::software_statement;
 use super::types::{ClientAuthMethod, ClientId, SigningAlg, SubjectType};
 use crate::cli::{CliError, NewClient, client_row};
 use crate::secret;
@@ -60,7 +62,12 @@ pub struct ClientMetadata {
     userinfo_encrypted_response_alg: Option<String>,
     userinfo_encrypted_response_enc: Option<String>,
     userinfo_signed_response_alg: Option<String>,
-    software_statement: Option<String>,
+    /// RFC 7591 2: identifiers of the software, as the operator's statement names them; kept
+    /// in no column (the statement is the evidence).
+    #[allow(dead_code)]
+    software_id: Option<String>,
+    #[allow(dead_code)]
+    software_version: Option<String>,
     /// Only in a PUT (RFC 7592 2.2): must be the client's id.
     client_id: Option<String>,
     /// Sent back in a PUT by some clients; ignored (the secret does not change).
@@ -120,12 +127,6 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// Turns metadata into a registration for `id`: the defaults of `clients add`, then the checks
 /// it shares with the command line.
 fn registration(id: &str, meta: ClientMetadata) -> Result<NewClient, RegistrationError> {
-    if meta.software_statement.is_some() {
-        return Err(RegistrationError::Refused(OAuthError::new(
-            ErrorCode::UnapprovedSoftwareStatement,
-            "software statements are not accepted; use the initial access token",
-        )));
-    }
     if let Some(grants) = &meta.grant_types
         && grants
             .iter()
@@ -198,8 +199,59 @@ fn validated(
     })
 }
 
-fn parse(body: &str) -> Result<ClientMetadata, RegistrationError> {
-    serde_json::from_str(body)
+/// The body as a JSON object, if it is one.
+fn object(body: &str) -> Option<Map<String, Value>> {
+    match serde_json::from_str(body) {
+        Ok(Value::Object(fields)) => Some(fields),
+        _ => None,
+    }
+}
+
+/// Whether the body carries a software statement (whatever its form).
+fn has_statement(fields: Option<&Map<String, Value>>) -> bool {
+    fields.is_some_and(|f| f.contains_key("software_statement"))
+}
+
+/// The metadata of the request: the body, with its software statement (verified: the
+/// operator's key, `iss`, times) over it.
+fn parse(
+    state: &AppState,
+    fields: Option<Map<String, Value>>,
+) -> Result<ClientMetadata, RegistrationError> {
+    let mut fields = fields.ok_or_else(|| metadata_error("the metadata must be a JSON object"))?;
+    match fields.get("software_statement") {
+        None => {}
+        Some(Value::String(jwt)) => {
+            let keys = software_statement::operator_keys(&state.config)
+                .map_err(|e| {
+                    tracing::error!(error = %e, "the software statement key is unusable");
+                    OAuthError::new(ErrorCode::ServerError, "registration failed")
+                })?
+                .ok_or_else(|| {
+                    OAuthError::new(
+                        ErrorCode::UnapprovedSoftwareStatement,
+                        "software statements are not accepted here; use the initial access token",
+                    )
+                })?;
+            let issuer = state
+                .config
+                .clients
+                .software_statement_issuer
+                .as_deref()
+                .unwrap_or(&state.issuer);
+            let statement = software_statement::verify(jwt, &keys, issuer, state.now())
+                .inspect_err(|e| tracing::info!(error = %e, "software statement refused"))?;
+            fields = software_statement::merge(fields, statement);
+        }
+        Some(_) => {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidSoftwareStatement,
+                "software_statement must be a JWT",
+            )
+            .into());
+        }
+    }
+    serde_json::from_value(Value::Object(fields))
         .map_err(|e| metadata_error(format!("the metadata is not valid: {e}")))
 }
 
@@ -254,11 +306,13 @@ pub async fn register(State(state): State<AppState>, headers: HeaderMap, body: S
     let expected = initial_access_token(&state.config);
     let presented = bearer(&headers);
     let allowed = matches!((expected, presented), (Some(e), Some(p)) if secret::equal(e, p));
-    if !allowed {
+    let fields = object(&body);
+    // The second gate: a software statement, verified by `parse` before anything is stored.
+    if !allowed && !has_statement(fields.as_ref()) {
         tracing::info!("client registration without a valid initial access token");
         return Err(invalid_token());
     }
-    let meta = parse(&body)?;
+    let meta = parse(&state, fields)?;
     if meta.client_id.is_some() {
         return Err(metadata_error("client_id is assigned by the provider"));
     }
@@ -325,7 +379,7 @@ pub async fn replace(
     body: String,
 ) -> Answer {
     let client = managed(&state, &headers, &id).await?;
-    let meta = parse(&body)?;
+    let meta = parse(&state, object(&body))?;
     if meta.client_id.as_deref() != Some(client.id.as_str()) {
         return Err(metadata_error("client_id must be the client's id"));
     }

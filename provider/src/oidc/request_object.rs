@@ -1,8 +1,10 @@
 //! Signed request objects (JAR, RFC 9101; OpenID Connect Core 6.1): the `request` parameter
 //! at `/authorize` and inside a pushed request. Only signatures by a key the client registered
 //! (ES256, PS256, or RS256 with an RSA key) are accepted, never `alg: none`; `iss` is the
-//! client, `aud` our issuer, `exp` in the future (at most an hour away), `nbf` passed. The
-//! object's parameters win over those outside it.
+//! client, `aud` our issuer, `exp` in the future (at most an hour away, and at most an hour
+//! after `nbf`), `nbf` passed (and, for FAPI 2.0 clients, present and at most an hour old). An
+//! object with a `jti` is accepted once (`apply_once`). The object's parameters win over those
+//! outside it.
 
 use josekit::jwk::{Jwk, JwkSet};
 use josekit::jws::{ES256, JwsVerifier, PS256, RS256};
@@ -24,18 +26,40 @@ fn bad(description: &'static str) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidRequestObject, description)
 }
 
-/// Replaces `params` by the verified request object merged over them, when there is one.
-pub fn apply(
+/// Replaces `params` by the verified request object merged over them, when there is one;
+/// refuses an object whose `jti` was accepted before (a replay), recording it until the object
+/// expires.
+pub async fn apply_once(
+    state: &crate::state::AppState,
     mut params: AuthorizeParams,
     client: &Client,
-    issuer: &str,
-    now: i64,
 ) -> Result<AuthorizeParams, OAuthError> {
     let Some(jwt) = params.request.take() else {
         return Ok(params);
     };
-    let claims = verify(&jwt, client, issuer, now)?;
-    merge(params, claims)
+    let claims = verify(&jwt, client, &state.issuer, state.now())?;
+    let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+    let jti = match claims.get("jti") {
+        None => None,
+        Some(Value::String(jti)) if !jti.is_empty() && jti.len() <= 256 => Some(jti.clone()),
+        Some(_) => return Err(bad("the request object's jti must be a short string")),
+    };
+    let merged = merge(params, claims)?;
+    if let Some(jti) = jti {
+        let first = state
+            .store
+            .use_request_object_jti(client.id.as_str(), &jti, exp)
+            .await
+            .map_err(OAuthError::from)?;
+        if !first {
+            tracing::info!(
+                client = client.id.as_str(),
+                "request object replayed (same jti)"
+            );
+            return Err(bad("the request object was used before (same jti)"));
+        }
+    }
+    Ok(merged)
 }
 
 /// Verifies the object's signature and its JWT claims; returns its claims.
@@ -108,12 +132,28 @@ pub fn verify(
     if exp > now + MAX_LIFETIME {
         return Err(bad("the request object lives longer than an hour"));
     }
-    if let Some(nbf) = claims.get("nbf") {
-        let nbf = nbf
-            .as_i64()
-            .ok_or_else(|| bad("the request object's nbf is not a number"))?;
+    let nbf = match claims.get("nbf") {
+        Some(nbf) => Some(
+            nbf.as_i64()
+                .ok_or_else(|| bad("the request object's nbf is not a number"))?,
+        ),
+        // FAPI 2.0 Message Signing 5.3.1: nbf is required.
+        None if client.profile == super::client::Profile::Fapi2 => {
+            return Err(bad("the request object has no nbf (FAPI 2.0)"));
+        }
+        None => None,
+    };
+    if let Some(nbf) = nbf {
         if nbf > now + SKEW {
             return Err(bad("the request object is not valid yet"));
+        }
+        if nbf < now - MAX_LIFETIME {
+            return Err(bad("the request object's nbf is more than an hour old"));
+        }
+        if exp - nbf > MAX_LIFETIME {
+            return Err(bad(
+                "the request object lives longer than an hour (exp - nbf)",
+            ));
         }
     }
     Ok(claims)
@@ -169,6 +209,17 @@ mod tests {
 
     const ISSUER: &str = "https://id.example.vn";
     const NOW: i64 = 1_800_000_000;
+
+    /// Verification and merge, without the replay check (which needs the store).
+    fn apply(
+        mut params: AuthorizeParams,
+        client: &Client,
+        issuer: &str,
+        now: i64,
+    ) -> Result<AuthorizeParams, OAuthError> {
+        let jwt = params.request.take().unwrap();
+        merge(params, verify(&jwt, client, issuer, now)?)
+    }
 
     fn client(public: &Jwk) -> Client {
         Client::try_from(ClientRow {
@@ -255,6 +306,14 @@ mod tests {
             with("exp", json!(NOW - 1)),
             with("exp", json!(NOW + 7200)),
             with("nbf", json!(NOW + 600)),
+            with("nbf", json!(NOW - 3601)),
+            sign(&key, {
+                // Each within bounds, but an hour and more apart.
+                let mut claims = good();
+                claims["nbf"] = json!(NOW - 3000);
+                claims["exp"] = json!(NOW + 700);
+                claims
+            }),
             with("request_uri", json!("urn:x")),
             without("exp"),
             without("aud"),

@@ -185,4 +185,23 @@ impl Store {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+
+    /// Records a request object's `jti`; false when it was seen before (a replay).
+    pub async fn use_request_object_jti(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO request_objects (client_id, jti, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (client_id, jti) DO NOTHING",
+        )
+        .bind(client_id)
+        .bind(jti)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
 }

@@ -168,7 +168,7 @@ async fn validate(
         state: params.state.clone(),
         ..AuthorizeParams::default()
     };
-    let params = match request_object::apply(params, &client, &state.issuer, state.now()) {
+    let params = match request_object::apply_once(state, params, &client).await {
         Ok(params) => params,
         Err(error) => return Ok(Err(authorize::refuse(&outer, &client, error))),
     };
