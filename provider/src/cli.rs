@@ -559,6 +559,47 @@ pub async fn set_age_thresholds(
     Ok(())
 }
 
+/// Checks `--resident-of` values: each the code of a current province. An earlier province's
+/// code is refused with the province it is now part of (its predicate would answer for a
+/// larger area than the one named).
+pub fn check_resident_provinces(codes: &[String]) -> Result<(), CliError> {
+    use vneid_contract::{Lang, Province};
+    for code in codes {
+        if Province::parse(code).is_some() {
+            continue;
+        }
+        return Err(CliError::Invalid(match Province::merged(code) {
+            Some((name, now)) => format!(
+                "--resident-of {code}: {name} is no longer a province; since 1 July 2025 it is \
+                 part of {} ({}): give {}",
+                now.name(Lang::Vi),
+                now.code(),
+                now.code()
+            ),
+            None => format!(
+                "--resident-of {code}: give the two-digit code of one of the 34 provinces \
+                 (01 Hà Nội, 79 Thành phố Hồ Chí Minh, ...)"
+            ),
+        }));
+    }
+    Ok(())
+}
+
+/// Sets the `resident_of:<code>` provinces a client may ask for.
+pub async fn set_resident_provinces(
+    config: &Config,
+    client_id: &str,
+    codes: &[String],
+) -> Result<(), CliError> {
+    check_resident_provinces(codes)?;
+    let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
+    store(config)
+        .await?
+        .set_client_resident_provinces(client_id, &codes)
+        .await?;
+    Ok(())
+}
+
 /// Sets (or removes) where a client's Security Event Tokens are pushed: https, or http on
 /// loopback.
 pub async fn set_event_receiver(

@@ -109,8 +109,12 @@ pub async fn seed(store: &Store, sealer: &Sealer, now: i64) -> Result<(), AppErr
     for client in &DEMO_CLIENTS {
         if store.client(client.id).await?.is_none() {
             store.insert_client(&demo_client_row(client), now).await?;
-            // Demo clients may ask `age_over_18` (README: predicate claims).
+            // Demo clients may ask `age_over_18`, and whether one lives in Hà Nội or Hồ Chí
+            // Minh City (README: predicate claims).
             store.set_client_age_thresholds(client.id, &[18]).await?;
+            store
+                .set_client_resident_provinces(client.id, &["01", "79"])
+                .await?;
         }
     }
     if store.client(DEMO_APP).await?.is_none() {
@@ -164,6 +168,7 @@ fn level1_account(password_hash: String) -> NewAccount {
         email: Some("an.nguyen@example.vn".into()),
         verification_evidence: Some(evidence(1)),
         must_change_password: false,
+        residence_province: Some("01".into()),
     }
 }
 
@@ -187,6 +192,7 @@ fn level2_account(password_hash: String, sealer: &Sealer) -> Result<NewAccount, 
         email: Some("binh.tran@example.vn".into()),
         verification_evidence: Some(evidence(2)),
         must_change_password: false,
+        residence_province: Some("79".into()),
     })
 }
 

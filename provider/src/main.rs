@@ -142,6 +142,10 @@ enum ClientsCommand {
         /// (e.g. `18,21`); none by default.
         #[arg(long = "age-over", value_delimiter = ',')]
         age_over: Vec<u8>,
+        /// The provinces (current two-digit codes, e.g. `01` for Hà Nội) of the
+        /// `resident_of:<code>` predicate claims it may ask for, comma-separated; none by default.
+        #[arg(long = "resident-of", value_delimiter = ',')]
+        resident_of: Vec<String>,
         /// Where to push its account-status Security Event Tokens (RFC 8935); without it, the
         /// client polls for them (RFC 8936).
         #[arg(long = "events-endpoint")]
@@ -293,6 +297,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     profile,
                     responses,
                     age_over,
+                    resident_of,
                     events_endpoint,
                 } => {
                     let jwks = match jwks {
@@ -326,10 +331,12 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                         .map(|s| ApiScope::parse(s).ok_or("bad API scope"))
                         .collect::<Result<Vec<_>, _>>()?;
                     cli::check_age_thresholds(&age_over)?;
+                    cli::check_resident_provinces(&resident_of)?;
                     let client_id = registration.id.clone();
                     let secret =
                         cli::add_client_with_api_scopes(&config, registration, &api_scopes).await?;
                     cli::set_age_thresholds(&config, &client_id, &age_over).await?;
+                    cli::set_resident_provinces(&config, &client_id, &resident_of).await?;
                     if let Some(endpoint) = events_endpoint.as_deref() {
                         cli::set_event_receiver(&config, &client_id, Some(endpoint)).await?;
                     }
