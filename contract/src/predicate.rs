@@ -261,8 +261,15 @@ mod tests {
         );
         let hanoi = Predicate::ResidentOf(Province::parse("01").unwrap());
         assert_eq!(hanoi.required_level(), Level::Level1);
-        assert_eq!(hanoi.description(Lang::En, Some(true)), "Resident of Hà Nội: yes");
-        assert!(hanoi.description(Lang::Vi, None).contains("không gửi địa chỉ"));
+        assert_eq!(
+            hanoi.description(Lang::En, Some(true)),
+            "Resident of Hà Nội: yes"
+        );
+        assert!(
+            hanoi
+                .description(Lang::Vi, None)
+                .contains("không gửi địa chỉ")
+        );
         assert!(
             Predicate::DocumentValid(PredicateDocument::DrivingLicence)
                 .description(Lang::En, None)

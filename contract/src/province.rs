@@ -218,7 +218,11 @@ mod tests {
             assert_eq!(Province::of_record(p.code()), Some(p));
             assert_eq!(Province::of_record(p.name(Lang::Vi)), Some(p));
             // Every current province is made of at least one earlier province with its code.
-            assert!(BEFORE_2025.iter().any(|r| r.0 == p.code() && r.2 == p.code()));
+            assert!(
+                BEFORE_2025
+                    .iter()
+                    .any(|r| r.0 == p.code() && r.2 == p.code())
+            );
         }
     }
 

@@ -155,6 +155,6 @@ pub use store::{MemorySessionStore, SessionStore, StoreFuture};
 pub use tokens::{Session, Tokens};
 pub use vneid_contract::{
     ACR_LEVEL1, ACR_LEVEL2, AccountEvent, AccountKind, Claim, Document, DocumentType, Gender, Lang,
-    Level, Organization, PersonalIdNumber, Predicate, PredicateDocument, ReceiptClaims, Scope,
-    ScopeSet, TravelDocument,
+    Level, Organization, PersonalIdNumber, Predicate, PredicateDocument, Province, ReceiptClaims,
+    Scope, ScopeSet, TravelDocument,
 };

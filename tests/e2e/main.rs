@@ -34,6 +34,7 @@ mod registration;
 mod registration_attacks;
 mod registration_law;
 mod registry_http;
+mod residence;
 mod revocation;
 mod sdk;
 mod second_factor;

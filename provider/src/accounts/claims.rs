@@ -4,9 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 use time::Date;
-use vneid_contract::{
-    AccountKind, Claim, Level, Predicate, PredicateDocument, Province, ScopeSet,
-};
+use vneid_contract::{AccountKind, Claim, Level, Predicate, PredicateDocument, Province, ScopeSet};
 
 use crate::store::{AccountRow, DocumentRow, OrganizationRow};
 

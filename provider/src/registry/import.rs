@@ -136,8 +136,13 @@ fn csv_record(
             continue;
         }
         let value = match name {
-            "documents" | "biometrics" | "travel_document" | "residence_card" | "identity_card"
-            | "relations" | "permanent_residence" => {
+            "documents"
+            | "biometrics"
+            | "travel_document"
+            | "residence_card"
+            | "identity_card"
+            | "relations"
+            | "permanent_residence" => {
                 serde_json::from_str(cell).map_err(|e| format!("{name}: not JSON: {e}"))?
             }
             _ => serde_json::Value::String(cell.to_string()),
