@@ -12,3 +12,11 @@ CREATE TABLE client_resident_provinces (
     province TEXT NOT NULL,
     PRIMARY KEY (client_id, province)
 );
+
+-- The certificate chain (x5c: base64 DER, leaf first, JSON array) an operator CA issued for a
+-- signing key, published with the key in the JWKS and the key history.
+CREATE TABLE signing_key_certificates (
+    kid TEXT PRIMARY KEY REFERENCES signing_keys (kid) ON DELETE CASCADE,
+    chain TEXT NOT NULL,
+    added_at BIGINT NOT NULL
+);

@@ -111,6 +111,9 @@ pub enum CliError {
     /// The keys.
     #[error(transparent)]
     Keys(#[from] crate::keys::KeyError),
+    /// A signing key's certificate chain.
+    #[error(transparent)]
+    Certificate(#[from] crate::keys::certificates::CertificateError),
 }
 
 async fn store(config: &Config) -> Result<Store, CliError> {
@@ -432,6 +435,16 @@ pub async fn rotate_key(config: &Config, alg: SigningAlg) -> Result<String, CliE
     Ok(ring
         .rotate(alg, Clock::default().now(), config.lifetimes.key_overlap)
         .await?)
+}
+
+/// Publishes the certificate chain an operator CA issued for a signing key (`x5c`; PEM, leaf
+/// first): refused unless the leaf certifies that very key. Processes pick it up at their next
+/// key reload.
+pub async fn certify_key(config: &Config, kid: &str, pem: &[u8]) -> Result<(), CliError> {
+    let store = store(config).await?;
+    let sealer = Sealer::new(config.key_encryption_key.clone());
+    crate::keys::certificates::certify(&store, &sealer, kid, pem, Clock::default().now()).await?;
+    Ok(())
 }
 
 /// Registers a registration officer with a role (`registrar` or `supervisor`, see

@@ -148,6 +148,23 @@ pub async fn seed(store: &Store, sealer: &Sealer, now: i64) -> Result<(), AppErr
     Ok(())
 }
 
+/// Makes a demo operator CA, certifies with it every signing key without a chain, reloads the
+/// keys so that the JWKS carries the chains, and writes the CA certificate to a file in the
+/// temporary directory (returned). Keys made by a later rotation are certified at the next
+/// start.
+pub async fn certify_keys(
+    state: &crate::state::AppState,
+) -> Result<std::path::PathBuf, Box<dyn std::error::Error + Send + Sync>> {
+    let now = state.now();
+    let ca = crate::keys::certificates::DemoCa::generate("VNeID demo operator CA", now)?;
+    ca.certify_uncertified(&state.store, &state.sealer, now)
+        .await?;
+    state.keys.reload(now).await?;
+    let path = std::env::temp_dir().join(format!("vneid-demo-ca-{}.pem", std::process::id()));
+    std::fs::write(&path, ca.pem()?)?;
+    Ok(path)
+}
+
 fn level1_account(password_hash: String) -> NewAccount {
     NewAccount {
         id: crate::secret::new_id(),

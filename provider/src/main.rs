@@ -232,6 +232,18 @@ enum KeysCommand {
         #[arg(long, default_value = "ES256", value_parser = ["ES256", "RS256"])]
         alg: String,
     },
+    /// Publish the certificate chain an operator CA issued for a signing key (x5c in the JWKS
+    /// and the key history); the leaf must certify that key.
+    Certify {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The key id (`keys list`).
+        #[arg(long)]
+        kid: String,
+        /// The chain, PEM, leaf first.
+        #[arg(long = "signing-cert-chain")]
+        signing_cert_chain: PathBuf,
+    },
     /// Print a fresh random key-encryption key for the configuration.
     GenerateKek,
 }
@@ -405,6 +417,18 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             Ok(())
         }
         Command::Keys { command } => match command {
+            KeysCommand::Certify {
+                config,
+                kid,
+                signing_cert_chain,
+            } => {
+                let config = Config::load(config.config.as_deref())?;
+                let pem = std::fs::read(&signing_cert_chain)
+                    .map_err(|e| format!("cannot read {}: {e}", signing_cert_chain.display()))?;
+                cli::certify_key(&config, &kid, &pem).await?;
+                println!("key {kid}: certificate chain published");
+                Ok(())
+            }
             KeysCommand::GenerateKek => {
                 println!("{}", KeyEncryptionKey::generate().encode());
                 Ok(())
@@ -461,6 +485,10 @@ async fn run_demo(
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let state = vneid_provider::prepare(config, Clock::default()).await?;
     demo::seed(&state.store, &state.sealer, state.now()).await?;
+    // A demo operator CA certifies the signing keys (x5c); its certificate is what a relying
+    // party trusts (README: receipts).
+    let ca_file = demo::certify_keys(&state).await?;
+    println!("demo operator CA certificate: {}", ca_file.display());
     if let Some(file) = registry {
         let text = std::fs::read_to_string(&file)
             .map_err(|e| format!("cannot read {}: {e}", file.display()))?;

@@ -6,9 +6,11 @@
 mod account_attacks;
 mod backchannel;
 mod browser;
+mod certificates;
 mod client_registration;
 mod consent;
 mod desk;
+mod discovery;
 mod dpop;
 mod encrypted_responses;
 mod events;
