@@ -38,7 +38,7 @@ async fn bank(provider: &TestProvider) -> VneidClient {
 }
 
 /// A form post as the officer in `officer`, with the desk session's CSRF token.
-async fn desk_post(
+pub(crate) async fn desk_post(
     officer: &Browser,
     provider: &TestProvider,
     action: &str,
