@@ -68,7 +68,8 @@ pub fn chain_for(
 ) -> Result<Vec<String>, CertificateError> {
     let certs = X509::stack_from_pem(pem)?;
     let leaf = certs.first().ok_or(CertificateError::Empty)?;
-    if !leaf.public_key()?.public_eq(&public_key(row, sealer)?) {
+    let expected = public_key(row, sealer)?;
+    if !leaf.public_key()?.public_eq(&expected) {
         return Err(CertificateError::NotThisKey(row.kid.clone()));
     }
     certs
@@ -115,10 +116,13 @@ fn name(common_name: &str) -> Result<openssl::x509::X509Name, CertificateError> 
 fn builder(serial: u32, not_before_unix: i64) -> Result<X509Builder, CertificateError> {
     let mut b = X509Builder::new()?;
     b.set_version(2)?;
-    b.set_serial_number(&BigNum::from_u32(serial)?.to_asn1_integer()?)?;
+    let serial = BigNum::from_u32(serial)?.to_asn1_integer()?;
+    b.set_serial_number(&serial)?;
     // Valid from a day before `now`, so that a receipt signed at once is covered.
-    b.set_not_before(&Asn1Time::from_unix(not_before_unix - 86_400)?)?;
-    b.set_not_after(&Asn1Time::days_from_now(DEMO_VALIDITY_DAYS)?)?;
+    let not_before = Asn1Time::from_unix(not_before_unix - 86_400)?;
+    b.set_not_before(&not_before)?;
+    let not_after = Asn1Time::days_from_now(DEMO_VALIDITY_DAYS)?;
+    b.set_not_after(&not_after)?;
     Ok(b)
 }
 
@@ -161,7 +165,8 @@ impl DemoCa {
         now: i64,
     ) -> Result<Vec<u8>, CertificateError> {
         let mut b = builder(rand::random::<u32>() | 1, now)?;
-        b.set_subject_name(&name(&format!("VNeID signing key {kid}"))?)?;
+        let subject = name(&format!("VNeID signing key {kid}"))?;
+        b.set_subject_name(&subject)?;
         b.set_issuer_name(self.certificate.subject_name())?;
         b.set_pubkey(public)?;
         b.append_extension(BasicConstraints::new().critical().build()?)?;
