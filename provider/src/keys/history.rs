@@ -81,7 +81,7 @@ mod tests {
             kid: "k1".into(),
             alg: "ES256".into(),
             private_jwe: "sealed-private-key".into(),
-            public_jwk: r#"{"kty":"EC","crv":"P-256","x":"x","y":"y","kid":"k1"}"#.into(),
+            public_jwk: r#"{"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA","kid":"k1"}"#.into(),
             created_at: 10,
             activate_at: 11,
             remove_at: Some(99),
