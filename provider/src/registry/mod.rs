@@ -64,8 +64,8 @@ pub struct RegistryPerson {
 
 /// A permanent residence as the population database records it. Only the province it lies in
 /// is kept with an account (for `resident_of:<code>`); the address never leaves the registry.
+/// Members beyond these two (a ward, a postcode) are ignored: an HTTP registry may send more.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PermanentResidence {
     /// The address.
     pub address: String,
