@@ -11,6 +11,7 @@ mod level;
 mod person;
 mod pin;
 mod predicate;
+mod province;
 mod receipt;
 mod scope;
 
@@ -22,6 +23,7 @@ pub use person::{
 };
 pub use pin::{BirthPlace, PersonalIdNumber, PinError, PinMismatch};
 pub use predicate::{AGE_OVER_RANGE, Predicate, PredicateDocument};
+pub use province::Province;
 pub use receipt::{
     KEY_HISTORY_METADATA, KEY_HISTORY_PATH, RECEIPT_MEMBER, RECEIPT_TYPE, ReceiptClaims,
 };

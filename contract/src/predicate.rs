@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 use crate::claims::Lang;
 use crate::level::Level;
 use crate::person::DocumentType;
+use crate::province::Province;
 
 /// The documents a `document_valid:<type>` predicate may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -64,6 +65,10 @@ pub enum Predicate {
     /// `document_valid:<type>`: a document of this type is integrated into the account and is
     /// not expired today (Level 2 logins only, like the documents).
     DocumentValid(PredicateDocument),
+    /// `resident_of:<code>`: the holder's permanent residence, as the population registry
+    /// records it, is in this (current) province. Released for the provinces a relying party
+    /// registered, never with the address.
+    ResidentOf(Province),
 }
 
 /// The youngest and oldest `age_over_N` thresholds.
@@ -71,6 +76,7 @@ pub const AGE_OVER_RANGE: std::ops::RangeInclusive<u8> = 1..=150;
 
 const AGE_OVER_PREFIX: &str = "age_over_";
 const DOCUMENT_VALID_PREFIX: &str = "document_valid:";
+const RESIDENT_OF_PREFIX: &str = "resident_of:";
 
 /// `age_over_0` ... `age_over_255`, made once so that names are `&'static str`.
 static AGE_OVER_NAMES: LazyLock<Vec<String>> = LazyLock::new(|| {
@@ -87,12 +93,17 @@ impl Predicate {
                 .get(usize::from(n))
                 .map_or("age_over", String::as_str),
             Predicate::DocumentValid(d) => d.names().0,
+            Predicate::ResidentOf(p) => p.predicate_name(),
         }
     }
 
     /// Parses a wire name: `age_over_` and a threshold in [`AGE_OVER_RANGE`] written without
-    /// sign or leading zero, or `document_valid:` and one of [`PredicateDocument::ALL`].
+    /// sign or leading zero, `document_valid:` and one of [`PredicateDocument::ALL`], or
+    /// `resident_of:` and the code of a current province ([`Province::parse`]).
     pub fn parse(s: &str) -> Option<Predicate> {
+        if let Some(code) = s.strip_prefix(RESIDENT_OF_PREFIX) {
+            return Province::parse(code).map(Predicate::ResidentOf);
+        }
         if let Some(n) = s.strip_prefix(AGE_OVER_PREFIX) {
             let canonical = !n.is_empty()
                 && n.len() <= 3
@@ -116,7 +127,7 @@ impl Predicate {
     /// is computed from (the birth date: Level 1; the documents: Level 2).
     pub fn required_level(self) -> Level {
         match self {
-            Predicate::AgeOver(_) => Level::Level1,
+            Predicate::AgeOver(_) | Predicate::ResidentOf(_) => Level::Level1,
             Predicate::DocumentValid(_) => Level::Level2,
         }
     }
@@ -157,6 +168,20 @@ impl Predicate {
                 "Whether you hold a valid {} (not its number or dates)",
                 d.names().2
             ),
+            (Predicate::ResidentOf(p), Some(v), Lang::Vi) => {
+                format!("Thường trú tại {}: {}", p.name(lang), answer(v))
+            }
+            (Predicate::ResidentOf(p), Some(v), Lang::En) => {
+                format!("Resident of {}: {}", p.name(lang), answer(v))
+            }
+            (Predicate::ResidentOf(p), None, Lang::Vi) => format!(
+                "Bạn có thường trú tại {} hay không (không gửi địa chỉ)",
+                p.name(lang)
+            ),
+            (Predicate::ResidentOf(p), None, Lang::En) => format!(
+                "Whether your permanent residence is in {} (not your address)",
+                p.name(lang)
+            ),
         }
     }
 }
@@ -181,6 +206,11 @@ mod tests {
                 Some(d.document_type().as_str())
             );
         }
+        for p in Province::all() {
+            let r = Predicate::ResidentOf(p);
+            assert_eq!(Predicate::parse(r.as_str()), Some(r));
+            assert_eq!(r.as_str(), format!("resident_of:{}", p.code()));
+        }
         assert_eq!(Predicate::AgeOver(18).as_str(), "age_over_18");
         assert_eq!(
             serde_json::to_string(&Predicate::AgeOver(21)).unwrap(),
@@ -203,6 +233,11 @@ mod tests {
             "document_valid:",
             "document_valid:library_card",
             "document_valid:Passport",
+            "resident_of:",
+            "resident_of:1",
+            "resident_of:02",
+            "resident_of:Hà Nội",
+            "resident_of:01 ",
             "birthdate",
         ] {
             assert_eq!(Predicate::parse(bad), None, "{bad}");
@@ -223,6 +258,17 @@ mod tests {
         assert_eq!(
             Predicate::AgeOver(21).description(Lang::Vi, Some(false)),
             "Từ đủ 21 tuổi trở lên: không"
+        );
+        let hanoi = Predicate::ResidentOf(Province::parse("01").unwrap());
+        assert_eq!(hanoi.required_level(), Level::Level1);
+        assert_eq!(
+            hanoi.description(Lang::En, Some(true)),
+            "Resident of Hà Nội: yes"
+        );
+        assert!(
+            hanoi
+                .description(Lang::Vi, None)
+                .contains("không gửi địa chỉ")
         );
         assert!(
             Predicate::DocumentValid(PredicateDocument::DrivingLicence)

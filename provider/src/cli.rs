@@ -113,6 +113,9 @@ pub enum CliError {
     /// The keys.
     #[error(transparent)]
     Keys(#[from] crate::keys::KeyError),
+    /// A signing key's certificate chain.
+    #[error(transparent)]
+    Certificate(#[from] crate::keys::certificates::CertificateError),
 }
 
 async fn store(config: &Config) -> Result<Store, CliError> {
@@ -436,6 +439,16 @@ pub async fn rotate_key(config: &Config, alg: SigningAlg) -> Result<String, CliE
         .await?)
 }
 
+/// Publishes the certificate chain an operator CA issued for a signing key (`x5c`; PEM, leaf
+/// first): refused unless the leaf certifies that very key. Processes pick it up at their next
+/// key reload.
+pub async fn certify_key(config: &Config, kid: &str, pem: &[u8]) -> Result<(), CliError> {
+    let store = store(config).await?;
+    let sealer = Sealer::new(config.key_encryption_key.clone());
+    crate::keys::certificates::certify(&store, &sealer, kid, pem, Clock::default().now()).await?;
+    Ok(())
+}
+
 /// Registers a registration officer with a role (`registrar` or `supervisor`, see
 /// `accounts::desk`); returns the generated password and TOTP secret (shown once).
 pub async fn add_officer(
@@ -557,6 +570,47 @@ pub async fn set_age_thresholds(
     store(config)
         .await?
         .set_client_age_thresholds(client_id, years)
+        .await?;
+    Ok(())
+}
+
+/// Checks `--resident-of` values: each the code of a current province. An earlier province's
+/// code is refused with the province it is now part of (its predicate would answer for a
+/// larger area than the one named).
+pub fn check_resident_provinces(codes: &[String]) -> Result<(), CliError> {
+    use vneid_contract::{Lang, Province};
+    for code in codes {
+        if Province::parse(code).is_some() {
+            continue;
+        }
+        return Err(CliError::Invalid(match Province::merged(code) {
+            Some((name, now)) => format!(
+                "--resident-of {code}: {name} is no longer a province; since 1 July 2025 it is \
+                 part of {} ({}): give {}",
+                now.name(Lang::Vi),
+                now.code(),
+                now.code()
+            ),
+            None => format!(
+                "--resident-of {code}: give the two-digit code of one of the 34 provinces \
+                 (01 Hà Nội, 79 Thành phố Hồ Chí Minh, ...)"
+            ),
+        }));
+    }
+    Ok(())
+}
+
+/// Sets the `resident_of:<code>` provinces a client may ask for.
+pub async fn set_resident_provinces(
+    config: &Config,
+    client_id: &str,
+    codes: &[String],
+) -> Result<(), CliError> {
+    check_resident_provinces(codes)?;
+    let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
+    store(config)
+        .await?
+        .set_client_resident_provinces(client_id, &codes)
         .await?;
     Ok(())
 }

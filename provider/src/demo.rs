@@ -119,8 +119,12 @@ pub async fn seed(store: &Store, sealer: &Sealer, now: i64) -> Result<(), AppErr
     for client in &DEMO_CLIENTS {
         if store.client(client.id).await?.is_none() {
             store.insert_client(&demo_client_row(client), now).await?;
-            // Demo clients may ask `age_over_18` (README: predicate claims).
+            // Demo clients may ask `age_over_18`, and whether one lives in Hà Nội or Hồ Chí
+            // Minh City (README: predicate claims).
             store.set_client_age_thresholds(client.id, &[18]).await?;
+            store
+                .set_client_resident_provinces(client.id, &["01", "79"])
+                .await?;
         }
     }
     if store.client(DEMO_BANK_FAPI).await?.is_none() {
@@ -160,6 +164,23 @@ pub async fn seed(store: &Store, sealer: &Sealer, now: i64) -> Result<(), AppErr
     Ok(())
 }
 
+/// Makes a demo operator CA, certifies with it every signing key without a chain, reloads the
+/// keys so that the JWKS carries the chains, and writes the CA certificate to a file in the
+/// temporary directory (returned). Keys made by a later rotation are certified at the next
+/// start.
+pub async fn certify_keys(
+    state: &crate::state::AppState,
+) -> Result<std::path::PathBuf, Box<dyn std::error::Error + Send + Sync>> {
+    let now = state.now();
+    let ca = crate::keys::certificates::DemoCa::generate("VNeID demo operator CA", now)?;
+    ca.certify_uncertified(&state.store, &state.sealer, now)
+        .await?;
+    state.keys.reload(now).await?;
+    let path = std::env::temp_dir().join(format!("vneid-demo-ca-{}.pem", std::process::id()));
+    std::fs::write(&path, ca.pem()?)?;
+    Ok(path)
+}
+
 fn level1_account(password_hash: String) -> NewAccount {
     NewAccount {
         id: crate::secret::new_id(),
@@ -180,6 +201,7 @@ fn level1_account(password_hash: String) -> NewAccount {
         email: Some("an.nguyen@example.vn".into()),
         verification_evidence: Some(evidence(1)),
         must_change_password: false,
+        residence_province: Some("01".into()),
     }
 }
 
@@ -203,6 +225,7 @@ fn level2_account(password_hash: String, sealer: &Sealer) -> Result<NewAccount, 
         email: Some("binh.tran@example.vn".into()),
         verification_evidence: Some(evidence(2)),
         must_change_password: false,
+        residence_province: Some("79".into()),
     })
 }
 

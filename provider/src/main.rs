@@ -165,6 +165,10 @@ enum ClientsCommand {
         /// (e.g. `18,21`); none by default.
         #[arg(long = "age-over", value_delimiter = ',')]
         age_over: Vec<u8>,
+        /// The provinces (current two-digit codes, e.g. `01` for Hà Nội) of the
+        /// `resident_of:<code>` predicate claims it may ask for, comma-separated; none by default.
+        #[arg(long = "resident-of", value_delimiter = ',')]
+        resident_of: Vec<String>,
         /// Where to push its account-status Security Event Tokens (RFC 8935); without it, the
         /// client polls for them (RFC 8936).
         #[arg(long = "events-endpoint")]
@@ -251,6 +255,18 @@ enum KeysCommand {
         #[arg(long, default_value = "ES256", value_parser = ["ES256", "RS256"])]
         alg: String,
     },
+    /// Publish the certificate chain an operator CA issued for a signing key (x5c in the JWKS
+    /// and the key history); the leaf must certify that key.
+    Certify {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The key id (`keys list`).
+        #[arg(long)]
+        kid: String,
+        /// The chain, PEM, leaf first.
+        #[arg(long = "signing-cert-chain")]
+        signing_cert_chain: PathBuf,
+    },
     /// Print a fresh random key-encryption key for the configuration.
     GenerateKek,
 }
@@ -316,6 +332,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     profile,
                     responses,
                     age_over,
+                    resident_of,
                     events_endpoint,
                 } => {
                     let jwks = match jwks {
@@ -349,10 +366,12 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                         .map(|s| ApiScope::parse(s).ok_or("bad API scope"))
                         .collect::<Result<Vec<_>, _>>()?;
                     cli::check_age_thresholds(&age_over)?;
+                    cli::check_resident_provinces(&resident_of)?;
                     let client_id = registration.id.clone();
                     let secret =
                         cli::add_client_with_api_scopes(&config, registration, &api_scopes).await?;
                     cli::set_age_thresholds(&config, &client_id, &age_over).await?;
+                    cli::set_resident_provinces(&config, &client_id, &resident_of).await?;
                     if let Some(endpoint) = events_endpoint.as_deref() {
                         cli::set_event_receiver(&config, &client_id, Some(endpoint)).await?;
                     }
@@ -449,6 +468,18 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             Ok(())
         }
         Command::Keys { command } => match command {
+            KeysCommand::Certify {
+                config,
+                kid,
+                signing_cert_chain,
+            } => {
+                let config = Config::load(config.config.as_deref())?;
+                let pem = std::fs::read(&signing_cert_chain)
+                    .map_err(|e| format!("cannot read {}: {e}", signing_cert_chain.display()))?;
+                cli::certify_key(&config, &kid, &pem).await?;
+                println!("key {kid}: certificate chain published");
+                Ok(())
+            }
             KeysCommand::GenerateKek => {
                 println!("{}", KeyEncryptionKey::generate().encode());
                 Ok(())
@@ -505,6 +536,10 @@ async fn run_demo(
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let state = vneid_provider::prepare(config, Clock::default()).await?;
     demo::seed(&state.store, &state.sealer, state.now()).await?;
+    // A demo operator CA certifies the signing keys (x5c); its certificate is what a relying
+    // party trusts (README: receipts).
+    let ca_file = demo::certify_keys(&state).await?;
+    println!("demo operator CA certificate: {}", ca_file.display());
     if let Some(file) = registry {
         let text = std::fs::read_to_string(&file)
             .map_err(|e| format!("cannot read {}: {e}", file.display()))?;

@@ -98,6 +98,7 @@ pub struct VneidAuth {
     login_path: String,
     scopes: Arc<dyn Fn(Level) -> ScopeSet + Send + Sync>,
     predicates: Vec<Predicate>,
+    claims: crate::ClaimsRequest,
     secure: bool,
     session_lifetime: Duration,
     ended: Arc<Mutex<EndedSessions>>,
@@ -155,6 +156,14 @@ impl Session {
             .get(Predicate::AgeOver(years).as_str())
             .copied()
     }
+
+    /// `resident_of:<code>` as released at this login (`None`: not asked, not released, or
+    /// no residence on record).
+    pub fn resident_of(&self, province: vneid_contract::Province) -> Option<bool> {
+        self.predicates
+            .get(Predicate::ResidentOf(province).as_str())
+            .copied()
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -187,6 +196,7 @@ impl VneidAuth {
             login_path: "/login".into(),
             scopes: Arc::new(scopes),
             predicates: Vec::new(),
+            claims: crate::ClaimsRequest::default(),
             secure,
             session_lifetime: SESSION_LIFETIME,
             ended: Arc::default(),
@@ -221,6 +231,13 @@ impl VneidAuth {
     /// are kept in the [`Session`].
     pub fn with_predicates(mut self, predicates: impl IntoIterator<Item = Predicate>) -> Self {
         self.predicates = predicates.into_iter().collect();
+        self
+    }
+
+    /// Claims to ask for one by one at every login, beside the scopes (`name` without the
+    /// rest of `profile`, so that the birth date is not released).
+    pub fn with_claims(mut self, claims: crate::ClaimsRequest) -> Self {
+        self.claims = claims;
         self
     }
 
@@ -345,6 +362,7 @@ impl VneidAuth {
     fn request(&self, level: Level) -> LoginRequest {
         let mut request = LoginRequest::new(level, (self.scopes)(level));
         request.predicates = self.predicates.clone();
+        request.claims = self.claims.clone();
         request
     }
 

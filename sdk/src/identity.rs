@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 use vneid_contract::{
     AccountKind, AuthMethod, Claim, Document, DocumentType, Gender, Level, Organization,
-    PersonalIdNumber, Predicate, PredicateDocument, TravelDocument,
+    PersonalIdNumber, Predicate, PredicateDocument, Province, TravelDocument,
 };
 
 use crate::error::{ClaimError, SdkError};
@@ -384,6 +384,13 @@ impl VerifiedIdentity {
     /// logins only), without its details.
     pub fn document_valid(&self, document: PredicateDocument) -> Option<bool> {
         self.predicate(Predicate::DocumentValid(document))
+    }
+
+    /// `resident_of:<code>`: whether the citizen's permanent residence is in this province
+    /// (`Province::parse("01")`: Hà Nội), without their address. `None` also when the
+    /// registry names no residence.
+    pub fn resident_of(&self, province: Province) -> Option<bool> {
+        self.predicate(Predicate::ResidentOf(province))
     }
 
     /// The full name (`name`, or the parts joined).

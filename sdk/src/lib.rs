@@ -148,13 +148,15 @@ pub use events::{SecurityEvent, SetError};
 pub use identity::{Person, VerifiedClaims, VerifiedIdentity};
 pub use logout::{BACKCHANNEL_LOGOUT_EVENT, LogoutToken, LogoutTokenError};
 pub use pending::{ClaimsRequest, LoginRequest, PendingLogin, Prompt};
-pub use receipt::{KeyHistory, Receipt, ReceiptError, SignedReceipt, verify_receipt};
+pub use receipt::{
+    KeyHistory, Receipt, ReceiptError, SignedReceipt, verify_receipt, verify_receipt_with_ca,
+};
 #[cfg(feature = "sqlx-sqlite")]
 pub use store::SqlSessionStore;
 pub use store::{MemorySessionStore, SessionStore, StoreFuture};
 pub use tokens::{Session, Tokens};
 pub use vneid_contract::{
     ACR_LEVEL1, ACR_LEVEL2, AccountEvent, AccountKind, Claim, Document, DocumentType, Gender, Lang,
-    Level, Organization, PersonalIdNumber, Predicate, PredicateDocument, ReceiptClaims, Scope,
-    ScopeSet, TravelDocument,
+    Level, Organization, PersonalIdNumber, Predicate, PredicateDocument, Province, ReceiptClaims,
+    Scope, ScopeSet, TravelDocument,
 };

@@ -5,7 +5,9 @@
 //! the identity was verified, the client, the pairwise `sub`, a transaction id and the issue
 //! time. Keep it with the provider's [`KeyHistory`] (every signing key it ever used, with the
 //! period each was valid in): years later, after the key has left the JWKS and with no network,
-//! [`verify_receipt`] says whether the record is genuine.
+//! [`verify_receipt`] says whether the record is genuine. Where the operator's CA certified the
+//! signing keys (`x5c` in the key history), [`verify_receipt_with_ca`] also ties the key to
+//! that CA.
 //!
 //! ```no_run
 //! # fn archived() -> (String, String) { unimplemented!() }
@@ -67,6 +69,13 @@ pub enum ReceiptError {
     /// The receipt is genuine but not for this login (another client or subject).
     #[error("the receipt is for another {0}")]
     NotThisLogin(&'static str),
+    /// The key history carries no certificate chain (`x5c`) for the receipt's key.
+    #[error("key {0} has no certificate chain in the key history")]
+    NoCertificateChain(String),
+    /// The key's certificate chain does not lead to the CA trusted, was not valid at the
+    /// receipt's issue time, or does not certify the key that signed it.
+    #[error("the signing key's certificate chain is not trusted: {0}")]
+    Untrusted(String),
 }
 
 /// One key of the history.
@@ -246,6 +255,9 @@ impl std::fmt::Debug for SignedReceipt {
             .finish_non_exhaustive()
     }
 }
+
+mod chain;
+pub use chain::verify_receipt_with_ca;
 
 #[cfg(test)]
 mod tests;

@@ -71,6 +71,7 @@ async fn level1_chau(provider: &TestProvider) {
         email: None,
         verification_evidence: None,
         must_change_password: false,
+        residence_province: None,
     };
     provider
         .state

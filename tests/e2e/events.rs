@@ -1,7 +1,8 @@
 //! Account-status Security Event Tokens: revoking an account at the desk reaches the relying
 //! parties that received its claims within one dispatch-and-push cycle, and the portal's session
 //! ends; a client without a receiver polls (RFC 8936) and acknowledges; pushes are retried with
-//! the same `jti` (at least once); forged or misdirected SETs are refused by the SDK.
+//! the same `jti` (at least once); forged or misdirected SETs are refused by the SDK; a
+//! supervisor's downgrade at the desk is a CAEP `assurance-level-change` (decrease).
 
 use std::sync::{Arc, Mutex};
 
@@ -280,7 +281,54 @@ async fn a_failed_push_is_retried_with_the_same_jti(backend: Backend) {
     assert_eq!(body["sets"], json!({}), "{body}");
 }
 
+/// A supervisor takes the Level 2 demo citizen down to Level 1 at the desk: the bank, which
+/// received claims from a Level 2 login, polls a CAEP `assurance-level-change` that says so
+/// (the same audit event a registry re-sync's downgrade writes).
+async fn a_downgrade_at_the_desk_is_an_assurance_level_change(backend: Backend) {
+    let provider = spawn_provider(backend).await;
+    let bank = sdk_client(&provider, "demo-bank", 3002).await;
+    let (url, pending) = bank.begin(&LoginRequest::new(
+        Level::Level2,
+        ScopeSet::parse("openid profile").unwrap(),
+    ));
+    let back = login(
+        &provider,
+        &Browser::new(&provider.base),
+        url.as_str(),
+        "079198000002",
+    )
+    .await;
+    let identity = bank.complete(pending, back.query().unwrap()).await.unwrap();
+    let supervisor = Browser::new(&provider.base);
+    crate::journey::officer_login_as(&provider, &supervisor, "giamsat01").await;
+    crate::law::desk_post(
+        &supervisor,
+        &provider,
+        "/desk/accounts/079198000002/downgrade",
+        &[],
+    )
+    .await;
+    dispatch_due(&provider.state).await.unwrap();
+    let (status, body) = poll(&provider, "demo-bank", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let sets = body["sets"].as_object().unwrap();
+    assert_eq!(sets.len(), 1, "{body}");
+    let set = sets.values().next().unwrap().as_str().unwrap();
+    let event = bank.verify_security_event(set).await.unwrap();
+    assert_eq!(event.subject, identity.subject);
+    let (kind, members) = &event.events[0];
+    assert_eq!(*kind, AccountEvent::AssuranceLevelChange);
+    assert_eq!(members["change_direction"], "decrease");
+    assert_eq!(members["previous_level"], "urn:vneid:acr:level2");
+    assert_eq!(members["current_level"], "urn:vneid:acr:level1");
+    assert_eq!(members["reason_admin"]["en"], "officer_decision");
+    // The portal, which never received claims about her, hears nothing.
+    let (_, other) = poll(&provider, "demo-portal", json!({})).await;
+    assert_eq!(other["sets"], json!({}));
+}
+
 on_both_backends!(
+    a_downgrade_at_the_desk_is_an_assurance_level_change,
     revoking_an_account_at_the_desk_ends_the_portal_session,
     a_client_without_receiver_polls_and_acknowledges,
     a_failed_push_is_retried_with_the_same_jti,

@@ -38,7 +38,7 @@ async fn bank(provider: &TestProvider) -> VneidClient {
 }
 
 /// A form post as the officer in `officer`, with the desk session's CSRF token.
-async fn desk_post(
+pub(crate) async fn desk_post(
     officer: &Browser,
     provider: &TestProvider,
     action: &str,
@@ -79,6 +79,7 @@ async fn level2_cuong(provider: &TestProvider) {
         email: None,
         verification_evidence: None,
         must_change_password: false,
+        residence_province: None,
     };
     provider
         .state

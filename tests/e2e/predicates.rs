@@ -13,7 +13,7 @@ use vneid_tests::{
 
 const BIRTHDATE_L1: &str = "1995-03-12";
 
-fn jwt_payload(jwt: &str) -> Value {
+pub(crate) fn jwt_payload(jwt: &str) -> Value {
     let part = jwt.split('.').nth(1).unwrap();
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(part)
@@ -22,7 +22,7 @@ fn jwt_payload(jwt: &str) -> Value {
 }
 
 /// Logs in through the pages and returns the consent page's HTML and the code.
-async fn login_showing_consent(
+pub(crate) async fn login_showing_consent(
     provider: &TestProvider,
     params: &[(&str, &str)],
     username: &str,
@@ -56,7 +56,7 @@ async fn login_showing_consent(
 }
 
 /// Redeems a code as the demo portal: the ID token's payload and the UserInfo body.
-async fn tokens_and_userinfo(provider: &TestProvider, code: &str) -> (Value, Value) {
+pub(crate) async fn tokens_and_userinfo(provider: &TestProvider, code: &str) -> (Value, Value) {
     let (status, tokens) = provider.redeem(code, VERIFIER).await;
     assert_eq!(status, 200, "{tokens}");
     let userinfo: Value = reqwest::Client::new()
@@ -244,7 +244,8 @@ async fn registered_ages_are_the_ones_released(backend: Backend) {
     assert!(userinfo.get("age_over_60").is_none(), "{userinfo}");
 }
 
-/// The portal example asks `age_over_18` and shows the answer on "My records".
+/// The portal example asks `age_over_18` and `resident_of:01` and shows the answers on "My
+/// records"; it asks for the name alone, not `profile`, so the birth date never reaches it.
 async fn the_portal_shows_age_over_18(backend: Backend) {
     let provider = spawn_provider(backend).await;
     let portal = public_portal::app(&provider.issuer, "http://127.0.0.1:3001")
@@ -256,6 +257,8 @@ async fn the_portal_shows_age_over_18(backend: Backend) {
     assert_eq!(status, 303);
     let (_, to_provider, _) = get(&portal, &to_login, &mut cookies).await;
     assert!(to_provider.contains("age_over_18"), "{to_provider}");
+    assert!(to_provider.contains("resident_of"), "{to_provider}");
+    assert!(!to_provider.contains("profile"), "{to_provider}");
     let browser = Browser::new(&provider.base);
     let back = login(&provider, &browser, &to_provider, "001095000001").await;
     let (_, next, _) = get(
@@ -267,6 +270,9 @@ async fn the_portal_shows_age_over_18(backend: Backend) {
     let (status, _, page) = get(&portal, &next, &mut cookies).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("<strong id=\"adult\">có</strong>"), "{page}");
+    assert!(page.contains("<strong id=\"hanoi\">có</strong>"), "{page}");
+    assert!(page.contains("Nguyễn Văn An"), "{page}");
+    assert!(!page.contains(BIRTHDATE_L1), "{page}");
 }
 
 on_both_backends!(

@@ -16,7 +16,7 @@ use vneid_tests::{Backend, TestProvider, login, on_both_backends, spawn_provider
 
 const SCOPES: &str = "openid profile identity_number documents ekyc_receipt";
 
-async fn bank(provider: &TestProvider) -> VneidClient {
+pub(crate) async fn bank(provider: &TestProvider) -> VneidClient {
     VneidClient::discover(
         &provider.issuer,
         "demo-bank",
@@ -28,7 +28,7 @@ async fn bank(provider: &TestProvider) -> VneidClient {
 }
 
 /// A Level 2 login of the demo bank asking for a receipt (and `age_over_18`).
-async fn bank_login(
+pub(crate) async fn bank_login(
     provider: &TestProvider,
     client: &VneidClient,
 ) -> Result<vneid_sdk::VerifiedIdentity, SdkError> {

@@ -20,7 +20,9 @@ async fn registry_service() -> String {
                     "id_number": id, "kind": "citizen", "family_name": "Lê", "middle_name": "Minh", "given_name": "Châu",
                     "birthdate": "2001-04-02", "gender": "female", "phone_number": "+84912345678",
                     "documents": [{ "type": "passport", "number": "C9999999" }],
-                    "identity_card": super::registration::card("001301000123")
+                    "identity_card": super::registration::card("001301000123"),
+                    // More than the provider reads (a ward): ignored, not a failure.
+                    "permanent_residence": { "address": "Số 1 Tràng Tiền", "province": "01", "ward": "Hoàn Kiếm" }
                 })))
             }),
         )
@@ -49,6 +51,21 @@ async fn registration_against_a_registry_service(backend: Backend) {
     let (status, answer) = super::registration::submit(&provider, &body, None).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(answer["status"], "approved", "{answer}");
+    // Only the province of the permanent residence is kept with the account (`resident_of`).
+    let store = &provider.state.store;
+    let account = store
+        .account_by_username("001301000123")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store
+            .account_residence_province(&account.id)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("01")
+    );
     // The password goes to the phone the registry service holds, not to the typed one.
     let _ = super::registration::sms_password(&provider, "+84912345678").await;
     assert!(

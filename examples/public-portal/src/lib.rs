@@ -1,7 +1,8 @@
 //! Example public-service portal (client `demo-portal` on http://127.0.0.1:3001): "My records"
-//! needs Level 1 and shows whether the citizen is 18 or over from the predicate claim
-//! `age_over_18` (a yes or no, not the birth date); "Submit an application" needs Level 2 and
-//! steps up. Uses only the SDK's public API. Run beside the demo provider:
+//! needs Level 1 and shows whether the citizen is 18 or over and lives in Hà Nội from the
+//! predicate claims `age_over_18` and `resident_of:01` (a yes or no: the portal never receives
+//! the birth date nor the address; it asks for `name` alone, not the `profile` scope);
+//! "Submit an application" needs Level 2 and steps up. Uses only the SDK's public API. Run beside the demo provider:
 //!
 //! ```sh
 //! cargo run --release -p vneid-provider -- demo      # terminal 1
@@ -17,7 +18,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum_extra::extract::cookie::{Key, PrivateCookieJar};
 use vneid_sdk::axum::{RequireLevel, VneidAuth};
-use vneid_sdk::{ClientCredentials, Level, ScopeSet, SdkError, VneidClient};
+use vneid_sdk::{
+    ClaimsRequest, ClientCredentials, Level, Predicate, Province, ScopeSet, SdkError, VneidClient,
+};
 
 /// The portal's state.
 #[derive(Clone)]
@@ -52,6 +55,7 @@ struct RecordsPage {
     name: String,
     level: &'static str,
     adult: &'static str,
+    hanoi: &'static str,
 }
 
 #[derive(Template, WebTemplate)]
@@ -79,9 +83,23 @@ fn level_name(level: Option<Level>) -> &'static str {
     }
 }
 
-/// The scopes the portal asks for at each level.
+/// The scopes the portal asks for at each level (the name is asked alone: `profile` would
+/// bring the birth date).
 fn scopes(_level: Level) -> ScopeSet {
-    ScopeSet::parse("openid profile identity_number").unwrap_or_default()
+    ScopeSet::parse("openid identity_number").unwrap_or_default()
+}
+
+/// Hà Nội, the city this portal serves.
+fn hanoi() -> Option<Province> {
+    Province::parse("01")
+}
+
+fn yes_no(answer: Option<bool>) -> &'static str {
+    match answer {
+        Some(true) => "có",
+        Some(false) => "không",
+        None => "không rõ",
+    }
 }
 
 /// Builds the portal for the provider at `issuer`; `base` is the portal's own URL.
@@ -93,10 +111,14 @@ pub async fn app(issuer: &str, base: &str) -> Result<Router, SdkError> {
         &format!("{base}/callback"),
     )
     .await?;
-    // "Over 18" as a yes/no from the provider (predicate claim `age_over_18`), not computed
-    // from the birth date.
+    // "Over 18" and "lives in Hà Nội" as yes/no answers from the provider (predicate claims
+    // `age_over_18`, `resident_of:01`), not computed from the birth date or the address.
+    let predicates = std::iter::once(Predicate::AgeOver(18))
+        .chain(hanoi().map(Predicate::ResidentOf))
+        .collect::<Vec<_>>();
     let auth = VneidAuth::new(client, Key::generate(), scopes)
-        .with_predicates([vneid_sdk::Predicate::AgeOver(18)]);
+        .with_predicates(predicates)
+        .with_claims(ClaimsRequest::new().at_userinfo("name", true));
     let portal = Portal {
         auth,
         issuer: issuer.to_string(),
@@ -126,16 +148,12 @@ async fn home(State(p): State<Portal>, jar: PrivateCookieJar) -> impl IntoRespon
 
 async fn records(RequireLevel(session): RequireLevel<1>) -> impl IntoResponse {
     let name = session.name.clone().unwrap_or_default();
-    let adult = match session.age_over(18) {
-        Some(true) => "có",
-        Some(false) => "không",
-        None => "không rõ",
-    };
     RecordsPage {
         user: Some(name.clone()),
         name,
         level: level_name(session.level),
-        adult,
+        adult: yes_no(session.age_over(18)),
+        hanoi: yes_no(hanoi().and_then(|p| session.resident_of(p))),
     }
 }
 

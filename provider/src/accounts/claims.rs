@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 use time::Date;
-use vneid_contract::{AccountKind, Claim, Level, Predicate, PredicateDocument, ScopeSet};
+use vneid_contract::{AccountKind, Claim, Level, Predicate, PredicateDocument, Province, ScopeSet};
 
 use crate::store::{AccountRow, DocumentRow, OrganizationRow};
 
@@ -135,9 +135,17 @@ impl Holder<'_> {
         }
     }
 
-    /// A predicate's value on `today` (`None` when the data it needs is unreadable).
-    pub fn predicate(&self, predicate: Predicate, today: Date) -> Option<bool> {
+    /// A predicate's value on `today`, with `residence` the current province of the permanent
+    /// residence on record (`None` when the data it needs is unknown or unreadable: a
+    /// residence the registry does not name is not a "no").
+    pub fn predicate(
+        &self,
+        predicate: Predicate,
+        today: Date,
+        residence: Option<Province>,
+    ) -> Option<bool> {
         match predicate {
+            Predicate::ResidentOf(asked) => residence.map(|r| r == asked),
             Predicate::AgeOver(years) => {
                 parse_date(&self.account.birthdate).map(|birth| age_at_least(birth, years, today))
             }

@@ -107,6 +107,7 @@ mod tests {
             email: None,
             identity_card: None,
             relations: vec![],
+            permanent_residence: None,
             id_number: "001301000123".into(),
             kind,
             family_name: "Lê".into(),

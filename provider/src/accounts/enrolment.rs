@@ -466,6 +466,7 @@ pub async fn enrol(
             email: plan.email.clone(),
             verification_evidence: None,
             must_change_password: true,
+            residence_province: person.residence_province().map(|p| p.code().to_string()),
         }),
     };
     let body = match &first_password {
@@ -541,6 +542,7 @@ mod tests {
             email: None,
             identity_card: None,
             relations: vec![],
+            permanent_residence: None,
             id_number: "001301000123".into(),
             kind: AccountKind::Citizen,
             family_name: "Lê".into(),

@@ -429,6 +429,7 @@ mod tests {
             email: None,
             identity_card: None,
             relations: vec![],
+            permanent_residence: None,
         };
         let today = time::macros::date!(2026 - 05 - 10);
         assert_eq!(registry_downgrade(&jane, &person, today), None);

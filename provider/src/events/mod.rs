@@ -28,10 +28,11 @@ use crate::state::AppState;
 use crate::store::{EventSourceRow, NewSecurityEvent};
 
 /// The audit events that become SETs.
-pub const SOURCE_KINDS: [&str; 4] = [
+pub const SOURCE_KINDS: [&str; 5] = [
     "account_status_changed",
     "password_changed",
     "level2_enrolled",
+    "account_downgraded",
     "consent_revoked",
 ];
 
@@ -79,6 +80,20 @@ pub fn event_of(source: &EventSourceRow) -> Option<(AccountEvent, Value, Audienc
                 "previous_level": ACR_LEVEL1,
                 "current_level": ACR_LEVEL2,
                 "change_direction": "increase",
+            }),
+            Audience::Informed,
+        )),
+        // A supervisor's decision at the desk, or the registry at a re-sync (an expired
+        // residence card): the relying parties holding a Level 2 login hear it is worth less.
+        "account_downgraded" => Some((
+            AccountEvent::AssuranceLevelChange,
+            json!({
+                "event_timestamp": at,
+                "namespace": "urn:vneid:acr",
+                "previous_level": ACR_LEVEL2,
+                "current_level": ACR_LEVEL1,
+                "change_direction": "decrease",
+                "reason_admin": { "en": detail["reason"].as_str().unwrap_or("unspecified") },
             }),
             Audience::Informed,
         )),

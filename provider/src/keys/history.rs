@@ -2,6 +2,8 @@
 //! in, so that a receipt signed years ago can be checked offline by whoever archived this
 //! document beside it (a rotated-out key leaves the JWKS, never the history).
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -35,8 +37,12 @@ pub struct HistoricKey {
 }
 
 impl HistoricKey {
-    fn from_row(row: KeyRow) -> Result<HistoricKey, KeyError> {
-        let jwk: Map<String, Value> = serde_json::from_str(&row.public_jwk)?;
+    fn from_row(
+        row: KeyRow,
+        chains: &BTreeMap<String, Vec<String>>,
+    ) -> Result<HistoricKey, KeyError> {
+        // With its certificate chain (`x5c`), if an operator CA issued one.
+        let jwk: Map<String, Value> = super::public_jwk(&row, chains)?.into();
         Ok(HistoricKey {
             kid: row.kid,
             alg: row.alg,
@@ -50,12 +56,13 @@ impl HistoricKey {
 impl KeyRing {
     /// The key history of `issuer`: every key ever stored, public halves only.
     pub async fn history(&self, issuer: &str) -> Result<KeyHistory, KeyError> {
+        let chains = self.store.key_certificate_chains().await?;
         let keys = self
             .store
             .all_keys()
             .await?
             .into_iter()
-            .map(HistoricKey::from_row)
+            .map(|row| HistoricKey::from_row(row, &chains))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(KeyHistory {
             issuer: issuer.to_string(),
@@ -74,16 +81,18 @@ mod tests {
             kid: "k1".into(),
             alg: "ES256".into(),
             private_jwe: "sealed-private-key".into(),
-            public_jwk: r#"{"kty":"EC","crv":"P-256","x":"x","y":"y","kid":"k1"}"#.into(),
+            public_jwk: r#"{"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA","kid":"k1"}"#.into(),
             created_at: 10,
             activate_at: 11,
             remove_at: Some(99),
         };
-        let entry = HistoricKey::from_row(row).unwrap();
+        let chains = BTreeMap::from([("k1".to_string(), vec!["MIIB".to_string()])]);
+        let entry = HistoricKey::from_row(row, &chains).unwrap();
         let json = serde_json::to_string(&entry).unwrap();
         assert!(!json.contains("sealed-private-key"));
         assert_eq!(entry.nbf, 11);
         assert_eq!(entry.exp, Some(99));
         assert_eq!(entry.jwk["kid"], "k1");
+        assert_eq!(entry.jwk["x5c"], serde_json::json!(["MIIB"]));
     }
 }

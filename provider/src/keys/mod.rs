@@ -2,6 +2,7 @@
 //! once into memory (signers built once, never per request) and reloaded in the background, so
 //! a rotation done by one process reaches all of them.
 
+pub mod certificates;
 mod history;
 mod seal;
 
@@ -79,7 +80,12 @@ impl KeyRing {
                 tracing::info!(kid = %row.kid, alg = alg.as_str(), "signing key created");
             }
         }
-        let snapshot = snapshot(&store.published_keys(now).await?, &sealer, now)?;
+        let snapshot = snapshot(
+            &store.published_keys(now).await?,
+            &store.key_certificate_chains().await?,
+            &sealer,
+            now,
+        )?;
         Ok(KeyRing {
             store,
             sealer,
@@ -89,7 +95,12 @@ impl KeyRing {
 
     /// Re-reads the keys from the database.
     pub async fn reload(&self, now: i64) -> Result<(), KeyError> {
-        let snapshot = snapshot(&self.store.published_keys(now).await?, &self.sealer, now)?;
+        let snapshot = snapshot(
+            &self.store.published_keys(now).await?,
+            &self.store.key_certificate_chains().await?,
+            &self.sealer,
+            now,
+        )?;
         self.current.store(Arc::new(snapshot));
         Ok(())
     }
@@ -173,12 +184,26 @@ fn new_key(
     })
 }
 
+/// A key's public JWK, with its certificate chain (`x5c`) if an operator CA issued one.
+fn public_jwk(row: &KeyRow, chains: &BTreeMap<String, Vec<String>>) -> Result<Jwk, KeyError> {
+    let mut jwk = Jwk::from_bytes(row.public_jwk.as_bytes())?;
+    if let Some(chain) = chains.get(&row.kid) {
+        jwk.set_parameter("x5c", Some(serde_json::json!(chain)))?;
+    }
+    Ok(jwk)
+}
+
 /// Builds signers (the newest active key per algorithm) and the JWKS from the rows.
-fn snapshot(rows: &[KeyRow], sealer: &Sealer, now: i64) -> Result<Snapshot, KeyError> {
+fn snapshot(
+    rows: &[KeyRow],
+    chains: &BTreeMap<String, Vec<String>>,
+    sealer: &Sealer,
+    now: i64,
+) -> Result<Snapshot, KeyError> {
     let mut signers = BTreeMap::new();
     let mut public = Vec::new();
     for row in rows {
-        public.push(Jwk::from_bytes(row.public_jwk.as_bytes())?);
+        public.push(public_jwk(row, chains)?);
         let Some(alg) = SigningAlg::parse(&row.alg) else {
             continue;
         };

@@ -33,7 +33,7 @@ pub fn document(issuer: &str, config: &crate::config::Config) -> String {
         "introspection_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
         "scopes_supported": Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-        "claims_supported": Claim::ALL.iter().map(|c| c.as_str()).chain(["iss", "aud", "exp", "iat", "nonce", "azp", "at_hash", "sid"]).collect::<Vec<_>>(),
+        "claims_supported": claims_supported(),
         "acr_values_supported": Level::ALL.iter().map(|l| l.acr()).collect::<Vec<_>>(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
@@ -86,6 +86,24 @@ pub fn document(issuer: &str, config: &crate::config::Config) -> String {
         doc["registration_endpoint"] = json!(url(paths::REGISTRATION));
     }
     doc.to_string()
+}
+
+/// The claims discovery lists: the contract's, the protocol's, the eKYC receipt, and every
+/// predicate claim with a fixed name (`age_over_N` is listed with the predicates, as its N is
+/// the one each client registered).
+fn claims_supported() -> Vec<String> {
+    Claim::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .chain(["iss", "aud", "exp", "iat", "nonce", "azp", "at_hash", "sid"])
+        .chain([vneid_contract::RECEIPT_MEMBER])
+        .map(str::to_string)
+        .chain(
+            super::predicates::supported()
+                .into_iter()
+                .filter(|p| vneid_contract::Predicate::parse(p).is_some()),
+        )
+        .collect()
 }
 
 /// `GET /.well-known/openid-configuration`.

@@ -1,12 +1,13 @@
 //! Predicate claims at the protocol's edge (an addition to the contract): `age_over_N` for the
-//! N the client registered, `document_valid:<type>`, asked through the `claims` parameter and
-//! released, instead of the data they are computed from, in the ID token or UserInfo as asked.
+//! N the client registered, `document_valid:<type>`, `resident_of:<code>` for the provinces the
+//! client registered, asked through the `claims` parameter and released, instead of the data
+//! they are computed from, in the ID token or UserInfo as asked.
 //! The rules are in `accounts::claims`; this loads what they need.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
-use vneid_contract::{Predicate, PredicateDocument};
+use vneid_contract::{Predicate, PredicateDocument, Province};
 
 use super::claims_request::ClaimsRequest;
 use super::client::Client;
@@ -16,7 +17,8 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::AccountRow;
 
-/// The predicate claims discovery lists (`N`: an age the client registered).
+/// The predicate claims discovery lists (`N`: an age the client registered; every current
+/// province, of which a client asks those it registered).
 pub fn supported() -> Vec<String> {
     std::iter::once("age_over_N".to_string())
         .chain(
@@ -24,11 +26,13 @@ pub fn supported() -> Vec<String> {
                 .iter()
                 .map(|d| Predicate::DocumentValid(*d).as_str().to_string()),
         )
+        .chain(Province::all().map(|p| Predicate::ResidentOf(p).as_str().to_string()))
         .collect()
 }
 
-/// Drops from a request the `age_over_N` the client did not register: like an unknown claim,
-/// it is ignored (Core 5.5), never shown on the consent page nor released.
+/// Drops from a request the `age_over_N` and `resident_of:<code>` the client did not register:
+/// like an unknown claim, it is ignored (Core 5.5), never shown on the consent page nor
+/// released (asking every province would reveal the residence).
 pub async fn restrict(
     state: &AppState,
     client: &Client,
@@ -46,9 +50,14 @@ pub async fn restrict(
         .store
         .client_age_thresholds(client.id.as_str())
         .await?;
+    let provinces = state
+        .store
+        .client_resident_provinces(client.id.as_str())
+        .await?;
     claims.retain_predicates(|p| match p {
         Predicate::AgeOver(n) => registered.contains(&i64::from(n)),
         Predicate::DocumentValid(_) => true,
+        Predicate::ResidentOf(province) => provinces.iter().any(|c| c == province.code()),
     });
     Ok(())
 }
@@ -67,6 +76,18 @@ pub async fn values(
     } else {
         Vec::new()
     };
+    let needs_residence = predicates
+        .iter()
+        .any(|p| matches!(p, Predicate::ResidentOf(_)));
+    let residence = if needs_residence {
+        state
+            .store
+            .account_residence_province(&account.id)
+            .await?
+            .and_then(|code| Province::parse(&code))
+    } else {
+        None
+    };
     let Some(today) = vietnam_date(state.now()) else {
         return Ok(BTreeMap::new());
     };
@@ -78,7 +99,7 @@ pub async fn values(
     };
     Ok(predicates
         .iter()
-        .filter_map(|p| holder.predicate(*p, today).map(|v| (*p, v)))
+        .filter_map(|p| holder.predicate(*p, today, residence).map(|v| (*p, v)))
         .collect())
 }
 

@@ -106,5 +106,8 @@ fn person(row: RegistryPersonRow, documents: Vec<RegistryDocumentRow>) -> Regist
             .relations
             .and_then(|j| serde_json::from_str(&j).ok())
             .unwrap_or_default(),
+        permanent_residence: row
+            .permanent_residence
+            .and_then(|j| serde_json::from_str(&j).ok()),
     }
 }

@@ -1,5 +1,6 @@
 //! A registry service over HTTP: `GET {base}/people/{id_number}` answers a person (404: none), with
-//! the contact on record (`phone_number`, `email`) where first passwords go,
+//! the contact on record (`phone_number`, `email`) where first passwords go and the permanent
+//! residence (`permanent_residence`: `address`, `province`),
 //! `GET {base}/organizations/{code}` answers an organisation of the business registry (404: none),
 //! `POST {base}/people/{id_number}/match` with `{"modality", "template"}` answers `{"score"}`.
 

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Deserialize;
 use vneid_contract::{AccountKind, Document, Gender, PersonalIdNumber, TravelDocument};
 
-use super::{IdentityCard, Modality, Relation, ResidenceCard, Template};
+use super::{IdentityCard, Modality, PermanentResidence, Relation, ResidenceCard, Template};
 use crate::store::{RegistryDocumentRow, RegistryImport, RegistryPersonRow};
 
 /// One person in an export.
@@ -45,6 +45,9 @@ pub struct RegistryRecord {
     /// Parents and guardians on record.
     #[serde(default)]
     pub relations: Vec<Relation>,
+    /// The permanent residence on record.
+    #[serde(default)]
+    pub permanent_residence: Option<PermanentResidence>,
 }
 
 /// A rejected row.
@@ -65,7 +68,8 @@ impl std::fmt::Display for Rejection {
 }
 
 /// Parses an export by its content: a JSON array, JSON lines, or CSV with a header row
-/// (`documents`, `biometrics`, `travel_document`, `residence_card` cells hold JSON).
+/// (`documents`, `biometrics`, `travel_document`, `residence_card`, `permanent_residence`, ...
+/// cells hold JSON).
 pub fn parse(text: &str) -> Result<Vec<(usize, RegistryRecord)>, Vec<Rejection>> {
     let trimmed = text.trim_start();
     let mut rejected = Vec::new();
@@ -132,8 +136,13 @@ fn csv_record(
             continue;
         }
         let value = match name {
-            "documents" | "biometrics" | "travel_document" | "residence_card" | "identity_card"
-            | "relations" => {
+            "documents"
+            | "biometrics"
+            | "travel_document"
+            | "residence_card"
+            | "identity_card"
+            | "relations"
+            | "permanent_residence" => {
                 serde_json::from_str(cell).map_err(|e| format!("{name}: not JSON: {e}"))?
             }
             _ => serde_json::Value::String(cell.to_string()),
@@ -278,6 +287,24 @@ fn check(r: &RegistryRecord) -> Result<RegistryImport, (&'static str, String)> {
             ));
         }
     }
+    if let Some(residence) = &r.permanent_residence {
+        let address = residence.address.trim();
+        if address.is_empty() || address.chars().count() > 300 {
+            return Err((
+                "permanent_residence",
+                "the address must be 1 to 300 characters".into(),
+            ));
+        }
+        if vneid_contract::Province::of_record(&residence.province).is_none() {
+            return Err((
+                "permanent_residence",
+                format!(
+                    "`{}` is not a province code or name (current or before 1 July 2025)",
+                    residence.province
+                ),
+            ));
+        }
+    }
     let mut templates = Vec::new();
     for (modality, values) in &r.biometrics {
         let m = Modality::parse(modality)
@@ -305,6 +332,7 @@ fn check(r: &RegistryRecord) -> Result<RegistryImport, (&'static str, String)> {
             email,
             identity_card: r.identity_card.as_ref().map(to_json),
             relations: (!r.relations.is_empty()).then(|| to_json(&r.relations)),
+            permanent_residence: r.permanent_residence.as_ref().map(to_json),
         },
         documents: r
             .documents
@@ -357,6 +385,14 @@ mod tests {
         let lines = r#"{"id_number":"001095000009","kind":"citizen","family_name":"A","given_name":"B","birthdate":"1995-01-01","gender":"male","email":"b@example.vn"}"#;
         let rows = validate(&parse(lines).unwrap()).unwrap();
         assert_eq!(rows[0].person.email.as_deref(), Some("b@example.vn"));
+        let moved = r#"{"id_number":"001095000009","kind":"citizen","family_name":"A","given_name":"B","birthdate":"1995-01-01","gender":"male","permanent_residence":{"address":"1 Nguyễn Trãi, Hà Giang","province":"02"}}"#;
+        let rows = validate(&parse(moved).unwrap()).unwrap();
+        assert!(rows[0].person.permanent_residence.is_some());
+        let nowhere = moved.replace("\"02\"", "\"03\"");
+        assert_eq!(
+            validate(&parse(&nowhere).unwrap()).unwrap_err()[0].field,
+            "permanent_residence"
+        );
         let bad = r#"{"id_number":"001095000009","kind":"citizen","family_name":"A","given_name":"B","birthdate":"1995-01-01","gender":"male","phone_number":"0912"}"#;
         assert_eq!(
             validate(&parse(bad).unwrap()).unwrap_err()[0].field,

@@ -57,6 +57,20 @@ pub struct RegistryPerson {
     /// Parents and guardians on record (the population database's relations).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub relations: Vec<Relation>,
+    /// The permanent residence on record (nơi thường trú).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permanent_residence: Option<PermanentResidence>,
+}
+
+/// A permanent residence as the population database records it. Only the province it lies in
+/// is kept with an account (for `resident_of:<code>`); the address never leaves the registry.
+/// Members beyond these two (a ward, a postcode) are ignored: an HTTP registry may send more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermanentResidence {
+    /// The address.
+    pub address: String,
+    /// The province: its code or name, current or from before 1 July 2025 (`01`, `Hà Giang`).
+    pub province: String,
 }
 
 /// A parent or guardian the registry records for a person.
@@ -127,6 +141,14 @@ impl RegistryPerson {
             .iter()
             .find(|r| r.id_number == id_number)
             .map(|r| r.relation)
+    }
+
+    /// The current province of the permanent residence on record, if the registry names one
+    /// it can read.
+    pub fn residence_province(&self) -> Option<vneid_contract::Province> {
+        self.permanent_residence
+            .as_ref()
+            .and_then(|r| vneid_contract::Province::of_record(&r.province))
     }
 
     /// The contact on record: the phone number, else the email address, if it is well formed.

@@ -59,6 +59,11 @@ pub async fn sync_account(
         return Ok(report);
     };
     report.found = true;
+    // Only the province is kept, never the address (for `resident_of:<code>`).
+    let province = person.residence_province();
+    store
+        .set_account_residence_province(account.id.as_str(), province.map(|p| p.code()))
+        .await?;
     let current = store.documents(account.id.as_str()).await?;
     let changes = documents::resync_changes(&current, &person.documents);
     let rows: Vec<DocumentSyncChange<'_>> = changes

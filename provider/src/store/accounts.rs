@@ -74,6 +74,8 @@ pub struct NewAccount {
     pub verification_evidence: Option<String>,
     /// The password was sent by SMS: the first login must change it.
     pub must_change_password: bool,
+    /// The current province code of the permanent residence on record (never the address).
+    pub residence_province: Option<String>,
 }
 
 /// A document integrated into an account.
@@ -350,9 +352,9 @@ pub async fn insert_account(
         "INSERT INTO accounts (id, kind, level, username, password_hash, totp_secret, \
          family_name, middle_name, given_name, birthdate, gender, nationality, travel_document, \
          portrait_jpeg, phone_number, phone_verified, email, email_verified, verified_at, \
-         verification_evidence, must_change_password, created_at, updated_at) \
+         verification_evidence, must_change_password, created_at, updated_at, residence_province) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18, $19, $20, $21, $22, $22)",
+         $18, $19, $20, $21, $22, $22, $23)",
     )
     .bind(&account.id)
     .bind(&account.kind)
@@ -376,6 +378,7 @@ pub async fn insert_account(
     .bind(&account.verification_evidence)
     .bind(i64::from(account.must_change_password))
     .bind(now)
+    .bind(&account.residence_province)
     .execute(&mut *conn)
     .await
     .map_err(unique("an account with this identification number"))?;

@@ -78,4 +78,42 @@ impl Store {
         .fetch_all(&self.pool)
         .await?)
     }
+
+    /// The certificate chains (`x5c`, leaf first) of the keys that have one, by key id.
+    pub async fn key_certificate_chains(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, Vec<String>>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT kid, chain FROM signing_key_certificates")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(kid, chain)| serde_json::from_str(&chain).ok().map(|c| (kid, c)))
+            .collect())
+    }
+
+    /// Sets the certificate chain of a key (replacing any), in one transaction.
+    pub async fn set_key_certificate_chain(
+        &self,
+        kid: &str,
+        chain: &[String],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM signing_key_certificates WHERE kid = $1")
+            .bind(kid)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO signing_key_certificates (kid, chain, added_at) VALUES ($1, $2, $3)",
+        )
+        .bind(kid)
+        .bind(serde_json::json!(chain).to_string())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }

@@ -23,6 +23,8 @@ pub struct RegistryPersonRow {
     pub identity_card: Option<String>,
     /// Parents and guardians on record (JSON array).
     pub relations: Option<String>,
+    /// The permanent residence on record (JSON: address, province).
+    pub permanent_residence: Option<String>,
 }
 
 /// A document on record.
@@ -119,8 +121,8 @@ impl Store {
     ) -> Result<Option<RegistryPersonRow>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT id_number, kind, family_name, middle_name, given_name, birthdate, gender, \
-             nationality, travel_document, residence_card, phone_number, email, identity_card, relations \
-             FROM registry_people \
+             nationality, travel_document, residence_card, phone_number, email, identity_card, relations, \
+             permanent_residence FROM registry_people \
              WHERE id_number = $1",
         )
         .bind(id_number)
@@ -176,8 +178,8 @@ impl Store {
             sqlx::query(
                 "INSERT INTO registry_people (id_number, kind, family_name, middle_name, given_name, \
                  birthdate, gender, nationality, travel_document, residence_card, phone_number, email, \
-                 imported_at, identity_card, relations) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-                 $11, $12, $13, $14, $15)",
+                 imported_at, identity_card, relations, permanent_residence) VALUES ($1, $2, $3, $4, $5, \
+                 $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
             )
             .bind(&r.id_number)
             .bind(&r.kind)
@@ -194,6 +196,7 @@ impl Store {
             .bind(now)
             .bind(&r.identity_card)
             .bind(&r.relations)
+            .bind(&r.permanent_residence)
             .execute(&mut *tx)
             .await?;
             for d in &p.documents {

@@ -114,7 +114,7 @@ pub static VI: Texts = Texts {
     logout_client: "Yêu cầu đăng xuất từ:",
     logout_button: "Đăng xuất",
     logout_stay: "Nếu bạn không bấm nút, bạn vẫn đăng nhập.",
-    consent_predicates: "Với các câu hỏi có/không ở trên, dịch vụ chỉ nhận câu trả lời, không nhận ngày sinh hay thông tin giấy tờ của bạn.",
+    consent_predicates: "Với các câu hỏi có/không ở trên, dịch vụ chỉ nhận câu trả lời, không nhận ngày sinh, địa chỉ hay thông tin giấy tờ của bạn.",
 };
 
 /// English.
@@ -174,7 +174,7 @@ pub static EN: Texts = Texts {
     logout_client: "Logout asked by:",
     logout_button: "Log out",
     logout_stay: "Unless you press the button, you stay logged in.",
-    consent_predicates: "For the yes/no questions above, the service receives only the answer, not your date of birth or your documents' details.",
+    consent_predicates: "For the yes/no questions above, the service receives only the answer, not your date of birth, your address or your documents' details.",
 };
 
 /// The texts for a language.

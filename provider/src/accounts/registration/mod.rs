@@ -459,6 +459,7 @@ async fn approve(
         email: p.email.clone().filter(|v| is_email(v)),
         verification_evidence: Some(level1_evidence(now)),
         must_change_password: true,
+        residence_province: p.residence_province().map(|p| p.code().to_string()),
     };
     row.status = "approved".into();
     row.account_id = Some(account.id.clone());

@@ -226,6 +226,7 @@ mod tests {
             email: None,
             identity_card: Some(chip_card()),
             relations: vec![],
+            permanent_residence: None,
         };
         let today = time::macros::date!(2026 - 01 - 01);
         assert_eq!(
@@ -279,6 +280,7 @@ mod tests {
             email: None,
             identity_card: card,
             relations: vec![],
+            permanent_residence: None,
         };
         let today = time::macros::date!(2026 - 01 - 01);
         assert_eq!(
