@@ -41,7 +41,7 @@ pub use consents::ConsentGiven;
 pub use desk::{Enrolment, OfficerRow, VerificationRow};
 pub use documents::{DocumentHistoryRow, DocumentSyncChange};
 pub use events::{EventSourceRow, NewSecurityEvent, PushRow};
-pub use holds::{HoldRow, decide_held, insert_guardianship, insert_hold};
+pub use holds::{HoldRow, decide_held, hold_for_guardian, insert_guardianship, insert_hold};
 pub use keys::KeyRow;
 pub use lifecycle::{Downgrade, StatusChange};
 pub use ops::{NotReady, OutboxBacklog, PoolStats};
