@@ -210,15 +210,32 @@ pub enum Change {
     Downgraded(DowngradeReason),
 }
 
-/// Where a notice goes: the contact on record (the phone number, else the email address).
+/// Where a notice goes: the last verified contact on record (the phone number, else the email
+/// address), else the unverified one the account was created with.
 /// `None` when the account has neither (an organisation's own account: its representatives
 /// are told instead by the desk).
 pub fn notice_to(account: &Account) -> Option<(Channel, String)> {
-    match (&account.phone_number, &account.email) {
-        (Some(p), _) if !p.is_empty() => Some((Channel::Sms, p.clone())),
-        (_, Some(e)) if !e.is_empty() => Some((Channel::Email, e.clone())),
-        _ => None,
-    }
+    let phone = account
+        .phone_number
+        .as_ref()
+        .filter(|p| !p.is_empty())
+        .map(|p| (Channel::Sms, p.clone(), account.phone_verified));
+    let email = account
+        .email
+        .as_ref()
+        .filter(|e| !e.is_empty())
+        .map(|e| (Channel::Email, e.clone(), account.email_verified));
+    // A verified contact first (the phone number, then the email address); only when neither
+    // is verified, the contact the account was created with (unverified contacts never come
+    // from self-service: a change is stored only once its code is entered).
+    let verified = [&phone, &email]
+        .into_iter()
+        .flatten()
+        .find(|(_, _, verified)| *verified);
+    verified
+        .or(phone.as_ref())
+        .or(email.as_ref())
+        .map(|(channel, address, _)| (*channel, address.clone()))
 }
 
 /// The notice's text (no secret, no reason that would help an attacker: what happened and
@@ -295,6 +312,8 @@ mod tests {
             birthdate: time::macros::date!(1998 - 07 - 25),
             phone_number: Some("+84901234567".into()),
             email: Some("binh@example.vn".into()),
+            phone_verified: true,
+            email_verified: true,
             has_second_factor: true,
             failed_logins: 0,
             locked_until: None,

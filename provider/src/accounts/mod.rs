@@ -2,6 +2,7 @@
 //! The rules live here; `web/` only parses forms and renders the outcome.
 
 pub mod account;
+pub mod capture;
 pub mod claims;
 pub mod consent;
 pub mod contact;

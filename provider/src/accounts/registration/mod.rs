@@ -534,6 +534,7 @@ async fn approve(
         }
         other => other?,
     }
+    store::mark_contacts_unverified(&mut tx, &account.id).await?;
     if !write_decision(&mut tx, row, mode).await? {
         tx.rollback().await.map_err(StoreError::from)?;
         // Decided meanwhile: this decision is not the row's.
