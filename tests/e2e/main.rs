@@ -15,6 +15,7 @@ mod events;
 mod fapi2;
 mod flows;
 mod forged;
+mod guardians;
 mod interop;
 mod journey;
 mod law;

@@ -5,8 +5,8 @@
 use vneid_contract::AccountKind;
 
 use crate::accounts::account::{Account, AccountStatus};
-use crate::registry::card::{CARD_REQUIRED_FROM_AGE, CardProblem, card_valid_on};
 use crate::registry::RegistryPerson;
+use crate::registry::card::{CARD_REQUIRED_FROM_AGE, CardProblem, card_valid_on};
 
 /// The youngest age for a Level 2 account.
 pub const LEVEL2_MIN_AGE: i32 = 6;
@@ -120,7 +120,13 @@ mod tests {
         RegistryPerson {
             phone_number: None,
             email: None,
-            identity_card: None,
+            identity_card: Some(crate::registry::IdentityCard {
+                number: "001301000123".into(),
+                kind: crate::registry::CardKind::ChipCccd,
+                issued_on: "2021-05-01".into(),
+                expires_on: Some("2041-04-02".into()),
+                status: crate::registry::CardStatus::Valid,
+            }),
             relations: vec![],
             id_number: "001301000123".into(),
             kind,
@@ -194,6 +200,33 @@ mod tests {
         );
         p.residence_card = Some(card("2026-03-02"));
         assert_eq!(level2(&p, None, TODAY), Ok(()));
+    }
+
+    #[test]
+    fn from_fourteen_a_citizen_needs_a_valid_chip_card_and_under_fourteen_a_guardian() {
+        use crate::registry::{CardProblem, CardStatus};
+        let mut p = person(AccountKind::Citizen, "2001-04-02");
+        assert_eq!(level2(&p, None, TODAY), Ok(()));
+        assert!(!needs_guardian(&p, TODAY));
+        if let Some(card) = p.identity_card.as_mut() {
+            card.status = CardStatus::Lost;
+        }
+        assert_eq!(
+            level2(&p, None, TODAY),
+            Err(Ineligible::NoValidCard(CardProblem::NotInUse(
+                CardStatus::Lost
+            )))
+        );
+        p.identity_card = None;
+        assert_eq!(
+            level2(&p, None, TODAY),
+            Err(Ineligible::NoValidCard(CardProblem::Missing))
+        );
+        // At 13 no card is asked for, but the request is a guardian's.
+        let mut child = person(AccountKind::Citizen, "2012-03-02");
+        child.identity_card = None;
+        assert_eq!(level2(&child, None, TODAY), Ok(()));
+        assert!(needs_guardian(&child, TODAY));
     }
 
     #[test]

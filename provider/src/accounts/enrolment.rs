@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use serde_json::json;
 
 use crate::accounts::account::{Account, AccountId};
+use crate::accounts::capture::Kept;
 use crate::accounts::desk::{Officer, VerificationRefused, usable_verification};
 use crate::accounts::eligibility::{self, Ineligible};
 use crate::accounts::{contact, evidence, password};
@@ -16,10 +17,7 @@ use crate::error::AppError;
 use crate::notify::{Channel, Notification};
 use crate::registry::{Modality, RegistryPerson};
 use crate::state::AppState;
-use crate::accounts::capture::Kept;
-use crate::store::{
-    AuditEvent, Enrolment, GuardianLink, NewAccount, NewDocument, VerificationRow,
-};
+use crate::store::{AuditEvent, Enrolment, GuardianLink, NewAccount, NewDocument, VerificationRow};
 
 /// The officer at work: who, and in which desk session (the station's terminal).
 #[derive(Debug, Clone)]
@@ -295,8 +293,8 @@ pub fn plan(
         .collect();
     let (phone, email, recipient) = match existing {
         Some(account) => {
-            let (channel, address) = crate::accounts::lifecycle::notice_to(account)
-                .ok_or(EnrolError::NoContact)?;
+            let (channel, address) =
+                crate::accounts::lifecycle::notice_to(account).ok_or(EnrolError::NoContact)?;
             let recipient = Recipient { channel, address };
             (None, None, recipient)
         }
@@ -452,7 +450,10 @@ pub async fn enrol(
         None => None,
     };
     let (fingerprints, portrait_sealed) = match &kept {
-        Some(k) => (k.sealed_fingers(&state.sealer)?, k.sealed_photo(&state.sealer)?),
+        Some(k) => (
+            k.sealed_fingers(&state.sealer)?,
+            k.sealed_photo(&state.sealer)?,
+        ),
         None => (Vec::new(), None),
     };
     let first_password = match plan.upgrade {
@@ -564,7 +565,13 @@ mod tests {
         RegistryPerson {
             phone_number: None,
             email: None,
-            identity_card: None,
+            identity_card: Some(crate::registry::IdentityCard {
+                number: "001301000123".into(),
+                kind: crate::registry::CardKind::ChipCccd,
+                issued_on: "2021-05-01".into(),
+                expires_on: Some("2041-04-02".into()),
+                status: crate::registry::CardStatus::Valid,
+            }),
             relations: vec![],
             id_number: "001301000123".into(),
             kind: AccountKind::Citizen,

@@ -172,8 +172,8 @@ pub fn downgrade(
 
 /// What the registry, at a sync on `today` (Vietnam's date), says about a Level 2 account's
 /// level: a foreigner whose residence card has expired (or who has none on record any more) goes
-/// down to Level 1. The identity card's own status joins this rule when the registry carries
-/// cards (issue 11, item 3).
+/// down to Level 1, and so does a citizen whose identity card the registry reports lost,
+/// revoked, replaced or expired.
 pub fn registry_downgrade(
     account: &Account,
     person: &crate::registry::RegistryPerson,
@@ -181,6 +181,17 @@ pub fn registry_downgrade(
 ) -> Option<DowngradeReason> {
     if !account.is_level2() || account.status == AccountStatus::Revoked {
         return None;
+    }
+    // A citizen's card the registry reports lost, revoked, replaced or expired (a person
+    // whose record carries no card yet is left as they are: nothing was reported).
+    if account.kind == AccountKind::Citizen
+        && let Some(card) = &person.identity_card
+        && matches!(
+            card.valid_on(today),
+            Err(crate::registry::CardProblem::NotInUse(_) | crate::registry::CardProblem::Expired)
+        )
+    {
+        return Some(DowngradeReason::CardInvalid);
     }
     if account.kind == AccountKind::Foreigner {
         let valid = person.residence_card.as_ref().is_some_and(|card| {

@@ -272,7 +272,10 @@ impl Store {
 
     /// The fingers whose templates an account keeps (modality names; the templates stay
     /// sealed in the store).
-    pub async fn fingerprint_modalities(&self, account_id: &str) -> Result<Vec<String>, StoreError> {
+    pub async fn fingerprint_modalities(
+        &self,
+        account_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
         let rows: Vec<(String,)> = sqlx::query_as(
             "SELECT modality FROM fingerprint_templates WHERE account_id = $1 ORDER BY modality",
         )

@@ -202,7 +202,12 @@ pub async fn guardian_decides(
         match person {
             None => found.refusals.push(Refusal::NotInRegistry),
             Some(p) => {
-                if state.store.account_by_username(&row.id_number).await?.is_some() {
+                if state
+                    .store
+                    .account_by_username(&row.id_number)
+                    .await?
+                    .is_some()
+                {
                     found.refusals.push(Refusal::AccountExists);
                 }
                 found.refusals.extend(record_refusals(

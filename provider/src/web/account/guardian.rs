@@ -93,7 +93,9 @@ pub async fn verify_contact(
         channel: kind.channel(),
         recipient: &value,
         subject: "VNeID",
-        body: format!("VNeID: ma xac minh {code} (10 phut). / Verification code {code} (10 minutes)."),
+        body: format!(
+            "VNeID: ma xac minh {code} (10 phut). / Verification code {code} (10 minutes)."
+        ),
         kind: "contact_code",
         account_id: Some(&citizen.row.id),
         secret: true,
