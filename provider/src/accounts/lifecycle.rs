@@ -503,4 +503,65 @@ mod tests {
             assert!(notice_text(Change::Status(s)).starts_with("VNeID"));
         }
     }
+
+    #[test]
+    fn notices_go_to_a_verified_contact_first() {
+        let mut a = account(Some(Level::Level2), Active);
+        assert_eq!(notice_to(&a).map(|n| n.0), Some(Channel::Sms));
+        a.phone_verified = false;
+        assert_eq!(
+            notice_to(&a),
+            Some((Channel::Email, "binh@example.vn".to_string()))
+        );
+        a.email_verified = false;
+        assert_eq!(
+            notice_to(&a),
+            Some((Channel::Sms, "+84901234567".to_string())),
+            "no verified contact: the one the account was created with"
+        );
+    }
+
+    #[test]
+    fn a_card_reported_lost_or_expired_downgrades_a_citizen_and_no_card_on_record_does_not() {
+        use crate::registry::{CardKind, CardStatus, IdentityCard, RegistryPerson};
+        let a = account(Some(Level::Level2), Active);
+        let card = |status, expires_on: &str| IdentityCard {
+            number: "079198000002".into(),
+            kind: CardKind::ChipCccd,
+            issued_on: "2021-05-01".into(),
+            expires_on: Some(expires_on.into()),
+            status,
+        };
+        let person = |identity_card| RegistryPerson {
+            id_number: "079198000002".into(),
+            kind: AccountKind::Citizen,
+            family_name: "Trần".into(),
+            middle_name: None,
+            given_name: "Bình".into(),
+            birthdate: "1998-07-25".into(),
+            gender: vneid_contract::Gender::Female,
+            nationality: None,
+            travel_document: None,
+            residence_card: None,
+            documents: vec![],
+            phone_number: None,
+            email: None,
+            identity_card,
+            relations: vec![],
+        };
+        let today = time::macros::date!(2026 - 03 - 01);
+        assert_eq!(registry_downgrade(&a, &person(None), today), None);
+        let valid = Some(card(CardStatus::Valid, "2038-07-25"));
+        assert_eq!(registry_downgrade(&a, &person(valid), today), None);
+        for c in [
+            card(CardStatus::Lost, "2038-07-25"),
+            card(CardStatus::Revoked, "2038-07-25"),
+            card(CardStatus::Valid, "2026-02-28"),
+        ] {
+            assert_eq!(
+                registry_downgrade(&a, &person(Some(c)), today),
+                Some(DowngradeReason::CardInvalid)
+            );
+        }
+    }
 }
