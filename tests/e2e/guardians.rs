@@ -732,3 +732,111 @@ async fn a_contact_stays_unverified_until_a_code_sent_to_it_is_entered(backend: 
 }
 
 on_both_backends!(a_contact_stays_unverified_until_a_code_sent_to_it_is_entered);
+
+/// A registry service for one child (recorded father: An) that can be taken down.
+async fn flaky_child_registry(
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    child: Value,
+) -> String {
+    use axum::http::StatusCode as AxumStatus;
+    use std::sync::atomic::Ordering;
+    let (people, matcher) = (up.clone(), up);
+    let pin = child["id_number"].as_str().unwrap().to_string();
+    let app = axum::Router::new()
+        .route(
+            "/people/{id}",
+            axum::routing::get(
+                move |axum::extract::Path(id): axum::extract::Path<String>| {
+                    let (up, child, pin) = (people.clone(), child.clone(), pin.clone());
+                    async move {
+                        if !up.load(Ordering::SeqCst) {
+                            return Err(AxumStatus::SERVICE_UNAVAILABLE);
+                        }
+                        if id != pin {
+                            return Err(AxumStatus::NOT_FOUND);
+                        }
+                        Ok(axum::Json(child))
+                    }
+                },
+            ),
+        )
+        .route(
+            "/people/{id}/match",
+            axum::routing::post(move || {
+                let up = matcher.clone();
+                async move {
+                    if !up.load(Ordering::SeqCst) {
+                        return Err(AxumStatus::SERVICE_UNAVAILABLE);
+                    }
+                    Ok(axum::Json(json!({ "score": 0.97 })))
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+/// A child's request made while the registry is down is decided by the worker when it returns:
+/// not approved, but held for the recorded guardian (told then), whose approval creates it.
+async fn a_childs_request_held_in_an_outage_waits_for_its_guardian_afterwards(backend: Backend) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let up = std::sync::Arc::new(AtomicBool::new(false));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let year = time_year(now) - 10;
+    let pin = format!("0012{:02}000871", year % 100);
+    let record = json!({ "id_number": pin, "kind": "citizen", "family_name": "Nguyễn", "given_name": "Bão",
+        "birthdate": format!("{year}-01-01"), "gender": "male", "phone_number": "+84912000871",
+        "relations": [{ "id_number": AN, "relation": "father" }] });
+    let url = flaky_child_registry(up.clone(), record.clone()).await;
+    let provider = vneid_tests::spawn_provider_with(backend, |config| {
+        config.registry.url = Some(url.parse().unwrap())
+    })
+    .await;
+    let (_, body) = submit(&provider, &request(&record, AN, 80), None).await;
+    assert_eq!(body["status"], "pending", "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    up.store(true, Ordering::SeqCst);
+    provider.state.clock.advance(3600);
+    vneid_provider::accounts::registration::decide_pending(&provider.state)
+        .await
+        .unwrap();
+    let row = provider
+        .state
+        .store
+        .registration(&id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, "pending", "held for the guardian, not approved");
+    assert!(account_id(&provider, &pin).await.is_none());
+    assert!(
+        provider
+            .outbox()
+            .await
+            .iter()
+            .any(|m| m.kind == "guardian_request" && m.recipient == AN_PHONE),
+        "the guardian is told when the registry answers"
+    );
+    let an = Browser::new(&provider.base);
+    let (url, html) = account_login(&provider, &an, AN, "Demo@2026").await;
+    assert!(html.contains(&id), "{html}");
+    an.submit(
+        &url,
+        &html,
+        "/account/guardian",
+        &[("registration", &id), ("decision", "approve")],
+    )
+    .await
+    .page();
+    assert!(
+        account_id(&provider, &pin).await.is_some(),
+        "created on approval"
+    );
+}
+
+on_both_backends!(a_childs_request_held_in_an_outage_waits_for_its_guardian_afterwards);
