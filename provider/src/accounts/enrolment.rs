@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::accounts::account::{Account, AccountId};
 use crate::accounts::capture::Kept;
 use crate::accounts::desk::{Officer, VerificationRefused, usable_verification};
+use crate::accounts::desk_guardian;
 use crate::accounts::eligibility::{self, Ineligible};
 use crate::accounts::{contact, evidence, password};
 use crate::error::AppError;
@@ -330,55 +331,6 @@ pub fn plan(
     })
 }
 
-/// The parent or guardian named at the desk, if the registry records them for `person` and
-/// they hold an active account: their account and relation.
-async fn guardian_on_record(
-    state: &AppState,
-    person: &RegistryPerson,
-    request: &EnrolRequest,
-) -> Result<Option<(Account, crate::registry::RelationKind)>, AppError> {
-    let Some(g) = request
-        .guardian_id_number
-        .as_deref()
-        .map(str::trim)
-        .filter(|g| !g.is_empty())
-    else {
-        return Ok(None);
-    };
-    let Some(relation) = person.recorded_guardian(g) else {
-        return Ok(None);
-    };
-    let account = match state.store.account_by_username(g).await? {
-        Some(row) => Account::try_from(&row)?,
-        None => return Ok(None),
-    };
-    Ok(account.is_active().then_some((account, relation)))
-}
-
-/// The guardian's notice of a Level 2 enrolment they requested for a child.
-fn guardian_notice(
-    guardian: &Account,
-    child: &RegistryPerson,
-    now: i64,
-) -> Option<crate::store::OutboxRow> {
-    let (channel, recipient) = crate::accounts::lifecycle::notice_to(guardian)?;
-    Some(
-        Notification {
-            channel,
-            recipient: &recipient,
-            subject: "VNeID",
-            body: format!(
-                "VNeID: tai khoan dinh danh dien tu muc 2 cua {} {} da duoc dang ky theo de nghi cua ban tai co quan Cong an. / The Level 2 account you requested for your child was registered at the desk.",
-                child.family_name, child.given_name
-            ),
-            kind: "guardian_enrolment",
-            account_id: Some(guardian.id.as_str()),
-            secret: false,
-        }
-        .plain_row(now),
-    )
-}
-
 /// A done enrolment, for the desk's page.
 #[derive(Debug, Clone)]
 pub struct Enrolled {
@@ -438,7 +390,7 @@ pub async fn enrol(
         Err(e) => return refuse(e, Some(person.id_number)).await,
     };
     let guardian = if eligibility::needs_guardian(&person, today) {
-        match guardian_on_record(state, &person, request).await? {
+        match desk_guardian::on_record(state, &person, request).await? {
             Some(g) => Some(g),
             None => return refuse(EnrolError::GuardianRequired, Some(person.id_number)).await,
         }
@@ -524,7 +476,7 @@ pub async fn enrol(
         guardian: guardian.as_ref().map(|(g, relation)| GuardianLink {
             guardian_account_id: g.id.as_str().to_string(),
             relation: relation.as_str(),
-            notice: guardian_notice(g, &person, now),
+            notice: desk_guardian::notice(g, &person, now),
         }),
     };
     match state.store.enrol_level2(enrolment, now).await {

@@ -7,6 +7,7 @@ pub mod claims;
 pub mod consent;
 pub mod contact;
 pub mod desk;
+pub mod desk_guardian;
 pub mod desk_login;
 pub mod documents;
 pub mod eligibility;

@@ -8,10 +8,8 @@
 
 use serde_json::json;
 
-use super::{
-    Assessment, HOLD_GUARDIAN, Mode, Refusal, age_on, held_submission, record_refusals,
-    registration_date,
-};
+use super::pending::{HOLD_GUARDIAN, held_submission};
+use super::{Assessment, Mode, Refusal, age_on, record_refusals, registration_date};
 use crate::accounts::account::Account;
 use crate::accounts::lifecycle::notice_to;
 use crate::error::AppError;
