@@ -113,6 +113,8 @@ pub fn app(state: AppState) -> Router {
         .route("/account/consents/revoke", post(web::account::revoke_consent))
         .route("/account/contact", post(web::account::change_contact))
         .route("/account/contact/confirm", post(web::account::confirm_contact))
+        .route("/account/contact/verify", post(web::account::verify_contact))
+        .route("/account/guardian", post(web::account::decide_child))
         .route(
             "/account/reset",
             get(web::account::reset_page)

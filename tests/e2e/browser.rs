@@ -172,6 +172,7 @@ async fn registry_to_bank(provider: &TestProvider, driver: &str) {
         |seed, shift| serde_json::to_string(&super::registration::template(seed, shift)).unwrap();
     fill_area(&officer, "portrait_template", &probe(1, 0.02)).await;
     fill_area(&officer, "fingerprint_template", &probe(2, 0.01)).await;
+    fill_area(&officer, "fingerprint_template_2", &probe(8, 0.01)).await;
     click(&officer, "form[action='/desk/verify'] button").await;
     click(&officer, "input[name=consent]").await;
     click(&officer, "form[action='/desk/enrol'] button[type=submit]").await;

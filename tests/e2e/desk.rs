@@ -31,7 +31,9 @@ async fn import(provider: &TestProvider) {
         "birthdate": "2001-04-02", "gender": "female",
         "documents": [{ "type": "driving_licence", "number": "010203040506", "issued_on": "2020-01-01", "issuer": "Sở GTVT Hà Nội" }],
         "biometrics": { "portrait": serde_json::from_str::<Value>(&template(1, 0.0)).unwrap(),
-                        "fingerprint:right_index": serde_json::from_str::<Value>(&template(2, 0.0)).unwrap() }
+                        "fingerprint:right_index": serde_json::from_str::<Value>(&template(2, 0.0)).unwrap(),
+                        "fingerprint:left_index": serde_json::from_str::<Value>(&template(8, 0.0)).unwrap() },
+        "identity_card": { "number": CHAU, "kind": "chip_cccd", "issued_on": "2021-05-01", "expires_on": "2041-04-02", "status": "valid" }
     }]);
     let config = config(provider);
     let report = vneid_provider::cli::import_registry(&config, &export.to_string(), false)
@@ -124,6 +126,8 @@ async fn verify(
                 ("portrait_template", &template(1, 0.02)),
                 ("finger", "right_index"),
                 ("fingerprint_template", fingerprint),
+                ("finger_2", "left_index"),
+                ("fingerprint_template_2", &template(8, 0.01)),
                 ("device_id", DEVICE),
             ],
         )

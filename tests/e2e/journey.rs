@@ -147,6 +147,8 @@ async fn from_registry_to_level2(backend: Backend) {
                 ("portrait_template", &probe(1, 0.02)),
                 ("finger", "right_index"),
                 ("fingerprint_template", &probe(7, 0.0)),
+                ("finger_2", "left_index"),
+                ("fingerprint_template_2", &probe(8, 0.01)),
                 ("device_id", "desk-1"),
             ],
         )
@@ -172,6 +174,8 @@ async fn from_registry_to_level2(backend: Backend) {
                 ("portrait_template", &probe(1, 0.02)),
                 ("finger", "right_index"),
                 ("fingerprint_template", &probe(2, 0.01)),
+                ("finger_2", "left_index"),
+                ("fingerprint_template_2", &probe(8, 0.01)),
                 ("device_id", "desk-1"),
             ],
         )

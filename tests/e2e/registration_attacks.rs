@@ -116,7 +116,28 @@ async fn every_refusal_is_the_same_and_only_the_operator_sees_why(backend: Backe
     let mut with_guardian = child;
     with_guardian["guardian_id_number"] = json!("001095000001");
     let (_, body) = submit(&provider, &with_guardian, None).await;
-    assert_eq!(body["status"], "approved", "{body}");
+    assert_eq!(body["status"], "pending", "waits for the guardian: {body}");
+    // The father approves in his own session (here through the same rule the page calls).
+    let an = provider
+        .state
+        .store
+        .account_by_username("001095000001")
+        .await
+        .unwrap()
+        .unwrap();
+    let an = vneid_provider::accounts::account::Account::try_from(an).unwrap();
+    let decision = vneid_provider::accounts::registration::guardian_decides(
+        &provider.state,
+        &an,
+        body["id"].as_str().unwrap(),
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        decision,
+        vneid_provider::accounts::registration::GuardianDecision::Approved
+    );
     let jane = json!({
         "kind": "foreigner", "id_number": "AB12345678", "email": "somebody-else@example.com", "family_name": "Smith", "given_name": "Jane",
         "birthdate": "1990-02-03", "gender": "female", "nationality": "GB", "portrait": { "template": template(4, 0.02), "device_id": "p" }

@@ -95,6 +95,11 @@ pub struct Account {
     pub birthdate: time::Date,
     pub phone_number: Option<String>,
     pub email: Option<String>,
+    /// Whether a code sent to the phone number was entered (issue 11: contacts are unverified
+    /// until then).
+    pub phone_verified: bool,
+    /// Whether a code sent to the email address was entered.
+    pub email_verified: bool,
     /// Whether a possession factor (TOTP) is bound to the account.
     pub has_second_factor: bool,
     /// Wrong passwords since the last good one.
@@ -165,6 +170,8 @@ impl TryFrom<&AccountRow> for Account {
             birthdate,
             phone_number: row.phone_number.clone(),
             email: row.email.clone(),
+            phone_verified: row.phone_verified != 0,
+            email_verified: row.email_verified != 0,
             has_second_factor: row.totp_secret.is_some(),
             failed_logins: row.failed_logins,
             locked_until: row.locked_until,

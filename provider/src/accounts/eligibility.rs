@@ -6,6 +6,7 @@ use vneid_contract::AccountKind;
 
 use crate::accounts::account::{Account, AccountStatus};
 use crate::registry::RegistryPerson;
+use crate::registry::card::{CARD_REQUIRED_FROM_AGE, CardProblem, card_valid_on};
 
 /// The youngest age for a Level 2 account.
 pub const LEVEL2_MIN_AGE: i32 = 6;
@@ -26,6 +27,10 @@ pub enum Ineligible {
     /// enrolment.
     #[error("an organisation is not enrolled at Level 2")]
     Organization,
+    /// A citizen from 14 without a valid chip identity card on record (Decree 69/2024): none,
+    /// reported lost, revoked, replaced or expired.
+    #[error("from 14 a valid chip identity card is required: {0}")]
+    NoValidCard(CardProblem),
     /// The existing account is locked: a supervisor unlocks it first.
     #[error("the account is locked")]
     AccountLocked,
@@ -54,6 +59,13 @@ fn date(s: &str) -> Option<time::Date> {
     .ok()
 }
 
+/// Whether the request at the desk must be a parent's or guardian's: under 14 on `today`
+/// (Decree 69/2024; the app's rule, so the two paths agree). An unreadable birth date is
+/// refused by [`level2`] before this matters.
+pub fn needs_guardian(person: &RegistryPerson, today: time::Date) -> bool {
+    date(&person.birthdate).is_some_and(|born| age_on(born, today) < CARD_REQUIRED_FROM_AGE)
+}
+
 /// Whether `person` (with `existing`, the account they hold, if any) may be enrolled or upgraded
 /// to Level 2 on `today`.
 pub fn level2(
@@ -67,6 +79,9 @@ pub fn level2(
     let born = date(&person.birthdate).ok_or(Ineligible::BirthdateUnknown)?;
     if age_on(born, today) < LEVEL2_MIN_AGE {
         return Err(Ineligible::TooYoung);
+    }
+    if person.kind == AccountKind::Citizen && age_on(born, today) >= CARD_REQUIRED_FROM_AGE {
+        card_valid_on(person.identity_card.as_ref(), today).map_err(Ineligible::NoValidCard)?;
     }
     if person.kind == AccountKind::Foreigner {
         let valid = person
@@ -105,7 +120,13 @@ mod tests {
         RegistryPerson {
             phone_number: None,
             email: None,
-            identity_card: None,
+            identity_card: Some(crate::registry::IdentityCard {
+                number: "001301000123".into(),
+                kind: crate::registry::CardKind::ChipCccd,
+                issued_on: "2021-05-01".into(),
+                expires_on: Some("2041-04-02".into()),
+                status: crate::registry::CardStatus::Valid,
+            }),
             relations: vec![],
             permanent_residence: None,
             id_number: "001301000123".into(),
@@ -135,6 +156,8 @@ mod tests {
             birthdate: date!(2001 - 04 - 02),
             phone_number: Some("+84912345678".into()),
             email: None,
+            phone_verified: true,
+            email_verified: true,
             has_second_factor: false,
             failed_logins: 0,
             locked_until: None,
@@ -178,6 +201,33 @@ mod tests {
         );
         p.residence_card = Some(card("2026-03-02"));
         assert_eq!(level2(&p, None, TODAY), Ok(()));
+    }
+
+    #[test]
+    fn from_fourteen_a_citizen_needs_a_valid_chip_card_and_under_fourteen_a_guardian() {
+        use crate::registry::{CardProblem, CardStatus};
+        let mut p = person(AccountKind::Citizen, "2001-04-02");
+        assert_eq!(level2(&p, None, TODAY), Ok(()));
+        assert!(!needs_guardian(&p, TODAY));
+        if let Some(card) = p.identity_card.as_mut() {
+            card.status = CardStatus::Lost;
+        }
+        assert_eq!(
+            level2(&p, None, TODAY),
+            Err(Ineligible::NoValidCard(CardProblem::NotInUse(
+                CardStatus::Lost
+            )))
+        );
+        p.identity_card = None;
+        assert_eq!(
+            level2(&p, None, TODAY),
+            Err(Ineligible::NoValidCard(CardProblem::Missing))
+        );
+        // At 13 no card is asked for, but the request is a guardian's.
+        let mut child = person(AccountKind::Citizen, "2012-03-02");
+        child.identity_card = None;
+        assert_eq!(level2(&child, None, TODAY), Ok(()));
+        assert!(needs_guardian(&child, TODAY));
     }
 
     #[test]

@@ -9,14 +9,16 @@ use std::collections::BTreeSet;
 use serde_json::json;
 
 use crate::accounts::account::{Account, AccountId};
+use crate::accounts::capture::Kept;
 use crate::accounts::desk::{Officer, VerificationRefused, usable_verification};
+use crate::accounts::desk_guardian;
 use crate::accounts::eligibility::{self, Ineligible};
 use crate::accounts::{contact, evidence, password};
 use crate::error::AppError;
 use crate::notify::{Channel, Notification};
-use crate::registry::{Modality, RegistryPerson, Template};
+use crate::registry::{Modality, RegistryPerson};
 use crate::state::AppState;
-use crate::store::{AuditEvent, Enrolment, NewAccount, NewDocument, VerificationRow};
+use crate::store::{AuditEvent, Enrolment, GuardianLink, NewAccount, NewDocument, VerificationRow};
 
 /// The officer at work: who, and in which desk session (the station's terminal).
 #[derive(Debug, Clone)]
@@ -57,59 +59,7 @@ impl Desk {
     }
 }
 
-/// What the capture devices sent.
-#[derive(Debug, Clone)]
-pub struct Capture {
-    pub id_number: String,
-    pub portrait: Template,
-    pub finger: Modality,
-    pub fingerprint: Template,
-    /// The capture device.
-    pub device: String,
-}
-
-/// A capture that cannot be compared.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CaptureError {
-    #[error("{0}: not a JSON array of numbers")]
-    NotNumbers(&'static str),
-    #[error("{0}: {1}")]
-    Template(&'static str, String),
-    #[error("unknown finger")]
-    UnknownFinger,
-    #[error("the device must be named (1-100 printable characters)")]
-    Device,
-}
-
-impl Capture {
-    /// Parses the capture form's fields.
-    pub fn parse(
-        id_number: &str,
-        portrait: &str,
-        finger: &str,
-        fingerprint: &str,
-        device: &str,
-    ) -> Result<Capture, CaptureError> {
-        let template = |what: &'static str, text: &str| -> Result<Template, CaptureError> {
-            let values: Vec<f32> =
-                serde_json::from_str(text).map_err(|_| CaptureError::NotNumbers(what))?;
-            Template::new(values).map_err(|e| CaptureError::Template(what, e.to_string()))
-        };
-        let device = device.trim();
-        if device.is_empty() || device.chars().count() > 100 || device.chars().any(char::is_control)
-        {
-            return Err(CaptureError::Device);
-        }
-        Ok(Capture {
-            id_number: id_number.trim().to_string(),
-            portrait: template("portrait", portrait)?,
-            finger: Modality::parse(&format!("fingerprint:{finger}"))
-                .ok_or(CaptureError::UnknownFinger)?,
-            fingerprint: template("fingerprint", fingerprint)?,
-            device: device.to_string(),
-        })
-    }
-}
+pub use super::capture::{Capture, CaptureError, CaptureFields};
 
 /// One modality's result as the officer sees it: match or no match, never a score.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,10 +112,9 @@ pub async fn verify(
     };
     let mut results = Vec::new();
     let mut checks = Vec::new();
-    for (modality, probe) in [
-        (Modality::Portrait, &capture.portrait),
-        (capture.finger.clone(), &capture.fingerprint),
-    ] {
+    let probes = std::iter::once((Modality::Portrait, &capture.portrait))
+        .chain(capture.fingers.iter().map(|(m, t)| (m.clone(), t)));
+    for (modality, probe) in probes {
         match state
             .registry
             .match_template(&person.id_number, &modality, probe)
@@ -209,9 +158,13 @@ pub async fn verify(
         json!({ "id_number": person.id_number, "device": capture.device, "matched": matched, "found": true,
                 "checks": checks, "verification": row.as_ref().map(|v| v.id.clone()) }),
     );
+    let kept = match &row {
+        Some(_) => Some(capture.kept(&state.sealer)?),
+        None => None,
+    };
     state
         .store
-        .record_verification(row.as_ref(), event, now)
+        .record_verification(row.as_ref(), kept.as_deref(), event, now)
         .await?;
     Ok(Some(Verified {
         person,
@@ -233,6 +186,8 @@ pub struct EnrolRequest {
     /// contact on record, whatever is typed here.
     pub phone: Option<String>,
     pub email: Option<String>,
+    /// Under 14: the identification number of the parent or guardian making the request.
+    pub guardian_id_number: Option<String>,
 }
 
 /// Why an enrolment is refused.
@@ -252,6 +207,10 @@ pub enum EnrolError {
     BadEmail,
     #[error("a phone number or email address is needed")]
     NoContact,
+    /// Under 14 and no parent or guardian recorded in the registry, holding an active account,
+    /// makes the request.
+    #[error("under 14, a recorded parent or guardian with an active account must request")]
+    GuardianRequired,
 }
 
 impl EnrolError {
@@ -265,6 +224,7 @@ impl EnrolError {
             EnrolError::BadPhone => "bad_phone",
             EnrolError::BadEmail => "bad_email",
             EnrolError::NoContact => "no_contact",
+            EnrolError::GuardianRequired => "guardian_required",
         }
     }
 }
@@ -334,17 +294,9 @@ pub fn plan(
         .collect();
     let (phone, email, recipient) = match existing {
         Some(account) => {
-            let recipient = match (&account.phone_number, &account.email) {
-                (Some(phone), _) => Recipient {
-                    channel: Channel::Sms,
-                    address: phone.clone(),
-                },
-                (None, Some(email)) => Recipient {
-                    channel: Channel::Email,
-                    address: email.clone(),
-                },
-                (None, None) => return Err(EnrolError::NoContact),
-            };
+            let (channel, address) =
+                crate::accounts::lifecycle::notice_to(account).ok_or(EnrolError::NoContact)?;
+            let recipient = Recipient { channel, address };
             (None, None, recipient)
         }
         None => {
@@ -431,12 +383,30 @@ pub async fn enrol(
         Some(row) => Some(Account::try_from(&row)?),
         None => None,
     };
-    let today = time::OffsetDateTime::from_unix_timestamp(now)
-        .map(|t| t.date())
-        .unwrap_or(time::Date::MIN);
+    // Ages and card dates on the date in Vietnam.
+    let today = crate::accounts::claims::vietnam_date(now).unwrap_or(time::Date::MIN);
     let plan = match plan(&person, existing.as_ref(), request, today) {
         Ok(plan) => plan,
         Err(e) => return refuse(e, Some(person.id_number)).await,
+    };
+    let guardian = if eligibility::needs_guardian(&person, today) {
+        match desk_guardian::on_record(state, &person, request).await? {
+            Some(g) => Some(g),
+            None => return refuse(EnrolError::GuardianRequired, Some(person.id_number)).await,
+        }
+    } else {
+        None
+    };
+    let kept = match state.store.verification_capture(&v.id).await? {
+        Some(sealed) => Kept::open(&state.sealer, &sealed),
+        None => None,
+    };
+    let (fingerprints, portrait_sealed) = match &kept {
+        Some(k) => (
+            k.sealed_fingers(&state.sealer)?,
+            k.sealed_photo(&state.sealer)?,
+        ),
+        None => (Vec::new(), None),
     };
     let first_password = match plan.upgrade {
         Some(_) => None,
@@ -461,7 +431,7 @@ pub async fn enrol(
                 .travel_document
                 .as_ref()
                 .and_then(|t| serde_json::to_string(t).ok()),
-            portrait_jpeg: None,
+            portrait_jpeg: portrait_sealed.clone(),
             phone_number: plan.phone.clone(),
             email: plan.email.clone(),
             verification_evidence: None,
@@ -501,6 +471,14 @@ pub async fn enrol(
         totp_secret_sealed: &state.sealer.seal(totp_secret.as_bytes())?,
         evidence: &stored_evidence,
         notification,
+        fingerprints: &fingerprints,
+        device: kept.as_ref().map(|k| k.device.as_str()).unwrap_or_default(),
+        portrait_sealed: portrait_sealed.as_deref(),
+        guardian: guardian.as_ref().map(|(g, relation)| GuardianLink {
+            guardian_account_id: g.id.as_str().to_string(),
+            relation: relation.as_str(),
+            notice: desk_guardian::notice(g, &person, now),
+        }),
     };
     match state.store.enrol_level2(enrolment, now).await {
         Ok(_) => {}
@@ -540,7 +518,13 @@ mod tests {
         RegistryPerson {
             phone_number: None,
             email: None,
-            identity_card: None,
+            identity_card: Some(crate::registry::IdentityCard {
+                number: "001301000123".into(),
+                kind: crate::registry::CardKind::ChipCccd,
+                issued_on: "2021-05-01".into(),
+                expires_on: Some("2041-04-02".into()),
+                status: crate::registry::CardStatus::Valid,
+            }),
             relations: vec![],
             permanent_residence: None,
             id_number: "001301000123".into(),
@@ -587,6 +571,8 @@ mod tests {
             birthdate: date!(2001 - 04 - 02),
             phone_number: Some("+84912345678".into()),
             email: Some("chau@example.vn".into()),
+            phone_verified: true,
+            email_verified: true,
             has_second_factor: false,
             failed_logins: 0,
             locked_until: None,
@@ -601,6 +587,7 @@ mod tests {
             documents: [1].into(),
             phone: Some("+84999999999".into()),
             email: None,
+            guardian_id_number: None,
         }
     }
 
@@ -671,26 +658,6 @@ mod tests {
         let plan = plan(&person(), None, &request(), TODAY).unwrap();
         assert_eq!(plan.documents.len(), 1);
         assert_eq!(plan.documents[0].number, "C1");
-    }
-
-    #[test]
-    fn captures_are_checked_before_anything_is_compared() {
-        let t = serde_json::to_string(&vec![0.5f32; 64]).unwrap();
-        let ok = Capture::parse(" 001301000123 ", &t, "right_index", &t, "desk-1").unwrap();
-        assert_eq!(ok.id_number, "001301000123");
-        assert_eq!(ok.finger, Modality::Fingerprint("right_index".into()));
-        assert_eq!(
-            Capture::parse("x", "[1,", "right_index", &t, "d").unwrap_err(),
-            CaptureError::NotNumbers("portrait")
-        );
-        assert_eq!(
-            Capture::parse("x", &t, "tail", &t, "d").unwrap_err(),
-            CaptureError::UnknownFinger
-        );
-        assert_eq!(
-            Capture::parse("x", &t, "right_index", &t, " ").unwrap_err(),
-            CaptureError::Device
-        );
     }
 
     #[test]

@@ -172,8 +172,8 @@ pub fn downgrade(
 
 /// What the registry, at a sync on `today` (Vietnam's date), says about a Level 2 account's
 /// level: a foreigner whose residence card has expired (or who has none on record any more) goes
-/// down to Level 1. The identity card's own status joins this rule when the registry carries
-/// cards (issue 11, item 3).
+/// down to Level 1, and so does a citizen whose identity card the registry reports lost,
+/// revoked, replaced or expired.
 pub fn registry_downgrade(
     account: &Account,
     person: &crate::registry::RegistryPerson,
@@ -181,6 +181,17 @@ pub fn registry_downgrade(
 ) -> Option<DowngradeReason> {
     if !account.is_level2() || account.status == AccountStatus::Revoked {
         return None;
+    }
+    // A citizen's card the registry reports lost, revoked, replaced or expired (a person
+    // whose record carries no card yet is left as they are: nothing was reported).
+    if account.kind == AccountKind::Citizen
+        && let Some(card) = &person.identity_card
+        && matches!(
+            card.valid_on(today),
+            Err(crate::registry::CardProblem::NotInUse(_) | crate::registry::CardProblem::Expired)
+        )
+    {
+        return Some(DowngradeReason::CardInvalid);
     }
     if account.kind == AccountKind::Foreigner {
         let valid = person.residence_card.as_ref().is_some_and(|card| {
@@ -210,15 +221,32 @@ pub enum Change {
     Downgraded(DowngradeReason),
 }
 
-/// Where a notice goes: the contact on record (the phone number, else the email address).
+/// Where a notice goes: the last verified contact on record (the phone number, else the email
+/// address), else the unverified one the account was created with.
 /// `None` when the account has neither (an organisation's own account: its representatives
 /// are told instead by the desk).
 pub fn notice_to(account: &Account) -> Option<(Channel, String)> {
-    match (&account.phone_number, &account.email) {
-        (Some(p), _) if !p.is_empty() => Some((Channel::Sms, p.clone())),
-        (_, Some(e)) if !e.is_empty() => Some((Channel::Email, e.clone())),
-        _ => None,
-    }
+    let phone = account
+        .phone_number
+        .as_ref()
+        .filter(|p| !p.is_empty())
+        .map(|p| (Channel::Sms, p.clone(), account.phone_verified));
+    let email = account
+        .email
+        .as_ref()
+        .filter(|e| !e.is_empty())
+        .map(|e| (Channel::Email, e.clone(), account.email_verified));
+    // A verified contact first (the phone number, then the email address); only when neither
+    // is verified, the contact the account was created with (unverified contacts never come
+    // from self-service: a change is stored only once its code is entered).
+    let verified = [&phone, &email]
+        .into_iter()
+        .flatten()
+        .find(|(_, _, verified)| *verified);
+    verified
+        .or(phone.as_ref())
+        .or(email.as_ref())
+        .map(|(channel, address, _)| (*channel, address.clone()))
 }
 
 /// The notice's text (no secret, no reason that would help an attacker: what happened and
@@ -295,6 +323,8 @@ mod tests {
             birthdate: time::macros::date!(1998 - 07 - 25),
             phone_number: Some("+84901234567".into()),
             email: Some("binh@example.vn".into()),
+            phone_verified: true,
+            email_verified: true,
             has_second_factor: true,
             failed_logins: 0,
             locked_until: None,
@@ -472,6 +502,67 @@ mod tests {
         assert_eq!(notice_to(&a), None);
         for s in AccountStatus::ALL {
             assert!(notice_text(Change::Status(s)).starts_with("VNeID"));
+        }
+    }
+
+    #[test]
+    fn notices_go_to_a_verified_contact_first() {
+        let mut a = account(Some(Level::Level2), Active);
+        assert_eq!(notice_to(&a).map(|n| n.0), Some(Channel::Sms));
+        a.phone_verified = false;
+        assert_eq!(
+            notice_to(&a),
+            Some((Channel::Email, "binh@example.vn".to_string()))
+        );
+        a.email_verified = false;
+        assert_eq!(
+            notice_to(&a),
+            Some((Channel::Sms, "+84901234567".to_string())),
+            "no verified contact: the one the account was created with"
+        );
+    }
+
+    #[test]
+    fn a_card_reported_lost_or_expired_downgrades_a_citizen_and_no_card_on_record_does_not() {
+        use crate::registry::{CardKind, CardStatus, IdentityCard, RegistryPerson};
+        let a = account(Some(Level::Level2), Active);
+        let card = |status, expires_on: &str| IdentityCard {
+            number: "079198000002".into(),
+            kind: CardKind::ChipCccd,
+            issued_on: "2021-05-01".into(),
+            expires_on: Some(expires_on.into()),
+            status,
+        };
+        let person = |identity_card| RegistryPerson {
+            id_number: "079198000002".into(),
+            kind: AccountKind::Citizen,
+            family_name: "Trần".into(),
+            middle_name: None,
+            given_name: "Bình".into(),
+            birthdate: "1998-07-25".into(),
+            gender: vneid_contract::Gender::Female,
+            nationality: None,
+            travel_document: None,
+            residence_card: None,
+            documents: vec![],
+            phone_number: None,
+            email: None,
+            identity_card,
+            relations: vec![],
+        };
+        let today = time::macros::date!(2026 - 03 - 01);
+        assert_eq!(registry_downgrade(&a, &person(None), today), None);
+        let valid = Some(card(CardStatus::Valid, "2038-07-25"));
+        assert_eq!(registry_downgrade(&a, &person(valid), today), None);
+        for c in [
+            card(CardStatus::Lost, "2038-07-25"),
+            card(CardStatus::Revoked, "2038-07-25"),
+            card(CardStatus::Valid, "2026-02-28"),
+        ] {
+            assert_eq!(
+                registry_downgrade(&a, &person(Some(c)), today),
+                Some(DowngradeReason::CardInvalid)
+            );
         }
     }
 }

@@ -2,10 +2,12 @@
 //! The rules live here; `web/` only parses forms and renders the outcome.
 
 pub mod account;
+pub mod capture;
 pub mod claims;
 pub mod consent;
 pub mod contact;
 pub mod desk;
+pub mod desk_guardian;
 pub mod desk_login;
 pub mod documents;
 pub mod eligibility;

@@ -156,6 +156,8 @@ mod tests {
             birthdate: time::macros::date!(1998 - 07 - 25),
             phone_number: None,
             email: None,
+            phone_verified: true,
+            email_verified: true,
             has_second_factor: true,
             failed_logins: 0,
             locked_until: None,

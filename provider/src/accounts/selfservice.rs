@@ -254,6 +254,8 @@ mod tests {
             birthdate: time::macros::date!(1998 - 07 - 25),
             phone_number: Some("+84938000002".into()),
             email: None,
+            phone_verified: true,
+            email_verified: true,
             has_second_factor: second_factor,
             failed_logins: 0,
             locked_until: None,

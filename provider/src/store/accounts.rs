@@ -342,6 +342,20 @@ pub(super) async fn insert_document(
 
 /// Creates an account with its documents inside the caller's transaction. A must-change
 /// password flag marks a first password sent by SMS.
+/// Marks the phone number and email of a new account unverified, inside the caller's
+/// transaction: a contact taken from the registry or typed at the desk is verified only when a
+/// code sent to it is entered at `/account` (issue 11).
+pub async fn mark_contacts_unverified(
+    conn: &mut sqlx::AnyConnection,
+    account_id: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE accounts SET phone_verified = 0, email_verified = 0 WHERE id = $1")
+        .bind(account_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn insert_account(
     conn: &mut sqlx::AnyConnection,
     account: &NewAccount,

@@ -54,6 +54,22 @@ pub struct Enrolment<'a> {
     pub totp_secret_sealed: &'a str,
     pub evidence: &'a str,
     pub notification: OutboxRow,
+    /// The fingerprint templates captured, each sealed: (modality, sealed template).
+    pub fingerprints: &'a [(String, String)],
+    /// The capture device.
+    pub device: &'a str,
+    /// The portrait photo captured at the desk, sealed (it replaces the account's).
+    pub portrait_sealed: Option<&'a str>,
+    /// Under 14: the parent or guardian who requested it, and their notice.
+    pub guardian: Option<GuardianLink>,
+}
+
+/// The recorded parent or guardian who requested a child's enrolment at the desk.
+pub struct GuardianLink {
+    pub guardian_account_id: String,
+    /// `father`, `mother` or `guardian`.
+    pub relation: &'static str,
+    pub notice: Option<OutboxRow>,
 }
 
 impl Store {
@@ -209,6 +225,7 @@ impl Store {
     pub async fn record_verification(
         &self,
         matched: Option<&VerificationRow>,
+        capture_sealed: Option<&str>,
         event: AuditEvent<'_>,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -228,10 +245,44 @@ impl Store {
             .bind(v.expires_at)
             .execute(&mut *tx)
             .await?;
+            if let Some(sealed) = capture_sealed {
+                sqlx::query(
+                    "INSERT INTO desk_captures (verification_id, capture_sealed) VALUES ($1, $2)",
+                )
+                .bind(&v.id)
+                .bind(sealed)
+                .execute(&mut *tx)
+                .await?;
+            }
         }
         audit_in(&mut *tx, event, now).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The sealed capture kept with a matched verification.
+    pub async fn verification_capture(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT capture_sealed FROM desk_captures WHERE verification_id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// The fingers whose templates an account keeps (modality names; the templates stay
+    /// sealed in the store).
+    pub async fn fingerprint_modalities(
+        &self,
+        account_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT modality FROM fingerprint_templates WHERE account_id = $1 ORDER BY modality",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
     /// A verification by id, whatever its state (the rules decide whether it may be used).
@@ -286,6 +337,7 @@ impl Store {
         let account_id = match &e.account {
             Ok(new) => {
                 insert_account(&mut tx, new, &[], now).await?;
+                super::accounts::mark_contacts_unverified(&mut tx, &new.id).await?;
                 new.id.clone()
             }
             Err(existing) => existing.clone(),
@@ -311,6 +363,51 @@ impl Store {
             .await?;
             insert_document(&mut tx, &account_id, doc, now).await?;
         }
+        // The fingers captured replace the ones kept before; the capture is used up.
+        if !e.fingerprints.is_empty() {
+            sqlx::query("DELETE FROM fingerprint_templates WHERE account_id = $1")
+                .bind(&account_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (modality, sealed) in e.fingerprints {
+            sqlx::query(
+                "INSERT INTO fingerprint_templates (account_id, modality, template_sealed, device, \
+                 captured_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&account_id)
+            .bind(modality)
+            .bind(sealed)
+            .bind(e.device)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(portrait) = e.portrait_sealed {
+            sqlx::query("UPDATE accounts SET portrait_jpeg = $1 WHERE id = $2")
+                .bind(portrait)
+                .bind(&account_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM desk_captures WHERE verification_id = $1")
+            .bind(e.verification_id)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(g) = &e.guardian {
+            super::insert_guardianship(
+                &mut tx,
+                &account_id,
+                &g.guardian_account_id,
+                g.relation,
+                e.verification_id,
+                now,
+            )
+            .await?;
+            if let Some(notice) = &g.notice {
+                enqueue(&mut tx, notice).await?;
+            }
+        }
         let mut notification = e.notification;
         notification.account_id = Some(account_id.clone());
         enqueue(&mut tx, &notification).await?;
@@ -318,7 +415,9 @@ impl Store {
             kind: "level2_enrolled",
             account_id: Some(&account_id),
             client_id: None,
-            detail: serde_json::json!({ "officer": e.officer_id, "station": e.station, "verification": e.verification_id, "documents": e.documents.len() }),
+            detail: serde_json::json!({ "officer": e.officer_id, "station": e.station, "verification": e.verification_id, "documents": e.documents.len(),
+                "fingers": e.fingerprints.len(), "portrait": e.portrait_sealed.is_some(),
+                "guardian": e.guardian.as_ref().map(|g| g.guardian_account_id.clone()) }),
         };
         audit_in(&mut *tx, event, now).await?;
         tx.commit().await?;

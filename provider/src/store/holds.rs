@@ -41,16 +41,25 @@ pub async fn insert_hold(conn: &mut AnyConnection, h: &HoldRow) -> Result<(), St
 }
 
 /// Records the decision of a pending registration and deletes its hold, inside the caller's
-/// transaction. `false` when it was decided meanwhile (by another worker): nothing is written.
+/// transaction. Only a hold of `reason` is decided, and a guardian's hold only with that
+/// guardian's account. `false` when there is no such hold (decided meanwhile by another worker
+/// or an earlier approval, or not this guardian's): nothing is written.
 pub async fn decide_held(
     conn: &mut AnyConnection,
     r: &RegistrationRow,
+    reason: &str,
+    guardian_account_id: Option<&str>,
 ) -> Result<bool, StoreError> {
-    let deleted = sqlx::query("DELETE FROM registration_holds WHERE registration_id = $1")
-        .bind(&r.id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let deleted = sqlx::query(
+        "DELETE FROM registration_holds WHERE registration_id = $1 AND reason = $2 \
+         AND ($3 IS NULL OR guardian_account_id = $3)",
+    )
+    .bind(&r.id)
+    .bind(reason)
+    .bind(guardian_account_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
     if deleted != 1 {
         return Ok(false);
     }
@@ -70,6 +79,36 @@ pub async fn decide_held(
     Ok(updated == 1)
 }
 
+/// Turns a registration held for the registry into one held for its guardian's approval
+/// (until `expires_at`), with the evidence of the checks, inside the caller's transaction.
+/// `false` when it was decided meanwhile.
+pub async fn hold_for_guardian(
+    conn: &mut AnyConnection,
+    r: &RegistrationRow,
+    guardian_account_id: &str,
+    expires_at: i64,
+) -> Result<bool, StoreError> {
+    let moved = sqlx::query(
+        "UPDATE registration_holds SET reason = 'guardian', guardian_account_id = $1, \
+         next_attempt_at = $2 WHERE registration_id = $3 AND reason = 'registry_unreachable'",
+    )
+    .bind(guardian_account_id)
+    .bind(expires_at)
+    .bind(&r.id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if moved != 1 {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE registrations SET evidence = $1 WHERE id = $2")
+        .bind(&r.evidence)
+        .bind(&r.id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
+}
+
 /// Records that a child's account was requested and approved by a recorded parent or guardian.
 pub async fn insert_guardianship(
     conn: &mut AnyConnection,
@@ -81,7 +120,8 @@ pub async fn insert_guardianship(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO guardianships (child_account_id, guardian_account_id, relation, registration_id, \
-         created_at) VALUES ($1, $2, $3, $4, $5)",
+         created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (child_account_id, guardian_account_id) DO NOTHING",
     )
     .bind(child_account_id)
     .bind(guardian_account_id)
@@ -123,17 +163,19 @@ impl Store {
             .await?)
     }
 
-    /// Registrations waiting for this guardian's approval.
+    /// Registrations waiting for this guardian's approval, not expired at `now`.
     pub async fn holds_for_guardian(
         &self,
         guardian_account_id: &str,
+        now: i64,
     ) -> Result<Vec<HoldRow>, StoreError> {
         let sql = format!(
             "SELECT {HOLD_COLUMNS} FROM registration_holds WHERE reason = 'guardian' \
-             AND guardian_account_id = $1 ORDER BY created_at"
+             AND guardian_account_id = $1 AND next_attempt_at > $2 ORDER BY created_at"
         );
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(guardian_account_id)
+            .bind(now)
             .fetch_all(&self.pool)
             .await?)
     }

@@ -29,7 +29,7 @@ mod tokens;
 
 pub use accounts::{
     AccountRow, DocumentRow, NewAccount, NewDocument, OrganizationRow, SecondFactorRow,
-    insert_account,
+    insert_account, mark_contacts_unverified,
 };
 pub use audit::AuditEvent;
 pub use audit::audit_in;
@@ -38,10 +38,10 @@ pub use clients::{ClientOptions, ClientRow, ResponseOptions};
 pub use codes::{CodeRow, CodeUse};
 pub use codes::{NewCode, take_code};
 pub use consents::ConsentGiven;
-pub use desk::{Enrolment, OfficerRow, VerificationRow};
+pub use desk::{Enrolment, GuardianLink, OfficerRow, VerificationRow};
 pub use documents::{DocumentHistoryRow, DocumentSyncChange};
 pub use events::{EventSourceRow, NewSecurityEvent, PushRow};
-pub use holds::{HoldRow, decide_held, insert_guardianship, insert_hold};
+pub use holds::{HoldRow, decide_held, hold_for_guardian, insert_guardianship, insert_hold};
 pub use keys::KeyRow;
 pub use lifecycle::{Downgrade, StatusChange};
 pub use ops::{NotReady, OutboxBacklog, PoolStats};

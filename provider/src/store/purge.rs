@@ -18,6 +18,12 @@ impl Store {
             ("DELETE FROM pushed_requests WHERE expires_at < $1", now),
             ("DELETE FROM dpop_proofs WHERE expires_at < $1", now),
             ("DELETE FROM request_objects WHERE expires_at < $1", now),
+            // The sealed capture (fingerprints, photo) of a verification that lapsed unused.
+            (
+                "DELETE FROM desk_captures WHERE verification_id IN \
+                 (SELECT id FROM desk_verifications WHERE expires_at < $1)",
+                now,
+            ),
             (
                 "DELETE FROM reset_budgets WHERE day_start < $1 AND hour_start < $1",
                 now - 24 * 3600,

@@ -151,11 +151,17 @@ impl Store {
         if let Some(message) = &told {
             enqueue(&mut tx, message).await?;
         }
+        let verified_only = if phone {
+            old_phone.as_deref() == Some(value.as_str())
+        } else {
+            old_email.as_deref() == Some(value.as_str())
+        };
         let event = AuditEvent {
-            kind: if phone {
-                "phone_changed"
-            } else {
-                "email_changed"
+            kind: match (phone, verified_only) {
+                (true, false) => "phone_changed",
+                (false, false) => "email_changed",
+                (true, true) => "phone_verified",
+                (false, true) => "email_verified",
             },
             account_id: Some(account_id),
             client_id: None,

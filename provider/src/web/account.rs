@@ -16,6 +16,7 @@ use serde_json::json;
 use vneid_contract::{AuthMethod, DocumentType, Lang, Level};
 
 use super::session::{self, BrowserSession};
+use super::texts::{Texts, texts};
 use crate::accounts::account::Account;
 use crate::accounts::login::{PasswordOutcome, check_password, check_second_factor};
 use crate::accounts::password;
@@ -26,8 +27,10 @@ use crate::secret;
 use crate::state::AppState;
 use crate::store::{AccountRow, AuditEvent};
 
+mod guardian;
 mod password_reset;
 
+pub use guardian::{decide_child, verify_contact};
 pub use password_reset::{reset, reset_confirm, reset_page};
 
 const WRONG_CODE: &str = "Mã không đúng hoặc đã hết hạn (wrong or expired code)";
@@ -67,6 +70,13 @@ struct AccountPage {
     documents: Vec<String>,
     consents: Vec<(String, String, String)>,
     releases: Vec<String>,
+    t: &'static Texts,
+    /// Children's requests waiting for this guardian (issue 11).
+    pending_children: Vec<crate::accounts::registration::PendingChild>,
+    /// This child's recorded parents or guardians: (relation, name).
+    guardians: Vec<(String, String)>,
+    phone_verified: bool,
+    email_verified: bool,
 }
 
 fn to_login() -> Response {
@@ -81,6 +91,8 @@ pub struct Citizen {
     account: Account,
     /// The level this session logged in at.
     level: Level,
+    /// The page's language (the switch's cookie).
+    lang: Lang,
 }
 
 impl Citizen {
@@ -104,6 +116,7 @@ impl Citizen {
             row,
             account,
             level,
+            lang: session::lang(jar, None),
         }))
     }
 
@@ -214,7 +227,22 @@ async fn dashboard(
             .must_change_password
             .then(|| "Hãy đổi mật khẩu được gửi qua tin nhắn (change the SMS password)".to_string())
     });
+    let t = texts(citizen.lang);
+    let pending_children =
+        crate::accounts::registration::pending_for_guardian(state, &account).await?;
+    let mut guardians = Vec::new();
+    for (guardian_id, relation) in state.store.guardians_of(&row.id).await? {
+        if let Some(g) = state.store.account(&guardian_id).await? {
+            let g = Account::try_from(&g)?;
+            guardians.push((t.relation(&relation).to_string(), g.full_name()));
+        }
+    }
     Ok(AccountPage {
+        t,
+        pending_children,
+        guardians,
+        phone_verified: row.phone_verified != 0,
+        email_verified: row.email_verified != 0,
         error,
         notice,
         csrf: citizen.session.row.csrf.clone(),
@@ -568,6 +596,14 @@ pub async fn confirm_contact(
             &secret::hash(code.trim()),
             now,
             |old_phone, old_email, new| {
+                let old_same = match kind {
+                    selfservice::ContactKind::Phone => old_phone,
+                    selfservice::ContactKind::Email => old_email,
+                };
+                if old_same == Some(new) {
+                    // The contact on record verified, not changed: nobody to warn.
+                    return None;
+                }
                 let notice = selfservice::old_contact_notice(kind, old_phone, old_email, new)?;
                 Some(
                     Notification {

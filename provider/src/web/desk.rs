@@ -29,7 +29,9 @@ use crate::accounts::desk::{Action, Forbidden, Officer, StatusRefused, status_ch
 use crate::accounts::desk_login::{self, Credentials};
 use crate::accounts::documents::SyncSource;
 use crate::accounts::eligibility::Ineligible;
-use crate::accounts::enrolment::{self, Capture, Compared, Desk, EnrolError, EnrolRequest};
+use crate::accounts::enrolment::{
+    self, Capture, CaptureFields, Compared, Desk, EnrolError, EnrolRequest,
+};
 use crate::accounts::lifecycle::{self, Change, DowngradeReason};
 use crate::accounts::organization::{self, OrganizationCode, OrganizationRefused};
 use crate::error::AppError;
@@ -37,6 +39,12 @@ use crate::registry::{Modality, RegistryPerson};
 use crate::secret;
 use crate::state::AppState;
 use crate::store::{Downgrade, OrganizationRow, StatusChange};
+use crate::web::texts::{Texts, texts};
+
+/// The language of the desk's pages (the switch's cookie).
+fn desk_texts(jar: &CookieJar) -> &'static Texts {
+    texts(crate::web::session::lang(jar, None))
+}
 
 mod organizations;
 pub use organizations::{organization, organization_representative, organization_status};
@@ -76,6 +84,11 @@ struct PersonPage {
     has_account: bool,
     supervisor: bool,
     documents: Vec<String>,
+    t: &'static Texts,
+    /// The account's recorded parents or guardians: "relation: name".
+    guardians: Vec<String>,
+    /// The fingers whose templates the account keeps.
+    fingers_kept: Vec<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -91,6 +104,7 @@ struct VerifiedPage {
     documents: Vec<String>,
     /// The masked contact on record an upgrade's notice goes to; empty for a new account.
     contact_on_record: String,
+    t: &'static Texts,
 }
 
 #[derive(Template, WebTemplate)]
@@ -403,8 +417,10 @@ pub struct PersonQuery {
 pub async fn person(
     State(state): State<AppState>,
     session: DeskSession,
+    jar: CookieJar,
     Query(q): Query<PersonQuery>,
 ) -> Result<Response, AppError> {
+    let t = desk_texts(&jar);
     let id_number = q.id_number.trim();
     if let Err(refused) = session.officer().may(Action::LookUp) {
         return session
@@ -452,8 +468,38 @@ pub async fn person(
         has_account: account.is_some(),
         supervisor: session.officer().role.may(Action::Lock),
         documents: p.documents.iter().map(document_line).collect(),
+        t,
+        guardians: guardians_of(&state, account.as_ref(), t).await?,
+        fingers_kept: match &account {
+            Some(a) => state.store.fingerprint_modalities(a.id.as_str()).await?,
+            None => Vec::new(),
+        },
     }
     .into_response())
+}
+
+/// A child's recorded parents or guardians, for the desk's person page.
+async fn guardians_of(
+    state: &AppState,
+    account: Option<&Account>,
+    t: &Texts,
+) -> Result<Vec<String>, AppError> {
+    let Some(account) = account else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (id, relation) in state.store.guardians_of(account.id.as_str()).await? {
+        if let Some(row) = state.store.account(&id).await? {
+            let g = Account::try_from(&row)?;
+            out.push(format!(
+                "{}: {} ({})",
+                t.relation(&relation),
+                g.full_name(),
+                g.username
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// The capture form.
@@ -464,6 +510,12 @@ pub struct VerifyForm {
     portrait_template: String,
     finger: String,
     fingerprint_template: String,
+    #[serde(default)]
+    finger_2: String,
+    #[serde(default)]
+    fingerprint_template_2: String,
+    #[serde(default)]
+    portrait_photo: String,
     device_id: String,
 }
 
@@ -484,6 +536,7 @@ fn result_line(c: &Compared) -> String {
 pub async fn verify(
     State(state): State<AppState>,
     session: DeskSession,
+    jar: CookieJar,
     Form(form): Form<VerifyForm>,
 ) -> Result<Response, AppError> {
     if let Some(refused) = session
@@ -497,13 +550,16 @@ pub async fn verify(
     {
         return Ok(refused);
     }
-    let capture = match Capture::parse(
-        &form.id_number,
-        &form.portrait_template,
-        &form.finger,
-        &form.fingerprint_template,
-        &form.device_id,
-    ) {
+    let capture = match Capture::parse(CaptureFields {
+        id_number: &form.id_number,
+        portrait: &form.portrait_template,
+        fingers: [
+            (&form.finger, &form.fingerprint_template),
+            (&form.finger_2, &form.fingerprint_template_2),
+        ],
+        device: &form.device_id,
+        photo: &form.portrait_photo,
+    }) {
         Ok(c) => c,
         Err(e) => return Ok(session.message(e.to_string())),
     };
@@ -513,20 +569,8 @@ pub async fn verify(
     let contact_on_record = verified
         .existing
         .as_ref()
-        .and_then(|a| {
-            a.phone_number
-                .clone()
-                .map(|address| enrolment::Recipient {
-                    channel: crate::notify::Channel::Sms,
-                    address,
-                })
-                .or_else(|| {
-                    a.email.clone().map(|address| enrolment::Recipient {
-                        channel: crate::notify::Channel::Email,
-                        address,
-                    })
-                })
-        })
+        .and_then(lifecycle::notice_to)
+        .map(|(channel, address)| enrolment::Recipient { channel, address })
         .map(|r| r.masked())
         .unwrap_or_default();
     Ok(VerifiedPage {
@@ -544,12 +588,15 @@ pub async fn verify(
             .map(document_line)
             .collect(),
         contact_on_record,
+        t: desk_texts(&jar),
     }
     .into_response())
 }
 
-fn enrol_message(e: EnrolError) -> &'static str {
+fn enrol_message(e: EnrolError, t: &'static Texts) -> &'static str {
     match e {
+        EnrolError::GuardianRequired => t.desk_guardian_required,
+        EnrolError::Ineligible(Ineligible::NoValidCard(_)) => t.desk_no_valid_card,
         EnrolError::NoConsent => {
             "Cần xác nhận đồng ý của công dân (the citizen's consent is required)"
         }
@@ -577,6 +624,7 @@ fn enrol_message(e: EnrolError) -> &'static str {
             Ineligible::AccountMismatch => {
                 "Tài khoản không khớp với hồ sơ dân cư (the account does not match the record)"
             }
+            Ineligible::NoValidCard(_) => t.desk_no_valid_card,
         },
         EnrolError::BadPhone => {
             "Số điện thoại phải có dạng +84 và 9-10 chữ số (phone: +84 and 9-10 digits)"
@@ -593,6 +641,7 @@ fn enrol_message(e: EnrolError) -> &'static str {
 pub async fn enrol(
     State(state): State<AppState>,
     session: DeskSession,
+    jar: CookieJar,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
@@ -618,10 +667,11 @@ pub async fn enrol(
             .collect(),
         phone: Some(field("phone_number").to_string()),
         email: Some(field("email").to_string()),
+        guardian_id_number: Some(field("guardian_id_number").to_string()),
     };
     let enrolled = match enrolment::enrol(&state, &session.desk, &request).await? {
         Ok(e) => e,
-        Err(e) => return Ok(session.message(enrol_message(e))),
+        Err(e) => return Ok(session.message(enrol_message(e, desk_texts(&jar)))),
     };
     let mut otpauth =
         url::Url::parse("otpauth://totp/").map_err(|e| AppError::Registry(e.to_string()))?;

@@ -55,6 +55,30 @@ pub struct Texts {
     pub logout_button: &'static str,
     pub logout_stay: &'static str,
     pub consent_predicates: &'static str,
+    pub guardian_requests_title: &'static str,
+    pub guardian_requests_intro: &'static str,
+    pub guardian_born: &'static str,
+    pub guardian_approve: &'static str,
+    pub guardian_deny: &'static str,
+    pub guardian_approved: &'static str,
+    pub guardian_denied: &'static str,
+    pub guardian_refused: &'static str,
+    pub guardian_not_found: &'static str,
+    pub guardians_title: &'static str,
+    pub relation_father: &'static str,
+    pub relation_mother: &'static str,
+    pub relation_guardian: &'static str,
+    pub contact_unverified: &'static str,
+    pub contact_verified: &'static str,
+    pub contact_verify_intro: &'static str,
+    pub contact_verify_button: &'static str,
+    pub desk_guardian_label: &'static str,
+    pub desk_guardian_hint: &'static str,
+    pub desk_guardian_required: &'static str,
+    pub desk_no_valid_card: &'static str,
+    pub desk_second_finger: &'static str,
+    pub desk_second_fingerprint: &'static str,
+    pub desk_portrait_photo: &'static str,
 }
 
 /// Vietnamese.
@@ -115,6 +139,30 @@ pub static VI: Texts = Texts {
     logout_button: "Đăng xuất",
     logout_stay: "Nếu bạn không bấm nút, bạn vẫn đăng nhập.",
     consent_predicates: "Với các câu hỏi có/không ở trên, dịch vụ chỉ nhận câu trả lời, không nhận ngày sinh, địa chỉ hay thông tin giấy tờ của bạn.",
+    guardian_requests_title: "Đề nghị đăng ký tài khoản chờ bạn đồng ý",
+    guardian_requests_intro: "Bạn là cha, mẹ hoặc người giám hộ được ghi nhận trong Cơ sở dữ liệu quốc gia về dân cư. Tài khoản của trẻ chỉ được tạo khi bạn đồng ý.",
+    guardian_born: "sinh ngày",
+    guardian_approve: "Đồng ý tạo tài khoản",
+    guardian_deny: "Từ chối",
+    guardian_approved: "Đã đồng ý: tài khoản của trẻ đã được tạo; mật khẩu lần đầu được gửi tới liên hệ đã đăng ký.",
+    guardian_denied: "Đã từ chối đề nghị.",
+    guardian_refused: "Không thể tạo tài khoản: hồ sơ dân cư không còn đáp ứng điều kiện. Đề nghị đã bị từ chối.",
+    guardian_not_found: "Không có đề nghị này đang chờ bạn (đã được xử lý, đã hết hạn, hoặc không thuộc về bạn).",
+    guardians_title: "Cha, mẹ hoặc người giám hộ",
+    relation_father: "Cha",
+    relation_mother: "Mẹ",
+    relation_guardian: "Người giám hộ",
+    contact_unverified: "chưa xác minh",
+    contact_verified: "đã xác minh",
+    contact_verify_intro: "Liên hệ chưa xác minh không được chia sẻ là đã xác minh và không nhận thông báo bảo mật khi đã có liên hệ đã xác minh. Gửi mã tới liên hệ này rồi nhập mã ở ô xác nhận bên dưới.",
+    contact_verify_button: "Gửi mã xác minh",
+    desk_guardian_label: "Số định danh của cha, mẹ hoặc người giám hộ (người dưới 14 tuổi)",
+    desk_guardian_hint: "Bắt buộc với người từ 6 đến dưới 14 tuổi: người này phải được ghi nhận trong cơ sở dữ liệu dân cư, có tài khoản đang hoạt động và có mặt để đồng ý.",
+    desk_guardian_required: "Người dưới 14 tuổi: cần cha, mẹ hoặc người giám hộ được ghi nhận trong cơ sở dữ liệu dân cư, có tài khoản đang hoạt động, đề nghị (Nghị định 69/2024).",
+    desk_no_valid_card: "Từ 14 tuổi cần thẻ căn cước gắn chip còn hiệu lực: thẻ trong cơ sở dữ liệu không có, đã báo mất, bị thu hồi, đã thay hoặc hết hạn. Hãy làm thủ tục cấp thẻ trước.",
+    desk_second_finger: "Ngón tay thứ hai",
+    desk_second_fingerprint: "Mẫu vân tay thứ hai (JSON)",
+    desk_portrait_photo: "Ảnh chân dung (JPEG, base64; lưu mã hóa, trả về qua phạm vi portrait)",
 };
 
 /// English.
@@ -175,6 +223,30 @@ pub static EN: Texts = Texts {
     logout_button: "Log out",
     logout_stay: "Unless you press the button, you stay logged in.",
     consent_predicates: "For the yes/no questions above, the service receives only the answer, not your date of birth, your address or your documents' details.",
+    guardian_requests_title: "Requests waiting for your approval",
+    guardian_requests_intro: "You are the parent or guardian recorded in the National Population Database. The child's account is created only if you approve.",
+    guardian_born: "born",
+    guardian_approve: "Approve the account",
+    guardian_deny: "Deny",
+    guardian_approved: "Approved: the child's account is created; its first password went to the contact on record.",
+    guardian_denied: "The request is denied.",
+    guardian_refused: "The account cannot be created: the population record no longer meets the conditions. The request is refused.",
+    guardian_not_found: "No such request is waiting for you (decided already, lapsed, or not yours).",
+    guardians_title: "Parent or guardian",
+    relation_father: "Father",
+    relation_mother: "Mother",
+    relation_guardian: "Guardian",
+    contact_unverified: "not verified",
+    contact_verified: "verified",
+    contact_verify_intro: "An unverified contact is not shared as verified, and security notices go to a verified contact when there is one. Send a code to it, then enter the code in the confirmation form below.",
+    contact_verify_button: "Send a verification code",
+    desk_guardian_label: "Identification number of the parent or guardian (under 14)",
+    desk_guardian_hint: "Required from 6 to under 14: this person must be recorded in the population database, hold an active account, and be present to consent.",
+    desk_guardian_required: "Under 14: a parent or guardian recorded in the population database, holding an active account, must make the request (Decree 69/2024).",
+    desk_no_valid_card: "From 14 a valid chip identity card is needed: the card on record is missing, reported lost, revoked, replaced or expired. The card must be issued first.",
+    desk_second_finger: "Second finger",
+    desk_second_fingerprint: "Second fingerprint template (JSON)",
+    desk_portrait_photo: "Portrait photo (JPEG, base64; stored sealed, released through the portrait scope)",
 };
 
 /// The texts for a language.
@@ -186,6 +258,15 @@ pub fn texts(lang: Lang) -> &'static Texts {
 }
 
 impl Texts {
+    /// How a recorded parent or guardian stands to the child.
+    pub fn relation(&self, relation: &str) -> &'static str {
+        match relation {
+            "father" => self.relation_father,
+            "mother" => self.relation_mother,
+            _ => self.relation_guardian,
+        }
+    }
+
     /// The name of a level.
     pub fn level_name(&self, level: vneid_contract::Level) -> &'static str {
         match level {

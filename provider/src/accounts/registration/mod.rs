@@ -8,8 +8,14 @@
 //! goes only to the contact the registry holds for the person. Portrait failures and submissions
 //! are counted per identification number in the database.
 
+mod guardian;
+mod pending;
 mod request;
 mod rules;
+
+pub use guardian::{GuardianDecision, PendingChild, guardian_decides, pending_for_guardian};
+pub use pending::decide_pending;
+use pending::{HOLD_GUARDIAN, HOLD_REGISTRY, hold};
 
 pub use request::{Capture, FieldError, RegistrationRequest, Submission, parse};
 pub use rules::{GuardianCheck, Reason, Refusal, age_on, record_refusals};
@@ -21,7 +27,9 @@ use crate::accounts::account::Account;
 use crate::error::AppError;
 use crate::notify::{Channel, Notification};
 use crate::oidc::types::ClientId;
-use crate::registry::{MatchOutcome, Modality, RegistryContact, RegistryError, RegistryPerson};
+use crate::registry::{
+    MatchOutcome, Modality, RegistryContact, RegistryError, RegistryPerson, RelationKind,
+};
 use crate::state::AppState;
 use crate::store::{self, AuditEvent, NewAccount, RegistrationRow, StoreError};
 
@@ -109,18 +117,31 @@ pub async fn register(
         hold(state, &mut row, &submission, now).await?;
         return Ok(Outcome::Decided(row));
     }
-    decide(state, &mut row, &submission, found, now, false).await?;
+    decide(state, &mut row, &submission, found, now, Mode::New).await?;
     Ok(Outcome::Decided(row))
 }
 
-/// Approves or refuses on what the checks found. `held`: the row is a pending one, decided now.
+/// How a decision is written: a new row, a row held for the registry, or a row held for its
+/// guardian's approval (decided by that guardian only).
+#[derive(Debug, Clone)]
+enum Mode {
+    New,
+    Held,
+    Guardian {
+        guardian_account_id: String,
+        relation: RelationKind,
+    },
+}
+
+/// Approves or refuses on what the checks found; a child's request that passes every check
+/// waits for its recorded guardian's approval instead (`guardian::await_guardian`).
 async fn decide(
     state: &AppState,
     row: &mut RegistrationRow,
     submission: &Submission,
     found: Assessment,
     now: i64,
-    held: bool,
+    mode: Mode,
 ) -> Result<(), AppError> {
     let Assessment {
         mut refusals,
@@ -128,14 +149,23 @@ async fn decide(
         evidence,
         portrait_matched,
         unreachable: _,
+        guardian,
     } = found;
-    row.evidence = Some(json!(evidence).to_string());
+    if !evidence.is_empty() {
+        row.evidence = Some(json!(evidence).to_string());
+    }
     row.decided_at = Some(now);
+    if refusals.is_empty()
+        && let Some(g) = &guardian
+        && !matches!(mode, Mode::Guardian { .. })
+    {
+        return guardian::await_guardian(state, row, submission, g, now, &mode).await;
+    }
     if refusals.is_empty()
         && let Some(p) = &person
         && let Some(contact) = p.contact()
     {
-        match approve(state, row, submission, p, &contact, now, held).await? {
+        match approve(state, row, submission, p, &contact, now, &mode).await? {
             Approval::Done => return Ok(()),
             // Registered meanwhile by a concurrent submission.
             Approval::Duplicate => refusals.push(Refusal::AccountExists),
@@ -148,87 +178,9 @@ async fn decide(
         person.as_ref(),
         portrait_matched,
         now,
-        held,
+        &mode,
     )
     .await
-}
-
-/// The registry could not be reached: the registration is recorded as pending with its capture
-/// sealed, for the worker to decide when the registry answers again (Decree 59 Art. 14: the
-/// result is notified later). One transaction.
-async fn hold(
-    state: &AppState,
-    row: &mut RegistrationRow,
-    s: &Submission,
-    now: i64,
-) -> Result<(), AppError> {
-    row.status = "pending".into();
-    row.decided_at = None;
-    let capture = state
-        .sealer
-        .seal(serde_json::to_string(&s.request.portrait)?.as_bytes())?;
-    let held = store::HoldRow {
-        registration_id: row.id.clone(),
-        reason: HOLD_REGISTRY.into(),
-        capture_sealed: capture,
-        guardian_account_id: None,
-        attempts: 0,
-        next_attempt_at: now + RETRY_AFTER,
-        created_at: now,
-    };
-    let mut tx = state.store.begin().await?;
-    store::insert_registration(&mut tx, row).await?;
-    store::insert_hold(&mut tx, &held).await?;
-    let event = AuditEvent {
-        kind: "registration_pending",
-        account_id: None,
-        client_id: row.client_id.as_deref(),
-        detail: json!({ "registration": row.id, "channel": "app", "reason": HOLD_REGISTRY }),
-    };
-    store::audit_in(&mut *tx, event, now).await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    tracing::warn!(registration = %row.id, "registry unreachable: registration pending");
-    Ok(())
-}
-
-/// The hold reason of a registration waiting for the registry.
-const HOLD_REGISTRY: &str = "registry_unreachable";
-/// Seconds before the first retry of a pending registration; doubled each time, up to an hour.
-const RETRY_AFTER: i64 = 60;
-
-/// Decides the pending registrations whose registry check is due (the worker calls it every
-/// minute; it is safe to run in several processes at once). Returns how many were decided.
-pub async fn decide_pending(state: &AppState) -> Result<usize, AppError> {
-    let now = state.now();
-    let mut decided = 0;
-    for held in state.store.due_holds(HOLD_REGISTRY, now, 50).await? {
-        let Some(mut row) = state.store.registration(&held.registration_id).await? else {
-            continue;
-        };
-        let capture = state.sealer.open_string(&held.capture_sealed)?;
-        let mut body: serde_json::Value = serde_json::from_str(&row.submission)?;
-        body["portrait"] = serde_json::from_str(&capture)?;
-        let Ok(submission) = parse(
-            body.to_string().as_bytes(),
-            state.config.registry.dimensions,
-        ) else {
-            tracing::error!(registration = %row.id, "a pending registration no longer parses");
-            continue;
-        };
-        let mut found = Assessment::default();
-        checks(state, &submission, now, &mut found).await?;
-        if found.unreachable {
-            let wait = (RETRY_AFTER << held.attempts.clamp(0, 6)).min(3600);
-            state
-                .store
-                .reschedule_hold(&held.registration_id, now + wait)
-                .await?;
-            continue;
-        }
-        decide(state, &mut row, &submission, found, now, true).await?;
-        decided += 1;
-    }
-    Ok(decided)
 }
 
 /// What the checks of a submission found.
@@ -242,6 +194,8 @@ struct Assessment {
     portrait_matched: bool,
     /// The registry could not be reached: nothing can be decided now.
     unreachable: bool,
+    /// A child's recorded parent or guardian, holding an active account, who must approve.
+    guardian: Option<guardian::GuardianOnRecord>,
 }
 
 /// Runs every check: the per-number limits first (a throttled or locked number is not looked
@@ -305,11 +259,14 @@ async fn checks(
         }
         Err(e) => return Err(registry_failure(e)),
     };
-    let guardian = guardian_check(state, s, &person).await?;
+    let (guardian, on_record) = guardian_check(state, s, &person).await?;
     let today = registration_date(now).unwrap_or(s.birthdate);
     found
         .refusals
         .extend(record_refusals(s, &person, today, guardian));
+    if age_on(s.birthdate, today) < crate::registry::card::CARD_REQUIRED_FROM_AGE {
+        found.guardian = on_record;
+    }
     let device = s.request.portrait.device_id.as_str();
     match portrait(state, s, now).await? {
         Portrait::Matched(outcome) => {
@@ -341,26 +298,28 @@ pub fn registration_date(now: i64) -> Option<time::Date> {
 }
 
 /// Whether the guardian named is a parent or guardian the registry records for the applicant
-/// and holds an active account (any other account, however active, is not).
+/// and holds an active account (any other account, however active, is not), with that account.
 async fn guardian_check(
     state: &AppState,
     s: &Submission,
     person: &RegistryPerson,
-) -> Result<GuardianCheck, AppError> {
+) -> Result<(GuardianCheck, Option<guardian::GuardianOnRecord>), AppError> {
     let Some(g) = &s.request.guardian_id_number else {
-        return Ok(GuardianCheck::None);
+        return Ok((GuardianCheck::None, None));
     };
-    if person.recorded_guardian(g).is_none() {
-        return Ok(GuardianCheck::NotRecorded);
-    }
-    let active = match state.store.account_by_username(g).await? {
-        Some(row) => Account::try_from(row)?.is_active(),
-        None => false,
+    let Some(relation) = person.recorded_guardian(g) else {
+        return Ok((GuardianCheck::NotRecorded, None));
     };
-    Ok(if active {
-        GuardianCheck::Recorded
-    } else {
-        GuardianCheck::NotRecorded
+    let account = match state.store.account_by_username(g).await? {
+        Some(row) => Some(Account::try_from(row)?),
+        None => None,
+    };
+    Ok(match account.filter(Account::is_active) {
+        Some(account) => (
+            GuardianCheck::Recorded,
+            Some(guardian::GuardianOnRecord { account, relation }),
+        ),
+        None => (GuardianCheck::NotRecorded, None),
     })
 }
 
@@ -429,7 +388,7 @@ async fn approve(
     p: &RegistryPerson,
     contact: &RegistryContact,
     now: i64,
-    held: bool,
+    mode: &Mode,
 ) -> Result<Approval, AppError> {
     use crate::accounts::contact::{is_email, is_phone};
     let password = crate::secret::random_token(9);
@@ -484,9 +443,28 @@ async fn approve(
         }
         other => other?,
     }
-    if !write_decision(&mut tx, row, held).await? {
+    store::mark_contacts_unverified(&mut tx, &account.id).await?;
+    if !write_decision(&mut tx, row, mode).await? {
         tx.rollback().await.map_err(StoreError::from)?;
+        // Decided meanwhile: this decision is not the row's.
+        row.status = "pending".into();
+        row.account_id = None;
         return Ok(Approval::Done);
+    }
+    if let Mode::Guardian {
+        guardian_account_id,
+        relation,
+    } = mode
+    {
+        store::insert_guardianship(
+            &mut tx,
+            &account.id,
+            guardian_account_id,
+            relation.as_str(),
+            &row.id,
+            now,
+        )
+        .await?;
     }
     store::enqueue(&mut tx, &notification).await?;
     // The portrait matched: its attempt was not a failure.
@@ -512,7 +490,7 @@ async fn refuse(
     person: Option<&RegistryPerson>,
     portrait_matched: bool,
     now: i64,
-    held: bool,
+    mode: &Mode,
 ) -> Result<(), AppError> {
     let reasons: Vec<Reason> = refusals.iter().map(Refusal::reason).collect();
     row.status = "refused".into();
@@ -554,8 +532,9 @@ async fn refuse(
             )
             .await?;
     let mut tx = state.store.begin().await?;
-    if !write_decision(&mut tx, row, held).await? {
+    if !write_decision(&mut tx, row, mode).await? {
         tx.rollback().await.map_err(StoreError::from)?;
+        row.status = "pending".into();
         return Ok(());
     }
     if let Some(notice) = &notice {
@@ -587,18 +566,24 @@ async fn refuse(
     Ok(())
 }
 
-/// Writes the decision: a new row, or the pending row's decision (`false` when another worker
-/// decided it meanwhile: the caller rolls back).
+/// Writes the decision: a new row, or the pending row's decision (`false` when it was decided
+/// meanwhile, by another worker or an earlier approval: the caller rolls back). A row held for
+/// a guardian is decided only with that guardian's account.
 async fn write_decision(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     row: &RegistrationRow,
-    held: bool,
+    mode: &Mode,
 ) -> Result<bool, AppError> {
-    if held {
-        Ok(store::decide_held(tx, row).await?)
-    } else {
-        store::insert_registration(tx, row).await?;
-        Ok(true)
+    match mode {
+        Mode::New => {
+            store::insert_registration(tx, row).await?;
+            Ok(true)
+        }
+        Mode::Held => Ok(store::decide_held(tx, row, HOLD_REGISTRY, None).await?),
+        Mode::Guardian {
+            guardian_account_id,
+            ..
+        } => Ok(store::decide_held(tx, row, HOLD_GUARDIAN, Some(guardian_account_id)).await?),
     }
 }
 

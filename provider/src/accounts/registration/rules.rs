@@ -38,6 +38,8 @@ pub enum Refusal {
     /// Under 14 and the guardian named is not a parent or guardian the registry records, or
     /// holds no active account.
     GuardianNotRecorded(i32),
+    /// The recorded guardian denied the request in their own session.
+    GuardianDenied,
     /// 14 or older without a valid chip-based identity card on record (Decree 69/2024).
     NoValidCard(CardProblem),
     /// A foreigner without a valid residence card on record.
@@ -63,6 +65,7 @@ impl Refusal {
             Refusal::DataMismatch(_) => "data_mismatch",
             Refusal::UnderAge(_) => "under_age",
             Refusal::GuardianNotRecorded(_) => "guardian_not_recorded",
+            Refusal::GuardianDenied => "guardian_denied",
             Refusal::NoValidCard(_) => "no_valid_card",
             Refusal::NoResidenceCard => "no_residence_card",
             Refusal::NoRegistryContact => "no_registry_contact",
@@ -82,6 +85,7 @@ impl Refusal {
             Refusal::DataMismatch(field) => (Some(*field), format!("the declared {field} differs from the population registry")),
             Refusal::UnderAge(age) => (Some("birthdate"), format!("applicants under 14 (this one is {age}) are registered at the request of a parent or guardian who holds an account")),
             Refusal::GuardianNotRecorded(age) => (Some("guardian_id_number"), format!("the applicant is {age}; the guardian named is not a parent or guardian recorded in the registry with an active account")),
+            Refusal::GuardianDenied => (None, "the recorded parent or guardian denied the request".into()),
             Refusal::NoValidCard(problem) => (None, format!("from 14 a valid chip-based identity card is required: {problem}")),
             Refusal::NoResidenceCard => (None, "a foreigner needs a valid permanent or temporary residence card on record".into()),
             Refusal::NoRegistryContact => (None, "the registry holds no phone number or email for this person".into()),
