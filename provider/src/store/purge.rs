@@ -17,6 +17,7 @@ impl Store {
             ("DELETE FROM client_assertions WHERE expires_at < $1", now),
             ("DELETE FROM pushed_requests WHERE expires_at < $1", now),
             ("DELETE FROM dpop_proofs WHERE expires_at < $1", now),
+            ("DELETE FROM passkey_ceremonies WHERE expires_at < $1", now),
             (
                 "DELETE FROM reset_budgets WHERE day_start < $1 AND hour_start < $1",
                 now - 24 * 3600,

@@ -26,8 +26,10 @@ use crate::secret;
 use crate::state::AppState;
 use crate::store::{AccountRow, AuditEvent};
 
+pub mod passkeys;
 mod password_reset;
 
+pub use passkeys::{passkey_finish, passkey_new, passkey_remove, passkeys_page};
 pub use password_reset::{reset, reset_confirm, reset_page};
 
 const WRONG_CODE: &str = "Mã không đúng hoặc đã hết hạn (wrong or expired code)";
