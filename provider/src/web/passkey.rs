@@ -83,6 +83,6 @@ pub const EN: PasskeyTexts = PasskeyTexts {
 pub fn texts(lang: Lang) -> &'static PasskeyTexts {
     match lang {
         Lang::En => &EN,
-        _ => &VI,
+        Lang::Vi => &VI,
     }
 }
