@@ -295,7 +295,11 @@ async fn chromium_enrols_a_passkey_and_logs_in_with_it() {
     fill(&c, "name", "Chromium").await;
     click(&c, "#passkey-new").await;
     click(&c, "#passkey-start").await;
-    assert!(text(&c, "p[role=status] strong").await.contains("passkey added"));
+    assert!(
+        text(&c, "p[role=status] strong")
+            .await
+            .contains("passkey added")
+    );
     click(&c, "a[href='/account']").await;
     click(&c, "form[action='/account/logout'] button").await;
 

@@ -50,7 +50,11 @@ fn options(html: &str) -> String {
 
 /// Logs `username` in at `/account` with the password (and the code, for a Level 2 account);
 /// returns the last page.
-async fn account_login(provider: &TestProvider, username: &str, step_up: bool) -> (Browser, Url, String) {
+async fn account_login(
+    provider: &TestProvider,
+    username: &str,
+    step_up: bool,
+) -> (Browser, Url, String) {
     let browser = Browser::new(&provider.base);
     let (url, _, html) = browser
         .navigate(&format!("{}/account/login", provider.base))
@@ -69,7 +73,12 @@ async fn account_login(provider: &TestProvider, username: &str, step_up: bool) -
         return (browser, url, html);
     }
     let (url, _, html) = browser
-        .submit(&url, &html, "/account/step-up", &[("otp", &provider.totp())])
+        .submit(
+            &url,
+            &html,
+            "/account/step-up",
+            &[("otp", &provider.totp())],
+        )
         .await
         .page();
     assert!(html.contains("passkeys-link"), "the account page: {html}");
@@ -102,7 +111,11 @@ async fn enrol(provider: &TestProvider, browser: &Browser, key: &mut Authenticat
 }
 
 /// A Level 2 login to the portal, up to the second-factor page.
-async fn second_factor_page(provider: &TestProvider, browser: &Browser, username: &str) -> (Url, String) {
+async fn second_factor_page(
+    provider: &TestProvider,
+    browser: &Browser,
+    username: &str,
+) -> (Url, String) {
     let url = provider.authorize_url(&[("acr_values", L2), ("prompt", "login")]);
     let (url, _, html) = browser.navigate(&url).await.page();
     let (url, _, html) = browser
@@ -203,7 +216,12 @@ async fn a_passkey_enrolled_in_self_service_gives_level2_with_hwk(backend: Backe
     let (url, html) = passkey_page(&browser, &url, &html).await;
     let credential = assertion(&provider, &mut key, &html);
     let landing = browser
-        .submit(&url, &html, "/passkey/finish", &[("credential", &credential)])
+        .submit(
+            &url,
+            &html,
+            "/passkey/finish",
+            &[("credential", &credential)],
+        )
         .await;
     let back = match landing {
         Landing::Away(url) => url,
@@ -229,7 +247,11 @@ async fn a_passkey_enrolled_in_self_service_gives_level2_with_hwk(backend: Backe
     assert_eq!(amr, ["pwd", "hwk", "mfa"]);
 
     let kinds = audit_kinds(&provider, HOLDER).await;
-    for kind in ["passkey_enrolled", "passkey_used", "second_factor_succeeded"] {
+    for kind in [
+        "passkey_enrolled",
+        "passkey_used",
+        "second_factor_succeeded",
+    ] {
         assert!(kinds.iter().any(|k| k == kind), "{kind} audited: {kinds:?}");
     }
     // The list shows when it was last used; removing it is audited and the offer goes. (A
@@ -240,13 +262,21 @@ async fn a_passkey_enrolled_in_self_service_gives_level2_with_hwk(backend: Backe
         .navigate(&format!("{}/account/passkeys", provider.base))
         .await
         .page();
-    assert!(!html.contains("dùng lần cuối (last used) —"), "last use shown: {html}");
+    assert!(
+        !html.contains("dùng lần cuối (last used) —"),
+        "last use shown: {html}"
+    );
     let (_, _, html) = browser
         .submit(&url, &html, "/account/passkeys/remove", &[])
         .await
         .page();
     assert!(html.contains("passkey removed"), "{html}");
-    assert!(audit_kinds(&provider, HOLDER).await.iter().any(|k| k == "passkey_removed"));
+    assert!(
+        audit_kinds(&provider, HOLDER)
+            .await
+            .iter()
+            .any(|k| k == "passkey_removed")
+    );
     let (_, html) = second_factor_page(&provider, &Browser::new(&provider.base), HOLDER).await;
     assert!(!has_form(&html, "/passkey"), "no passkey, no offer: {html}");
 }
@@ -273,13 +303,47 @@ async fn passkey_ceremonies_are_bound_to_their_account_and_answer_once(backend: 
         .submit(&url, &forged, "/passkey/finish", &[("credential", &stolen)])
         .await
         .page();
-    assert!(has_form(&html, "/otp"), "still at the second factor: {html}");
+    assert!(
+        has_form(&html, "/otp"),
+        "still at the second factor: {html}"
+    );
     // The ceremony was taken by that attempt: Bình's own browser cannot use it any more.
     let (_, _, html) = binh
-        .submit(&url, &binh_page, "/passkey/finish", &[("credential", &stolen)])
+        .submit(
+            &url,
+            &binh_page,
+            "/passkey/finish",
+            &[("credential", &stolen)],
+        )
         .await
         .page();
-    assert!(has_form(&html, "/otp"), "a used ceremony answers no more: {html}");
+    assert!(
+        has_form(&html, "/otp"),
+        "a used ceremony answers no more: {html}"
+    );
+
+    // The same citizen's other browser (the password typed on an attacker's machine, the
+    // passkey's answer relayed from the citizen's): a ceremony answers only the browser
+    // session that began it.
+    let relay = Browser::new(&provider.base);
+    let (relay_url, relay_html) = second_factor_page(&provider, &relay, HOLDER).await;
+    let (url, html) = second_factor_page(&provider, &binh, HOLDER).await;
+    let (_, victim_page) = passkey_page(&binh, &url, &html).await;
+    let relayed = assertion(&provider, &mut key, &victim_page);
+    let forged = with_ceremony_of(&victim_page, &relay_html, &relay_url);
+    let (_, _, html) = relay
+        .submit(
+            &relay_url,
+            &forged,
+            "/passkey/finish",
+            &[("credential", &relayed)],
+        )
+        .await
+        .page();
+    assert!(
+        has_form(&html, "/otp"),
+        "another browser's ceremony is refused: {html}"
+    );
 
     // Replay: a ceremony answered wrongly once is gone; the right answer after it is refused.
     let (url, html) = second_factor_page(&provider, &binh, HOLDER).await;
@@ -289,12 +353,18 @@ async fn passkey_ceremonies_are_bound_to_their_account_and_answer_once(backend: 
         .submit(&url, &page, "/passkey/finish", &[("credential", "{}")])
         .await
         .page();
-    assert!(html.contains("not accepted") || html.contains("không được chấp nhận"), "{html}");
+    assert!(
+        html.contains("not accepted") || html.contains("không được chấp nhận"),
+        "{html}"
+    );
     let (_, _, html) = binh
         .submit(&url, &page, "/passkey/finish", &[("credential", &good)])
         .await
         .page();
-    assert!(has_form(&html, "/otp"), "the replayed ceremony is refused: {html}");
+    assert!(
+        has_form(&html, "/otp"),
+        "the replayed ceremony is refused: {html}"
+    );
 
     // A counter that does not grow past the stored one (a cloned authenticator) is refused.
     sqlx::any::install_default_drivers();
@@ -309,10 +379,18 @@ async fn passkey_ceremonies_are_bound_to_their_account_and_answer_once(backend: 
     let (url, page) = passkey_page(&binh, &url, &html).await;
     let credential = assertion(&provider, &mut key, &page);
     let (_, _, html) = binh
-        .submit(&url, &page, "/passkey/finish", &[("credential", &credential)])
+        .submit(
+            &url,
+            &page,
+            "/passkey/finish",
+            &[("credential", &credential)],
+        )
         .await
         .page();
-    assert!(has_form(&html, "/otp"), "counter regression refused: {html}");
+    assert!(
+        has_form(&html, "/otp"),
+        "counter regression refused: {html}"
+    );
 }
 
 /// `own` (a page of the attacker's login) with the ceremony id of `victim`'s passkey page, in a
@@ -360,16 +438,24 @@ async fn wrong_assertions_lock_the_second_factor_and_a_locked_one_refuses_passke
         "five wrong assertions lock: {html}"
     );
     let kinds = audit_kinds(&provider, HOLDER).await;
-    assert!(kinds.iter().any(|k| k == "second_factor_locked"), "{kinds:?}");
+    assert!(
+        kinds.iter().any(|k| k == "second_factor_locked"),
+        "{kinds:?}"
+    );
     // Locked: not even a challenge is made, and a right answer cannot be had.
     let ceremonies = provider
         .scalar("SELECT COUNT(*) FROM passkey_ceremonies")
         .await;
     let (_, _, html) = browser.submit(&url, &html, "/passkey", &[]).await.page();
     assert!(has_form(&html, "/otp"), "{html}");
-    assert!(html.contains("tạm khóa") || html.contains("locked"), "{html}");
+    assert!(
+        html.contains("tạm khóa") || html.contains("locked"),
+        "{html}"
+    );
     assert_eq!(
-        provider.scalar("SELECT COUNT(*) FROM passkey_ceremonies").await,
+        provider
+            .scalar("SELECT COUNT(*) FROM passkey_ceremonies")
+            .await,
         ceremonies
     );
 }
@@ -384,7 +470,10 @@ async fn a_level1_account_or_session_cannot_enrol_a_passkey(backend: Backend) {
         let (url, _, html) = browser.navigate(&url).await.page();
         assert!(!has_form(&html, "/account/passkeys/new"), "{html}");
         let csrf = {
-            let (_, hidden) = vneid_tests::browser::form(&html_with_logout(&browser, &provider).await, "/account/logout");
+            let (_, hidden) = vneid_tests::browser::form(
+                &html_with_logout(&browser, &provider).await,
+                "/account/logout",
+            );
             hidden.into_iter().find(|(k, _)| k == "csrf").unwrap().1
         };
         let forged = format!(

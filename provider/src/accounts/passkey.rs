@@ -199,8 +199,14 @@ pub async fn finish_registration(
     credential: &str,
     name: &str,
 ) -> Result<(), PasskeyError> {
-    let registration: PasskeyRegistration =
-        take(state, CeremonyKind::Register, &account.id, session_hash, ceremony).await?;
+    let registration: PasskeyRegistration = take(
+        state,
+        CeremonyKind::Register,
+        &account.id,
+        session_hash,
+        ceremony,
+    )
+    .await?;
     if account.level < 2 {
         return Err(PasskeyError::NotLevel2);
     }
@@ -322,7 +328,12 @@ pub fn counter_ok(stored: i64, presented: i64) -> bool {
 /// The verdict of a passkey attempt on the second factor's state: a right assertion is
 /// accepted (the TOTP step is left as it is) unless the factor is locked; a wrong one counts
 /// like a wrong code.
-pub fn verdict(state: FactorState, verified: bool, policy: second_factor::Policy, now: i64) -> Verdict {
+pub fn verdict(
+    state: FactorState,
+    verified: bool,
+    policy: second_factor::Policy,
+    now: i64,
+) -> Verdict {
     if verified && state.locked_at(now).is_none() {
         Verdict::Accepted {
             step: state.last_step,
@@ -354,19 +365,24 @@ pub async fn finish_authentication(
         return Err(PasskeyError::NotLevel2);
     }
     let verified = match serde_json::from_str::<PublicKeyCredential>(credential) {
-        Ok(answer) => match webauthn(&state.config)?
-            .finish_passkey_authentication(&answer, &authentication)
-        {
-            Ok(result) => record_use(state, &account.id, &result).await?,
-            Err(err) => {
-                tracing::info!(account = %account.id, error = %err, "passkey assertion refused");
-                false
+        Ok(answer) => {
+            match webauthn(&state.config)?.finish_passkey_authentication(&answer, &authentication) {
+                Ok(result) => record_use(state, &account.id, &result).await?,
+                Err(err) => {
+                    tracing::info!(account = %account.id, error = %err, "passkey assertion refused");
+                    false
+                }
             }
-        },
+        }
         Err(_) => false,
     };
     let verdict = second_factor_apply(state, account, "wrong_passkey", |before, now| {
-        verdict(before, verified, second_factor::Policy::of(&state.config), now)
+        verdict(
+            before,
+            verified,
+            second_factor::Policy::of(&state.config),
+            now,
+        )
     })
     .await?;
     if verdict.accepted() {
@@ -456,7 +472,8 @@ async fn take<T: serde::de::DeserializeOwned>(
     else {
         return Err(PasskeyError::NoCeremony);
     };
-    if !secret::equal(&row.account_id, account_id) || !secret::equal(&row.session_hash, session_hash)
+    if !secret::equal(&row.account_id, account_id)
+        || !secret::equal(&row.session_hash, session_hash)
     {
         tracing::warn!(account = %account_id, "a passkey ceremony of another account or browser was presented");
         return Err(PasskeyError::NoCeremony);
@@ -486,9 +503,15 @@ mod tests {
         assert!(counter_ok(0, 0));
         assert!(counter_ok(0, 1));
         assert!(counter_ok(5, 6));
-        assert!(!counter_ok(5, 5), "a counter that stands still is a clone or a replay");
+        assert!(
+            !counter_ok(5, 5),
+            "a counter that stands still is a clone or a replay"
+        );
         assert!(!counter_ok(5, 4));
-        assert!(!counter_ok(5, 0), "a counter that falls back to 0 is refused too");
+        assert!(
+            !counter_ok(5, 0),
+            "a counter that falls back to 0 is refused too"
+        );
     }
 
     #[test]

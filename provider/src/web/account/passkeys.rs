@@ -98,7 +98,9 @@ fn message(err: &PasskeyError) -> &'static str {
         PasskeyError::Duplicate => {
             "Khóa truy cập này đã được đăng ký (this passkey is registered already)"
         }
-        _ => "Không đăng ký được khóa truy cập, hãy thử lại (the passkey was not registered: try again)",
+        _ => {
+            "Không đăng ký được khóa truy cập, hãy thử lại (the passkey was not registered: try again)"
+        }
     }
 }
 
@@ -225,7 +227,16 @@ pub async fn passkey_remove(
             )
             .await
         }
-        Ok(false) => page(&state, &citizen, Some("Không tìm thấy (not found)"), None, None).await,
+        Ok(false) => {
+            page(
+                &state,
+                &citizen,
+                Some("Không tìm thấy (not found)"),
+                None,
+                None,
+            )
+            .await
+        }
         Err(PasskeyError::App(err)) => Err(err),
         Err(err) => page(&state, &citizen, Some(message(&err)), None, None).await,
     }
