@@ -294,6 +294,8 @@ async fn chromium_enrols_a_passkey_and_logs_in_with_it() {
     click(&c, "#passkeys-link").await;
     fill(&c, "name", "Chromium").await;
     click(&c, "#passkey-new").await;
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(std::env::temp_dir().join("vneid-passkey-enrol.png"), png).unwrap();
     click(&c, "#passkey-start").await;
     assert!(
         text(&c, "p[role=status] strong")
@@ -321,6 +323,12 @@ async fn chromium_enrols_a_passkey_and_logs_in_with_it() {
     fill(&c, "password", "Demo@2026").await;
     click(&c, "form[action$='/login'] button").await;
     click(&c, "#use-passkey").await;
+    c.wait()
+        .for_element(Locator::Css("#passkey-start"))
+        .await
+        .unwrap();
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(std::env::temp_dir().join("vneid-passkey-login.png"), png).unwrap();
     click(&c, "#passkey-start").await;
     click(&c, "button[value=allow]").await;
     let mut back = None;
