@@ -502,9 +502,67 @@ async fn html_with_logout(browser: &Browser, provider: &TestProvider) -> String 
         .2
 }
 
+/// An account locked at the desk while its citizen is at the passkey page is refused: the
+/// answer raises nothing, and the password no longer opens a second-factor step.
+async fn an_account_locked_at_the_desk_cannot_finish_or_start_a_passkey_login(backend: Backend) {
+    let provider = spawn_provider(backend).await;
+    let mut key = authenticator();
+    let (browser, _, _) = account_login(&provider, HOLDER, true).await;
+    enrol(&provider, &browser, &mut key, "key").await;
+    let browser = Browser::new(&provider.base);
+    let (url, html) = second_factor_page(&provider, &browser, HOLDER).await;
+    let (url, page) = passkey_page(&browser, &url, &html).await;
+    let credential = assertion(&provider, &mut key, &page);
+    let store = &provider.state.store;
+    let account = store.account_by_username(HOLDER).await.unwrap().unwrap();
+    let change = vneid_provider::store::StatusChange {
+        account_id: &account.id,
+        from: "active",
+        to: "locked",
+        detail: serde_json::json!({ "officer": "test" }),
+        notice: None,
+    };
+    assert!(
+        store
+            .change_account_status(change, provider.state.now())
+            .await
+            .unwrap()
+    );
+    let landing = browser
+        .submit(
+            &url,
+            &page,
+            "/passkey/finish",
+            &[("credential", &credential)],
+        )
+        .await;
+    let Landing::Page { html, .. } = landing else {
+        panic!("a locked account was sent back to the relying party: {landing:?}");
+    };
+    assert!(!has_form(&html, "/consent"), "{html}");
+    // A new login: the right password is told the account cannot be used, no second factor.
+    let fresh = Browser::new(&provider.base);
+    let url = provider.authorize_url(&[("acr_values", L2)]);
+    let (url, _, html) = fresh.navigate(&url).await.page();
+    let (_, _, html) = fresh
+        .submit(
+            &url,
+            &html,
+            "/login",
+            &[("username", HOLDER), ("password", "Demo@2026")],
+        )
+        .await
+        .page();
+    assert!(
+        !has_form(&html, "/passkey") && !has_form(&html, "/otp"),
+        "{html}"
+    );
+}
+
 on_both_backends!(
     a_passkey_enrolled_in_self_service_gives_level2_with_hwk,
     passkey_ceremonies_are_bound_to_their_account_and_answer_once,
     wrong_assertions_lock_the_second_factor_and_a_locked_one_refuses_passkeys,
     a_level1_account_or_session_cannot_enrol_a_passkey,
+    an_account_locked_at_the_desk_cannot_finish_or_start_a_passkey_login,
 );
