@@ -67,6 +67,9 @@ pub struct Config {
     /// Who may scrape `/metrics`.
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// The WebAuthn relying party of passkeys (`[passkeys]`; defaults from the issuer).
+    #[serde(default)]
+    pub passkeys: crate::accounts::passkey::PasskeyConfig,
     /// Demo mode: console notifications, a demo outbox page. Never from a file.
     #[serde(skip)]
     pub demo: bool,
@@ -557,6 +560,7 @@ impl Config {
             timeouts: Timeouts::default(),
             registration: Default::default(),
             metrics: MetricsConfig::default(),
+            passkeys: Default::default(),
             demo: false,
         }
     }
@@ -614,6 +618,11 @@ impl Config {
         {
             return Err(ConfigError::Invalid(
                 "timeouts must be at least 1 second".into(),
+            ));
+        }
+        if crate::accounts::passkey::webauthn(self).is_err() {
+            return Err(ConfigError::Invalid(
+                "passkeys: rp_id must be the origin's host or a parent domain of it".into(),
             ));
         }
         if self.argon2.wait_seconds == 0 {

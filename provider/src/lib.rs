@@ -89,6 +89,14 @@ pub fn app(state: AppState) -> Router {
         .route(paths::INTERACTION_CONSENT, post(web::interaction::consent))
         .route(paths::INTERACTION_ABORT, post(web::interaction::abort))
         .route(
+            web::interaction::passkey::START,
+            post(web::interaction::passkey_start).layer(limited(Route::Login)),
+        )
+        .route(
+            web::interaction::passkey::FINISH,
+            post(web::interaction::passkey_finish).layer(limited(Route::Login)),
+        )
+        .route(
             api::REGISTRATIONS,
             post(api::submit).layer(limited(Route::Registration)),
         )
@@ -109,6 +117,13 @@ pub fn app(state: AppState) -> Router {
                 .layer(limited(Route::Login)),
         )
         .route("/account/logout", post(web::account::logout))
+        .route(web::account::passkeys::PAGE, get(web::account::passkeys_page))
+        .route(web::account::passkeys::NEW, post(web::account::passkey_new))
+        .route(
+            web::account::passkeys::FINISH,
+            post(web::account::passkey_finish).layer(limited(Route::Login)),
+        )
+        .route(web::account::passkeys::REMOVE, post(web::account::passkey_remove))
         .route("/account/password", post(web::account::change_password))
         .route("/account/consents/revoke", post(web::account::revoke_consent))
         .route("/account/contact", post(web::account::change_contact))
@@ -144,6 +159,7 @@ pub fn app(state: AppState) -> Router {
         .route(READY, get(ready))
         .route(METRICS, get(metrics::scrape))
         .route(paths::STYLE, get(style))
+        .route(web::passkey::SCRIPT, get(web::passkey::script))
         .fallback(not_found)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .layer(TimeoutLayer::with_status_code(
@@ -158,7 +174,7 @@ pub fn app(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
-                "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
             ),
         ))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

@@ -228,3 +228,145 @@ async fn chromium_logs_in_to_the_portal_and_the_bank() {
     portal_then_bank(&provider, &url).await;
     registry_to_bank(&provider, &url).await;
 }
+
+/// WebDriver's WebAuthn extension: a virtual authenticator in this Chromium session (a
+/// platform authenticator that holds resident keys and verifies the user).
+#[derive(Debug)]
+struct AddVirtualAuthenticator;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for AddVirtualAuthenticator {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/webauthn/authenticator",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = json!({
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserVerified": true,
+        });
+        (axum::http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// Issue 10 item 4 in Chromium, with its virtual authenticator: the Level 2 citizen steps up
+/// at `/account`, enrols a passkey, and in a fresh login to a relying party asking Level 2
+/// uses it instead of the code: the ID token has `acr` level 2 and `amr` `hwk`. WebAuthn
+/// refuses IP addresses, so this provider is `http://localhost:PORT`; its own client's
+/// redirect URI is a port nobody serves (the code is read from the address bar).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_enrols_a_passkey_and_logs_in_with_it() {
+    let provider = vneid_tests::spawn_provider_with(Backend::Sqlite, |config| {
+        config.issuer.set_host(Some("localhost")).unwrap();
+    })
+    .await;
+    let site = provider.state.config.issuer_str().to_string();
+    let callback = "http://127.0.0.1:9/passkey-callback";
+    let new = vneid_provider::cli::NewClient::new(
+        "passkey-rp",
+        "Passkey RP",
+        vec![callback.into()],
+        "openid profile",
+        vneid_provider::oidc::types::ClientAuthMethod::SecretBasic,
+    );
+    let secret = vneid_provider::cli::add_client(&provider.state.config, new)
+        .await
+        .unwrap();
+    let (_driver, url) = chromedriver().await;
+    let c = browser(&url).await;
+    c.issue_cmd(AddVirtualAuthenticator).await.unwrap();
+
+    // Self-service: password, the code (step-up), then a passkey.
+    c.goto(&format!("{site}/account/login")).await.unwrap();
+    fill(&c, "username", "079198000002").await;
+    fill(&c, "password", "Demo@2026").await;
+    click(&c, "form[action='/account/login'] button").await;
+    fill(&c, "otp", &provider.totp()).await;
+    click(&c, "form[action='/account/step-up'] button").await;
+    click(&c, "#passkeys-link").await;
+    fill(&c, "name", "Chromium").await;
+    click(&c, "#passkey-new").await;
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(std::env::temp_dir().join("vneid-passkey-enrol.png"), png).unwrap();
+    click(&c, "#passkey-start").await;
+    assert!(
+        text(&c, "p[role=status] strong")
+            .await
+            .contains("passkey added")
+    );
+    click(&c, "a[href='/account']").await;
+    click(&c, "form[action='/account/logout'] button").await;
+
+    // A relying party asks Level 2: password, then the passkey.
+    let mut authorize = url::Url::parse(&format!("{site}/authorize")).unwrap();
+    authorize.query_pairs_mut().extend_pairs([
+        ("response_type", "code"),
+        ("client_id", "passkey-rp"),
+        ("redirect_uri", callback),
+        ("scope", "openid profile"),
+        ("state", "st4te"),
+        ("nonce", "n0nce"),
+        ("acr_values", "urn:vneid:acr:level2"),
+        ("code_challenge", vneid_tests::CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ]);
+    c.goto(authorize.as_str()).await.unwrap();
+    fill(&c, "username", "079198000002").await;
+    fill(&c, "password", "Demo@2026").await;
+    click(&c, "form[action$='/login'] button").await;
+    click(&c, "#use-passkey").await;
+    c.wait()
+        .for_element(Locator::Css("#passkey-start"))
+        .await
+        .unwrap();
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(std::env::temp_dir().join("vneid-passkey-login.png"), png).unwrap();
+    click(&c, "#passkey-start").await;
+    click(&c, "button[value=allow]").await;
+    let mut back = None;
+    for _ in 0..100 {
+        let now = c.current_url().await.unwrap();
+        if now.as_str().starts_with(callback) {
+            back = Some(now);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let back = back.expect("sent back to the relying party");
+    let code = vneid_tests::param(&back, "code").expect("a code");
+    c.close().await.unwrap();
+    let tokens: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/token", provider.base))
+        .basic_auth("passkey-rp", Some(secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", callback),
+            ("code_verifier", vneid_tests::VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwt = tokens["id_token"].as_str().expect("an ID token");
+    use base64::Engine;
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(jwt.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["acr"], "urn:vneid:acr:level2");
+    assert_eq!(claims["amr"], json!(["pwd", "hwk", "mfa"]));
+}

@@ -720,6 +720,48 @@ fn assert_no_desk_details(released: &Value, officer_id: &str) {
     );
 }
 
+/// A new Level 2 binding at the desk (the citizen lost the phone) removes every passkey bound
+/// before it: the lost phone's passkey does not outlive the new code.
+async fn a_desk_binding_removes_the_passkeys_bound_before_it(backend: Backend) {
+    let provider = spawn_provider(backend).await;
+    import(&provider).await;
+    level1_chau(&provider).await;
+    let officer = Browser::new(&provider.base);
+    officer_login_as(&provider, &officer, "canbo01").await;
+    let store = &provider.state.store;
+    for round in 0..2 {
+        let (url, html) = verify(&provider, &officer, &template(2, 0.01)).await;
+        let (_, _, html) = officer
+            .submit(&url, &html, "/desk/enrol", &[("consent", "yes")])
+            .await
+            .page();
+        assert!(html.contains("totp-secret"), "round {round}: {html}");
+        let account = store.account_by_username(CHAU).await.unwrap().unwrap();
+        if round == 0 {
+            let passkey = vneid_provider::store::NewPasskey {
+                account_id: &account.id,
+                credential_id: "lost-phone",
+                credential: "{}",
+                counter: 0,
+                name: "lost phone",
+            };
+            let event = vneid_provider::store::AuditEvent {
+                kind: "passkey_enrolled",
+                account_id: Some(&account.id),
+                client_id: None,
+                detail: json!({}),
+            };
+            store
+                .insert_passkey(&passkey, event, provider.state.now())
+                .await
+                .unwrap();
+            assert_eq!(store.passkey_count(&account.id).await.unwrap(), 1);
+        } else {
+            assert_eq!(store.passkey_count(&account.id).await.unwrap(), 0);
+        }
+    }
+}
+
 on_both_backends!(
     the_desk_says_match_or_no_match_and_audits_every_step,
     officer_b_cannot_use_officer_a_verification,
@@ -727,4 +769,5 @@ on_both_backends!(
     officer_second_factor_locks_and_a_right_password_never_resets_it,
     an_upgrade_notice_goes_to_the_contact_on_record,
     released_evidence_names_no_officer_station_device_or_score,
+    a_desk_binding_removes_the_passkeys_bound_before_it,
 );

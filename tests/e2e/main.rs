@@ -32,6 +32,7 @@ mod notify;
 mod oidc_differences;
 mod par;
 mod parsers;
+mod passkeys;
 mod predicates;
 mod private_key_jwt;
 mod protocol;

@@ -549,6 +549,7 @@ mod tests {
             email: None,
             identity_card,
             relations: vec![],
+            permanent_residence: None,
         };
         let today = time::macros::date!(2026 - 03 - 01);
         assert_eq!(registry_downgrade(&a, &person(None), today), None);

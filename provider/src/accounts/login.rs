@@ -144,15 +144,31 @@ pub async fn second_factor_attempt(
     };
     let secret = state.sealer.open_string(sealed)?;
     let policy = Policy::of(&state.config);
+    let verdict = second_factor_apply(state, account, "wrong_code", |before, now| {
+        second_factor::attempt(before, totp::check(&secret, code, now), policy, now)
+    })
+    .await?;
+    Ok(Some(verdict))
+}
+
+/// Applies one second-factor attempt (a TOTP code, a passkey assertion) decided by `decide`
+/// from the stored state and `now`: counter, lock, audit event and lock notice together.
+/// `reason` names a wrong answer in the audit trail.
+pub async fn second_factor_apply(
+    state: &AppState,
+    account: &AccountRow,
+    reason: &str,
+    decide: impl Fn(FactorState, i64) -> Verdict,
+) -> Result<Verdict, AppError> {
     // Compare-and-set: if another attempt changed the state meanwhile, decide again from the
     // new state (a handful of rounds is plenty; giving up refuses).
     for _ in 0..8 {
         let now = state.now();
         let Some(row) = state.store.second_factor_state(&account.id).await? else {
-            return Ok(None);
+            return Ok(Verdict::Refused { failures: 0 });
         };
         let before = FactorState::from(row);
-        let verdict = second_factor::attempt(before, totp::check(&secret, code, now), policy, now);
+        let verdict = decide(before, now);
         let Some(after) = verdict.next(before) else {
             let event = AuditEvent {
                 kind: "second_factor_refused_locked",
@@ -165,7 +181,7 @@ pub async fn second_factor_attempt(
             state
                 .metrics
                 .login(Some(account.level), Factor::SecondFactor, "locked");
-            return Ok(Some(verdict));
+            return Ok(verdict);
         };
         let (event, notice) = match verdict {
             Verdict::Refused { failures } => (
@@ -173,7 +189,7 @@ pub async fn second_factor_attempt(
                     kind: "second_factor_failed",
                     account_id: Some(&account.id),
                     client_id: None,
-                    detail: json!({ "reason": "wrong_code", "failures": failures }),
+                    detail: json!({ "reason": reason, "failures": failures }),
                 }),
                 None,
             ),
@@ -182,7 +198,7 @@ pub async fn second_factor_attempt(
                     kind: "second_factor_locked",
                     account_id: Some(&account.id),
                     client_id: None,
-                    detail: json!({ "reason": "wrong_code", "until": until }),
+                    detail: json!({ "reason": reason, "until": until }),
                 }),
                 lock_notice(account, "second_factor", until, now),
             ),
@@ -215,10 +231,10 @@ pub async fn second_factor_attempt(
             state
                 .metrics
                 .login(Some(account.level), Factor::SecondFactor, outcome);
-            return Ok(Some(verdict));
+            return Ok(verdict);
         }
     }
-    Ok(Some(Verdict::Refused { failures: 0 }))
+    Ok(Verdict::Refused { failures: 0 })
 }
 
 /// The notice of a lock, to the contact on record (the phone first, else the email); none when

@@ -16,6 +16,7 @@ pub mod evidence;
 pub mod lifecycle;
 pub mod login;
 pub mod organization;
+pub mod passkey;
 pub mod password;
 pub mod portrait;
 pub mod registration;

@@ -352,6 +352,12 @@ impl Store {
         .bind(&account_id)
         .execute(&mut *tx)
         .await?;
+        // A binding at the desk replaces every possession factor bound before it (a lost
+        // phone's passkey must not outlive the new code).
+        sqlx::query("DELETE FROM passkeys WHERE account_id = $1")
+            .bind(&account_id)
+            .execute(&mut *tx)
+            .await?;
         for doc in e.documents {
             sqlx::query(
                 "DELETE FROM documents WHERE account_id = $1 AND doc_type = $2 AND number = $3",

@@ -24,6 +24,7 @@ impl Store {
                  (SELECT id FROM desk_verifications WHERE expires_at < $1)",
                 now,
             ),
+            ("DELETE FROM passkey_ceremonies WHERE expires_at < $1", now),
             (
                 "DELETE FROM reset_budgets WHERE day_start < $1 AND hour_start < $1",
                 now - 24 * 3600,

@@ -28,9 +28,11 @@ use crate::state::AppState;
 use crate::store::{AccountRow, AuditEvent};
 
 mod guardian;
+pub mod passkeys;
 mod password_reset;
 
 pub use guardian::{decide_child, verify_contact};
+pub use passkeys::{passkey_finish, passkey_new, passkey_remove, passkeys_page};
 pub use password_reset::{reset, reset_confirm, reset_page};
 
 const WRONG_CODE: &str = "Mã không đúng hoặc đã hết hạn (wrong or expired code)";

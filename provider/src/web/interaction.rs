@@ -32,6 +32,9 @@ use crate::secret;
 use crate::state::AppState;
 use crate::store::AuditEvent;
 
+pub mod passkey;
+pub use passkey::{passkey_finish, passkey_start};
+
 /// `GET /authorize`.
 pub async fn authorize_get(
     State(state): State<AppState>,
@@ -348,6 +351,7 @@ async fn step_page(
             cancel_action,
             csrf,
             error,
+            passkey: passkey::offer(state, &ia.id, &auth.account_id, lang).await?,
         }
         .into_response(),
         (Step::Level2Needed, Some(_)) => Level2NeededPage {

@@ -5,5 +5,6 @@ pub mod desk;
 pub mod interaction;
 pub mod logout;
 pub mod pages;
+pub mod passkey;
 pub mod session;
 pub mod texts;

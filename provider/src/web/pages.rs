@@ -34,6 +34,8 @@ pub struct SecondFactorPage {
     pub cancel_action: String,
     pub csrf: String,
     pub error: Option<String>,
+    /// "Use a passkey", when the account has one.
+    pub passkey: Option<super::interaction::passkey::PasskeyOffer>,
 }
 
 /// The consent form: every claim to be released, in words.

@@ -1,0 +1,243 @@
+//! Passkeys in self-service: the list (name, when added, when last used), enrolment and
+//! removal, all from a Level 2 session of a Level 2 account (a password alone never binds or
+//! removes a factor).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use vneid_contract::Level;
+
+use super::{Citizen, to_login, when};
+use crate::accounts::passkey::{self, MAX_NAME_CHARS, PasskeyError, Started};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::passkey::{FinishForm, SCRIPT};
+
+/// The list page: `GET`.
+pub const PAGE: &str = "/account/passkeys";
+/// Starts an enrolment (the name is asked here).
+pub const NEW: &str = "/account/passkeys/new";
+/// The enrolment's answer.
+pub const FINISH: &str = "/account/passkeys/finish";
+/// Removes one.
+pub const REMOVE: &str = "/account/passkeys/remove";
+
+/// One passkey in the list.
+struct Item {
+    id: String,
+    name: String,
+    created: String,
+    last_used: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "passkey_account.html")]
+struct PasskeysPage {
+    error: Option<String>,
+    notice: Option<String>,
+    csrf: String,
+    /// Whether this session may enrol and remove (Level 2 account, Level 2 session).
+    level2_session: bool,
+    /// Whether the account is Level 2 at all.
+    level2_account: bool,
+    items: Vec<Item>,
+    /// An enrolment under way: its ceremony id, the options, and the name given.
+    enrolling: Option<(Started, String)>,
+    max_name: usize,
+    script: &'static str,
+}
+
+impl Citizen {
+    fn level2_session(&self) -> bool {
+        self.level == Level::Level2 && self.row.level >= 2
+    }
+}
+
+async fn page(
+    state: &AppState,
+    citizen: &Citizen,
+    error: Option<&str>,
+    notice: Option<&str>,
+    enrolling: Option<(Started, String)>,
+) -> Result<Response, AppError> {
+    let items = state
+        .store
+        .passkeys(&citizen.row.id)
+        .await?
+        .into_iter()
+        .map(|p| Item {
+            id: p.id,
+            name: p.name,
+            created: when(p.created_at),
+            last_used: p.last_used_at.map(when).unwrap_or_else(|| "—".into()),
+        })
+        .collect();
+    Ok(PasskeysPage {
+        error: error.map(str::to_string),
+        notice: notice.map(str::to_string),
+        csrf: citizen.session.row.csrf.clone(),
+        level2_session: citizen.level2_session(),
+        level2_account: citizen.row.level >= 2,
+        items,
+        enrolling,
+        max_name: MAX_NAME_CHARS,
+        script: SCRIPT,
+    }
+    .into_response())
+}
+
+fn message(err: &PasskeyError) -> &'static str {
+    match err {
+        PasskeyError::NotLevel2 => {
+            "Cần đăng nhập mức độ 2 để quản lý khóa truy cập (passkeys need a Level 2 login)"
+        }
+        PasskeyError::TooMany => "Đã đủ số khóa truy cập tối đa (no more passkeys can be added)",
+        PasskeyError::Duplicate => {
+            "Khóa truy cập này đã được đăng ký (this passkey is registered already)"
+        }
+        _ => {
+            "Không đăng ký được khóa truy cập, hãy thử lại (the passkey was not registered: try again)"
+        }
+    }
+}
+
+/// `GET /account/passkeys`.
+pub async fn passkeys_page(
+    State(state): State<AppState>,
+    citizen: Citizen,
+) -> Result<Response, AppError> {
+    page(&state, &citizen, None, None, None).await
+}
+
+/// The enrolment form: a name for the new passkey.
+#[derive(Deserialize)]
+pub struct NewForm {
+    csrf: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /account/passkeys/new`: the page again, now running `navigator.credentials.create()`.
+pub async fn passkey_new(
+    State(state): State<AppState>,
+    citizen: Citizen,
+    Form(form): Form<NewForm>,
+) -> Result<Response, AppError> {
+    if !citizen.csrf_ok(&form.csrf) {
+        return Ok(to_login());
+    }
+    match passkey::start_registration(
+        &state,
+        &citizen.row,
+        &citizen.session.row.id_hash,
+        citizen.level2_session(),
+    )
+    .await
+    {
+        Ok(started) => {
+            let name: String = form.name.trim().chars().take(MAX_NAME_CHARS).collect();
+            page(&state, &citizen, None, None, Some((started, name))).await
+        }
+        Err(PasskeyError::App(err)) => Err(err),
+        Err(err) => page(&state, &citizen, Some(message(&err)), None, None).await,
+    }
+}
+
+/// `POST /account/passkeys/finish`.
+pub async fn passkey_finish(
+    State(state): State<AppState>,
+    citizen: Citizen,
+    Form(form): Form<FinishForm>,
+) -> Result<Response, AppError> {
+    if !citizen.csrf_ok(&form.csrf) {
+        return Ok(to_login());
+    }
+    if !citizen.level2_session() {
+        return page(
+            &state,
+            &citizen,
+            Some(message(&PasskeyError::NotLevel2)),
+            None,
+            None,
+        )
+        .await;
+    }
+    match passkey::finish_registration(
+        &state,
+        &citizen.row,
+        &citizen.session.row.id_hash,
+        &form.ceremony,
+        &form.credential,
+        &form.name,
+    )
+    .await
+    {
+        Ok(()) => {
+            page(
+                &state,
+                &citizen,
+                None,
+                Some("Đã thêm khóa truy cập (passkey added)"),
+                None,
+            )
+            .await
+        }
+        Err(PasskeyError::App(err)) => Err(err),
+        Err(err) => page(&state, &citizen, Some(message(&err)), None, None).await,
+    }
+}
+
+/// The removal form.
+#[derive(Deserialize)]
+pub struct RemoveForm {
+    csrf: String,
+    id: String,
+}
+
+/// `POST /account/passkeys/remove`.
+pub async fn passkey_remove(
+    State(state): State<AppState>,
+    citizen: Citizen,
+    Form(form): Form<RemoveForm>,
+) -> Result<Response, AppError> {
+    if !citizen.csrf_ok(&form.csrf) {
+        return Ok(to_login());
+    }
+    if !citizen.level2_session() {
+        return page(
+            &state,
+            &citizen,
+            Some(message(&PasskeyError::NotLevel2)),
+            None,
+            None,
+        )
+        .await;
+    }
+    match passkey::remove(&state, &citizen.row.id, &form.id).await {
+        Ok(true) => {
+            page(
+                &state,
+                &citizen,
+                None,
+                Some("Đã xóa khóa truy cập (passkey removed)"),
+                None,
+            )
+            .await
+        }
+        Ok(false) => {
+            page(
+                &state,
+                &citizen,
+                Some("Không tìm thấy (not found)"),
+                None,
+                None,
+            )
+            .await
+        }
+        Err(PasskeyError::App(err)) => Err(err),
+        Err(err) => page(&state, &citizen, Some(message(&err)), None, None).await,
+    }
+}
