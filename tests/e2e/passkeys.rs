@@ -193,6 +193,7 @@ async fn level2_cuong(provider: &TestProvider) {
         email: None,
         verification_evidence: None,
         must_change_password: false,
+        residence_province: None,
     };
     provider
         .state
