@@ -210,7 +210,11 @@ impl DemoDates {
         let date = self
             .today
             .replace_year(year)
-            .or_else(|_| self.today.replace_day(28).and_then(|d| d.replace_year(year)))
+            .or_else(|_| {
+                self.today
+                    .replace_day(28)
+                    .and_then(|d| d.replace_year(year))
+            })
             .unwrap_or(self.today);
         date.to_string()
     }

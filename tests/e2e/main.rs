@@ -24,6 +24,7 @@ mod logout;
 mod metrics;
 mod notify;
 mod oidc_differences;
+mod organization_choice;
 mod par;
 mod parsers;
 mod predicates;

@@ -55,6 +55,8 @@ pub struct Texts {
     pub logout_button: &'static str,
     pub logout_stay: &'static str,
     pub consent_predicates: &'static str,
+    pub consent_organization_legend: &'static str,
+    pub consent_organization_code: &'static str,
 }
 
 /// Vietnamese.
@@ -115,6 +117,8 @@ pub static VI: Texts = Texts {
     logout_button: "Đăng xuất",
     logout_stay: "Nếu bạn không bấm nút, bạn vẫn đăng nhập.",
     consent_predicates: "Với các câu hỏi có/không ở trên, dịch vụ chỉ nhận câu trả lời, không nhận ngày sinh hay thông tin giấy tờ của bạn.",
+    consent_organization_legend: "Bạn đại diện cho nhiều tổ chức. Chọn tổ chức được chia sẻ với dịch vụ này:",
+    consent_organization_code: "mã số",
 };
 
 /// English.
@@ -175,6 +179,8 @@ pub static EN: Texts = Texts {
     logout_button: "Log out",
     logout_stay: "Unless you press the button, you stay logged in.",
     consent_predicates: "For the yes/no questions above, the service receives only the answer, not your date of birth or your documents' details.",
+    consent_organization_legend: "You represent several organisations. Choose the one shared with this service:",
+    consent_organization_code: "code",
 };
 
 /// The texts for a language.
