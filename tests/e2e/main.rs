@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod account_attacks;
+mod account_words;
 mod backchannel;
 mod browser;
 mod client_registration;

@@ -1,6 +1,13 @@
-//! The words on the pages, in Vietnamese (the default) and English.
+//! The words on the pages, in Vietnamese (the default) and English: the login pages' here,
+//! the citizen's own pages' in `account`, the registration desk's in `desk`.
 
 use vneid_contract::Lang;
+
+pub mod account;
+pub mod desk;
+
+pub use account::{AccountTexts, account};
+pub use desk::{DeskTexts, desk};
 
 /// Every fixed text a page shows.
 pub struct Texts {
@@ -198,5 +205,67 @@ impl Texts {
             vneid_contract::Level::Level1 => self.level1_name,
             _ => self.level2_name,
         }
+    }
+}
+
+/// A date and time in Vietnam (Asia/Ho_Chi_Minh, UTC+7, no daylight saving) in the page's
+/// language: `01/12/2026 14:05` in Vietnamese, `1 December 2026, 14:05` in English.
+pub fn when(lang: &str, unix: i64) -> String {
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(unix) else {
+        return String::new();
+    };
+    let t = t.to_offset(time::macros::offset!(+7));
+    let formatted = if lang == "en" {
+        t.format(time::macros::format_description!(
+            "[day padding:none] [month repr:long] [year], [hour]:[minute]"
+        ))
+    } else {
+        t.format(time::macros::format_description!(
+            "[day]/[month]/[year] [hour]:[minute]"
+        ))
+    };
+    formatted.unwrap_or_default()
+}
+
+/// The language asked for in a `lang` query parameter (`en` or `vi`), if any.
+pub fn lang_param(query: Option<&str>) -> Option<Lang> {
+    let query = query?;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "lang")
+        .and_then(|(_, v)| match v.as_ref() {
+            "en" => Some(Lang::En),
+            "vi" => Some(Lang::Vi),
+            _ => None,
+        })
+}
+
+/// The link that shows `path` (a path and query of this site) in the other language.
+pub fn switch_href(path: &str, other_lang: &str) -> String {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        if k != "lang" {
+            out.append_pair(&k, &v);
+        }
+    }
+    out.append_pair("lang", other_lang);
+    format!("{path}?{}", out.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_in_each_language_and_the_switch_keeps_the_query() {
+        // 2026-12-01T07:05:00Z is 14:05 in Hà Nội.
+        assert_eq!(when("vi", 1_796_108_700), "01/12/2026 14:05");
+        assert_eq!(when("en", 1_796_108_700), "1 December 2026, 14:05");
+        assert_eq!(
+            switch_href("/desk/people?id_number=001&lang=vi", "en"),
+            "/desk/people?id_number=001&lang=en"
+        );
+        assert_eq!(lang_param(Some("a=1&lang=en")), Some(Lang::En));
+        assert_eq!(lang_param(Some("lang=fr")), None);
     }
 }
