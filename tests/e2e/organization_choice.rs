@@ -279,7 +279,7 @@ async fn a_representative_of_two_organisations_chooses_which_one(backend: Backen
             &[("change", "remove"), ("id_number", who)],
         )
         .await;
-        assert!(!html.contains("last representative"), "{html}");
+        assert!(html.contains("Đã cập nhật người đại diện"), "{html}");
     }
     let back = binh.navigate(&authorize_url(&provider, "")).await.away();
     assert_eq!(released(&provider, &back).await.as_deref(), Some(MEKONG));
