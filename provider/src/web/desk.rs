@@ -530,7 +530,10 @@ pub async fn verify(
         &form.device_id,
     ) {
         Ok(c) => c,
-        Err(e) => return Ok(session.message(format!("{} {e}", session.t().bad_capture))),
+        Err(e) => {
+            tracing::info!(error = %e, "desk capture refused");
+            return Ok(session.message(session.t().bad_capture));
+        }
     };
     let t = session.t();
     let Some(verified) = enrolment::verify(&state, &session.desk, capture).await? else {
