@@ -100,6 +100,7 @@ async fn main() {
         auth_time: state.now(),
         dpop_jkt: None,
         sid: None,
+        organization: None,
     };
     let grant_data = serde_json::to_string(&grant).unwrap();
     let mut codes = Vec::with_capacity(REQUESTS);

@@ -112,7 +112,7 @@ pub async fn seed(store: &Store, sealer: &Sealer, now: i64) -> Result<(), AppErr
         }
         if missing_level2 {
             store
-                .create_account(&level2_account(hash, sealer)?, &level2_documents(), now)
+                .create_account(&level2_account(hash, sealer)?, &level2_documents(now), now)
                 .await?;
         }
     }
@@ -229,12 +229,46 @@ fn level2_account(password_hash: String, sealer: &Sealer) -> Result<NewAccount, 
     })
 }
 
-fn level2_documents() -> [NewDocument; 3] {
+/// The demo documents' dates, counted from today in Vietnam (Asia/Ho_Chi_Minh) when the demo
+/// is seeded, so that the demo never holds an expired card: issued some years ago, expiring some
+/// years ahead.
+struct DemoDates {
+    today: time::Date,
+}
+
+impl DemoDates {
+    fn at(now: i64) -> DemoDates {
+        let today = crate::accounts::claims::vietnam_date(now)
+            .unwrap_or(time::macros::date!(2026 - 01 - 01));
+        DemoDates { today }
+    }
+
+    /// `years` from today (negative: ago), as `YYYY-MM-DD`; 29 February becomes 28 February.
+    fn years(&self, years: i32) -> String {
+        let year = self.today.year() + years;
+        let date = self
+            .today
+            .replace_year(year)
+            .or_else(|_| {
+                self.today
+                    .replace_day(28)
+                    .and_then(|d| d.replace_year(year))
+            })
+            .unwrap_or(self.today);
+        date.to_string()
+    }
+}
+
+/// The Level 2 demo citizen's documents: a driving licence issued 7 years ago (no expiry), a
+/// health-insurance card issued 2 years ago that expires in 3, a passport issued 4 years ago
+/// that expires in 6 (10 years' validity).
+pub fn level2_documents(now: i64) -> [NewDocument; 3] {
+    let dates = DemoDates::at(now);
     [
         NewDocument {
             doc_type: "driving_licence".into(),
             number: "790123456789".into(),
-            issued_on: Some("2019-05-20".into()),
+            issued_on: Some(dates.years(-7)),
             expires_on: None,
             issuer: Some("Sở Giao thông vận tải TP. Hồ Chí Minh".into()),
             details: Some(json!({ "class": "B2" }).to_string()),
@@ -242,8 +276,8 @@ fn level2_documents() -> [NewDocument; 3] {
         NewDocument {
             doc_type: "health_insurance_card".into(),
             number: "GD4797912345678".into(),
-            issued_on: Some("2025-01-01".into()),
-            expires_on: Some("2026-12-31".into()),
+            issued_on: Some(dates.years(-2)),
+            expires_on: Some(dates.years(3)),
             issuer: Some("Bảo hiểm xã hội Việt Nam".into()),
             details: Some(
                 json!({ "registered_hospital": "Bệnh viện Nhân dân Gia Định" }).to_string(),
@@ -252,8 +286,8 @@ fn level2_documents() -> [NewDocument; 3] {
         NewDocument {
             doc_type: "passport".into(),
             number: "C1234567".into(),
-            issued_on: Some("2022-08-15".into()),
-            expires_on: Some("2032-08-15".into()),
+            issued_on: Some(dates.years(-4)),
+            expires_on: Some(dates.years(6)),
             issuer: Some("Cục Quản lý xuất nhập cảnh".into()),
             details: Some(json!({ "type": "P", "country_code": "VNM" }).to_string()),
         },
@@ -363,4 +397,23 @@ pub fn banner(issuer: &str) -> String {
          \x20 or a software statement signed with examples/registry/demo-operator-key.pem (iss {issuer})\n"
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_documents_are_dated_from_today_in_vietnam() {
+        // 2026-12-31T18:00:00Z is 01:00 on 1 January 2027 in Hà Nội.
+        let docs = level2_documents(1_798_740_000);
+        assert_eq!(docs[1].issued_on.as_deref(), Some("2025-01-01"));
+        assert_eq!(docs[1].expires_on.as_deref(), Some("2030-01-01"));
+        assert_eq!(docs[2].expires_on.as_deref(), Some("2033-01-01"));
+        // A leap day seeds 28 February of the other years.
+        let leap = level2_documents(1_709_251_200); // 2024-03-01T00:00:00Z, 07:00 in Hà Nội
+        assert_eq!(leap[1].expires_on.as_deref(), Some("2027-03-01"));
+        let feb29 = level2_documents(1_709_164_800); // 2024-02-29T00:00:00Z
+        assert_eq!(feb29[1].expires_on.as_deref(), Some("2027-02-28"));
+    }
 }

@@ -166,6 +166,7 @@ pub fn app(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             request_timeout,
         ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::lang::switch))
         .layer(axum::middleware::from_fn_with_state(state.clone(), bounds))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,

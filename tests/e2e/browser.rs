@@ -370,3 +370,80 @@ async fn chromium_enrols_a_passkey_and_logs_in_with_it() {
     assert_eq!(claims["acr"], "urn:vneid:acr:level2");
     assert_eq!(claims["amr"], json!(["pwd", "hwk", "mfa"]));
 }
+
+/// Issue 11: the desk and `/account` in English in Chromium, through the visible switch: the
+/// headings, labels and buttons are English, the `lang` attribute says so, and no Vietnamese
+/// (with English in brackets or not) is left on those pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_and_account_pages_in_english_in_chromium() {
+    let provider = spawn_provider(Backend::Sqlite).await;
+    super::registration::import(&provider).await;
+    let (_driver, url) = chromedriver().await;
+    let vietnamese = [
+        "Tra cứu",
+        "Đăng nhập",
+        "Mật khẩu",
+        "Giấy tờ",
+        "Mức độ",
+        "Đổi mật khẩu",
+        "Thu nhận",
+        "(find a person)",
+        "(officer login)",
+    ];
+    let english = |page: &str, place: &str| {
+        assert!(page.contains("<html lang=\"en\">"), "{place}: {page}");
+        for vi in vietnamese {
+            assert!(!page.contains(vi), "{place}: {vi} in {page}");
+        }
+    };
+
+    let officer = browser(&url).await;
+    officer
+        .goto(&format!("{}/desk", provider.base))
+        .await
+        .unwrap();
+    assert_eq!(text(&officer, "#lang-switch").await, "English");
+    click(&officer, "#lang-switch").await;
+    assert_eq!(text(&officer, "h1").await, "Officer login");
+    assert_eq!(text(&officer, "label[for=username]").await, "Username");
+    english(&officer.source().await.unwrap(), "desk login");
+    fill(&officer, "username", "canbo01").await;
+    fill(&officer, "password", "Demo@2026").await;
+    fill(&officer, "otp", &vneid_tests::totp_at(provider.state.now())).await;
+    click(&officer, "form[action='/desk/login'] button").await;
+    assert_eq!(text(&officer, "h1").await, "Find a person");
+    assert_eq!(
+        text(&officer, "form[action='/desk/people'] button").await,
+        "Look up"
+    );
+    english(&officer.source().await.unwrap(), "desk home");
+    fill(&officer, "id_number", "001301000123").await;
+    click(&officer, "form[action='/desk/people'] button").await;
+    assert_eq!(text(&officer, "#account-status").await, "none yet");
+    assert_eq!(text(&officer, "h2").await, "Documents on record");
+    assert_eq!(text(&officer, "#lang-switch").await, "Tiếng Việt");
+    english(&officer.source().await.unwrap(), "desk person");
+    let png = officer.screenshot().await.unwrap();
+    std::fs::write(std::env::temp_dir().join("vneid-desk-en.png"), png).unwrap();
+    officer.close().await.unwrap();
+
+    let citizen = browser(&url).await;
+    citizen
+        .goto(&format!("{}/account", provider.base))
+        .await
+        .unwrap();
+    click(&citizen, "#lang-switch").await;
+    assert_eq!(text(&citizen, "h1").await, "Log in");
+    english(&citizen.source().await.unwrap(), "account login");
+    fill(&citizen, "username", "001095000001").await;
+    fill(&citizen, "password", "Demo@2026").await;
+    click(&citizen, "form[action='/account/login'] button").await;
+    assert_eq!(text(&citizen, "#level").await, "Level 1");
+    assert_eq!(text(&citizen, "h2").await, "Integrated documents");
+    let page = citizen.source().await.unwrap();
+    assert!(page.contains("Change your password"), "{page}");
+    english(&page, "account");
+    let png = citizen.screenshot().await.unwrap();
+    std::fs::write(std::env::temp_dir().join("vneid-account-en.png"), png).unwrap();
+    citizen.close().await.unwrap();
+}

@@ -133,7 +133,7 @@ async fn from_registry_to_level2(backend: Backend) {
         .await
         .page();
     assert!(
-        html.contains("Lê Minh Châu") && html.contains("mức độ 1"),
+        html.contains("Lê Minh Châu") && html.contains("Mức độ 1"),
         "{html}"
     );
     let probe = |seed, shift| serde_json::to_string(&template(seed, shift)).unwrap();
@@ -319,7 +319,7 @@ async fn organisations_and_foreigners_release_their_claims(backend: Backend) {
         .await
         .page();
     assert!(
-        html.contains("mức độ 2"),
+        html.contains("tài khoản mức độ 2"),
         "a Level 1 representative is refused: {html}"
     );
     let mut org = org.to_vec();

@@ -143,8 +143,8 @@ async fn an_organisation_with_two_representatives_one_removed(backend: Backend) 
     // says is dissolved, a Level 1 representative.
     for (code, reps, says) in [
         ("01012345", BINH, "10 chữ số"),
-        ("0101234568", BINH, "business registry"),
-        ("0309876543", BINH, "not active"),
+        ("0101234568", BINH, "đăng ký doanh nghiệp"),
+        ("0309876543", BINH, "không còn hoạt động"),
         ("0101234567", "079198000002, 001095000001", "mức độ 2"),
     ] {
         let html = register(code, reps).await;
@@ -208,7 +208,7 @@ async fn an_organisation_with_two_representatives_one_removed(backend: Backend) 
         &[("change", "remove"), ("id_number", CUONG)],
     )
     .await;
-    assert!(html.contains("representatives updated"), "{html}");
+    assert!(html.contains("Đã cập nhật người đại diện"), "{html}");
     assert!(
         organization_released(&provider, &cuong, CUONG)
             .await
@@ -223,7 +223,7 @@ async fn an_organisation_with_two_representatives_one_removed(backend: Backend) 
         &[("change", "remove"), ("id_number", BINH)],
     )
     .await;
-    assert!(html.contains("last representative"), "{html}");
+    assert!(html.contains("người đại diện cuối cùng"), "{html}");
     // Locked, the organisation is released by nobody; revoked, it cannot come back.
     for status in ["locked", "revoked", "active"] {
         desk_post(
@@ -465,7 +465,7 @@ async fn an_expired_document_is_withheld_and_a_resync_renews_it(backend: Backend
         &[],
     )
     .await;
-    assert!(html.contains("documents re-synced"), "{html}");
+    assert!(html.contains("Đã đồng bộ giấy tờ"), "{html}");
     let docs = documents_released(&provider, &token).await;
     assert!(
         card(&docs).is_none(),

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod account_attacks;
+mod account_words;
 mod backchannel;
 mod browser;
 mod certificates;
@@ -30,6 +31,7 @@ mod logout;
 mod metrics;
 mod notify;
 mod oidc_differences;
+mod organization_choice;
 mod par;
 mod parsers;
 mod passkeys;

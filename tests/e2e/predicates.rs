@@ -168,7 +168,7 @@ async fn document_predicates_need_level2_and_follow_the_date(backend: Backend) {
         "{userinfo}"
     );
 
-    // Level 2: both valid today (the passport expires on 2032-08-15), no document details.
+    // Level 2: both valid today (the demo passport expires in 6 years), no document details.
     provider.state.clock.advance(30);
     let (consent, code) = login_showing_consent(
         &provider,
@@ -186,10 +186,32 @@ async fn document_predicates_need_level2_and_follow_the_date(backend: Backend) {
     assert_eq!(userinfo["document_valid:passport"], json!(true));
     assert_eq!(userinfo["document_valid:driving_licence"], json!(true));
     assert!(userinfo.get("documents").is_none());
-    assert!(!userinfo.to_string().contains("2032"));
+    assert!(!userinfo.to_string().contains("C1234567"));
 
-    // At 00:00 on 2032-08-16 in Hà Nội (17:00 UTC the day before) the passport has expired.
-    let expired_at = 1_976_202_000; // 2032-08-15T17:00:00Z
+    // At 00:00 the day after its expiry in Hà Nội (17:00 UTC on the expiry date) the passport
+    // has expired. The demo dates it from the day the demo was seeded.
+    let binh = provider
+        .state
+        .store
+        .account_by_username("079198000002")
+        .await
+        .unwrap()
+        .unwrap();
+    let passport = provider
+        .state
+        .store
+        .documents(&binh.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.doc_type == "passport")
+        .unwrap();
+    let expires_on = time::Date::parse(
+        passport.expires_on.as_deref().unwrap(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .unwrap();
+    let expired_at = expires_on.midnight().assume_utc().unix_timestamp() + 17 * 3600;
     provider
         .state
         .clock

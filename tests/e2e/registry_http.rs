@@ -27,6 +27,21 @@ async fn registry_service() -> String {
             }),
         )
         .route(
+            "/organizations/{code}",
+            get(|Path(code): Path<String>| async move {
+                let status = match code.as_str() {
+                    "0101234567" => "active",
+                    "0309876543" => "dissolved",
+                    _ => return Err(StatusCode::NOT_FOUND),
+                };
+                Ok(Json(json!({
+                    "code": code, "name": "Công ty TNHH Bình An", "short_name": "BINH AN CO",
+                    "established_on": "2019-06-01", "head_office_address": "1 Lê Lợi, Quận 1, TP. Hồ Chí Minh",
+                    "status": status, "representatives": ["079198000002"]
+                })))
+            }),
+        )
+        .route(
             "/people/{id}/match",
             post(|Path(_id): Path<String>, Json(body): Json<Value>| async move {
                 // The service compares; here: the first number decides.
@@ -108,4 +123,85 @@ async fn registration_against_a_registry_service(backend: Backend) {
     );
 }
 
-on_both_backends!(registration_against_a_registry_service);
+/// Issue 11, item 1: the desk registers an organisation from the business registry served over
+/// HTTP (`GET {base}/organizations/{code}`): an active one is created with its own account (no
+/// level) and released to its representative; one the service does not know, or says is
+/// dissolved, is refused with nothing written.
+async fn an_organisation_registered_at_the_desk_from_a_registry_service(backend: Backend) {
+    let url = registry_service().await;
+    let provider = spawn_provider_with(backend, |config| {
+        config.registry.url = Some(url.parse().unwrap())
+    })
+    .await;
+    let supervisor = vneid_tests::browser::Browser::new(&provider.base);
+    super::journey::officer_login_as(&provider, &supervisor, "giamsat01").await;
+    let register = |code: &'static str| {
+        let supervisor = &supervisor;
+        let provider = &provider;
+        async move {
+            super::organization_choice::desk_post(
+                supervisor,
+                provider,
+                "/desk/organizations",
+                &[("code", code), ("representative", "079198000002")],
+            )
+            .await
+            .1
+        }
+    };
+    for (code, says) in [
+        ("0101234568", "Không có tổ chức này"),
+        ("0309876543", "không còn hoạt động"),
+    ] {
+        let html = register(code).await;
+        assert!(html.contains(says), "{code}: {html}");
+    }
+    assert_eq!(
+        provider
+            .scalar("SELECT COUNT(*) FROM accounts WHERE kind = 'organization'")
+            .await,
+        0
+    );
+    let html = register("0101234567").await;
+    assert!(
+        html.contains("Đã đăng ký tổ chức Công ty TNHH Bình An"),
+        "{html}"
+    );
+    let org = provider
+        .state
+        .store
+        .organization_by_code("0101234567")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(org.organization.short_name.as_deref(), Some("BINH AN CO"));
+    let own = provider
+        .state
+        .store
+        .account(&org.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((own.kind.as_str(), own.level), ("organization", 0));
+    // Bình, its representative, releases it.
+    let binh = provider
+        .state
+        .store
+        .account_by_username("079198000002")
+        .await
+        .unwrap()
+        .unwrap();
+    let released = provider
+        .state
+        .store
+        .organization_of(&binh.id, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(released.code, "0101234567");
+}
+
+on_both_backends!(
+    registration_against_a_registry_service,
+    an_organisation_registered_at_the_desk_from_a_registry_service,
+);

@@ -88,8 +88,8 @@ async fn citizens_manage_their_account(backend: Backend) {
         "the consent is listed"
     );
     assert!(
-        html.contains("demo-portal · ") && html.contains("phone_number"),
-        "the release is in the history: {html}"
+        html.contains("<ul id=\"releases\"><li>") && html.contains("Số điện thoại"),
+        "the release is in the history, in words: {html}"
     );
 
     // Withdrawing the consent revokes the portal's tokens.

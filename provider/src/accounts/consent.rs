@@ -130,6 +130,12 @@ impl Granted {
         }
     }
 
+    /// Takes an item back out (the organisation when the choice of which one must be asked
+    /// again).
+    pub fn forget(&mut self, item: ConsentItem) {
+        self.0.remove(&item);
+    }
+
     /// Whether this item, released at `level`, was agreed.
     pub fn covers(&self, item: ConsentItem, level: Level) -> bool {
         self.0

@@ -14,8 +14,10 @@
 //!
 //! **Release.** A representative releases the organisation while both their account and the
 //! organisation's are active and they have not been removed. With several organisations, only
-//! a chosen one may be released (`released`), never "the first"; the consent page's choice is
-//! not wired yet, so today a representative of several organisations releases none.
+//! the one chosen on the consent page is released (`released`), never "the first"; the choice
+//! is part of the consent (remembered with it, withdrawn with it, offered again whenever the
+//! consent page is shown) and is carried in the grant, so tokens keep the organisation chosen
+//! when they were issued, while a removed representative releases nothing at once.
 
 use vneid_contract::AccountKind;
 
@@ -127,14 +129,21 @@ pub fn parse_representatives(s: &str) -> Vec<String> {
     out
 }
 
-/// Which of `codes` (the organisations a representative may release) is released, given the
-/// `chosen` code: the only one, or the chosen one, never a guess.
+/// Which of `codes` (the organisations a representative may release now) is released, given
+/// the `chosen` code (on the consent page, remembered with the consent): the chosen one while
+/// it is still represented, else the only one, never a guess among several.
 pub fn released<'a>(codes: &'a [String], chosen: Option<&str>) -> Option<&'a String> {
     match (codes, chosen) {
-        ([only], None) => Some(only),
-        (_, Some(c)) => codes.iter().find(|o| *o == c),
+        (_, Some(c)) if codes.iter().any(|o| o == c) => codes.iter().find(|o| *o == c),
+        ([only], _) => Some(only),
         _ => None,
     }
+}
+
+/// Whether the consent page must ask which organisation to release: several are represented
+/// and no valid choice is on record.
+pub fn choice_needed(codes: &[String], chosen: Option<&str>) -> bool {
+    codes.len() > 1 && released(codes, chosen).is_none()
 }
 
 #[cfg(test)]
@@ -272,6 +281,12 @@ mod tests {
         assert_eq!(released(&two, None), None);
         assert_eq!(released(&two, Some("0309876543")), Some(&two[1]));
         assert_eq!(released(&two, Some("9999999999")), None);
+        // A choice no longer represented: the only one left, or none among several.
+        assert_eq!(released(&one, Some("0309876543")), Some(&one[0]));
+        assert!(choice_needed(&two, None));
+        assert!(choice_needed(&two, Some("9999999999")));
+        assert!(!choice_needed(&two, Some("0101234567")));
+        assert!(!choice_needed(&one, None));
         assert_eq!(
             parse_representatives("079198000002, 001301000123 079198000002"),
             ["079198000002", "001301000123"]

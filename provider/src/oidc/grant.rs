@@ -38,17 +38,32 @@ pub struct Grant {
     /// The browser session's `sid` (ID tokens carry it; back-channel logout names it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// The organisation (its code) chosen on the consent page or remembered with the consent,
+    /// for the `organization` claim (`accounts::organization::released`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
 }
 
 /// Ends a login: stores a code (with the consent, if just given: the items the page showed, at
-/// the level of this login) and redirects to the client.
+/// the level of this login, and the organisation chosen, already checked) and redirects to the
+/// client.
 pub async fn issue_code(
     state: &AppState,
     request_id: Option<&str>,
     request: &AuthorizationRequest,
     auth: &SessionAuth,
     consent_given: Option<&BTreeSet<ConsentItem>>,
+    organization: Option<&str>,
 ) -> Result<Response, AppError> {
+    let remembered = match organization {
+        Some(_) => None,
+        None => {
+            state
+                .store
+                .consent_organization(&auth.account_id, request.client_id.as_str())
+                .await?
+        }
+    };
     let mut amr = auth.amr.clone();
     if amr.is_empty() {
         amr.push(AuthMethod::Pwd);
@@ -65,6 +80,7 @@ pub async fn issue_code(
         auth_time: auth.auth_time,
         dpop_jkt: request.dpop_jkt.clone(),
         sid: auth.sid.clone(),
+        organization: organization.map(str::to_string).or(remembered),
     };
     let code = secret::new_bearer();
     let code_hash = secret::hash(&code);
@@ -90,6 +106,7 @@ pub async fn issue_code(
     let consent = consent_given.map(|_| ConsentGiven {
         items: &items,
         level: i64::from(auth.level.as_number()),
+        organization,
     });
     state
         .store

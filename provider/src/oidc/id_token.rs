@@ -62,7 +62,10 @@ pub async fn id_token(
                 Vec::new()
             };
             let organization = if claims.contains(&vneid_contract::Claim::Organization) {
-                state.store.organization_of(account_id).await?
+                state
+                    .store
+                    .organization_of(account_id, grant.organization.as_deref())
+                    .await?
             } else {
                 None
             };

@@ -129,6 +129,7 @@ mod tests {
             amr: vec![AuthMethod::Pwd, AuthMethod::Otp],
             auth_time: 90,
             dpop_jkt: None,
+            organization: None,
         };
         let userinfo = json!({
             "sub": "pairwise", "name": "Trần Thị Bình", "age_over_18": true,

@@ -88,7 +88,7 @@ async fn release(state: AppState, row: TokenRow) -> Result<Response, BearerError
     let organization = if claims.contains(&Claim::Organization) {
         state
             .store
-            .organization_of(&account.id)
+            .organization_of(&account.id, grant.organization.as_deref())
             .await
             .map_err(|e| BearerError(e.into()))?
     } else {

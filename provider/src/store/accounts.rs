@@ -301,17 +301,18 @@ impl Store {
         .await?)
     }
 
-    /// The organisation this account releases through the `organization` scope: the one it
-    /// represents (not removed, the organisation's account active); with several, none, since
-    /// the release is the representative's choice, never the first by code
-    /// (`accounts::organization::released`).
+    /// The organisation this account releases through the `organization` scope: the one
+    /// `chosen` on the consent page if it still represents it (not removed, the organisation's
+    /// account active), or the only one it represents; with several and no valid choice, none,
+    /// never the first by code (`accounts::organization::released`).
     pub async fn organization_of(
         &self,
         account_id: &str,
+        chosen: Option<&str>,
     ) -> Result<Option<OrganizationRow>, StoreError> {
         let all = self.organizations_of(account_id).await?;
         let codes: Vec<String> = all.iter().map(|o| o.code.clone()).collect();
-        let chosen = crate::accounts::organization::released(&codes, None).cloned();
+        let chosen = crate::accounts::organization::released(&codes, chosen).cloned();
         Ok(chosen.and_then(|c| all.into_iter().find(|o| o.code == c)))
     }
 }

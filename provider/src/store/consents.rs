@@ -15,6 +15,8 @@ pub struct ConsentGiven<'a> {
     pub items: &'a [&'a str],
     /// The level (1 or 2) at which they were shown.
     pub level: i64,
+    /// The organisation chosen on the page (its code), for a representative of several.
+    pub organization: Option<&'a str>,
 }
 
 impl Store {
@@ -32,6 +34,22 @@ impl Store {
         .bind(client_id)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// The organisation (its code) this account chose to give this client, if it chose one.
+    pub async fn consent_organization(
+        &self,
+        account_id: &str,
+        client_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT organization_code FROM consents WHERE account_id = $1 AND client_id = $2",
+        )
+        .bind(account_id)
+        .bind(client_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.and_then(|(code,)| code))
     }
 }
 
@@ -84,11 +102,24 @@ pub async fn remember_consent_in(
         .bind(client_id)
         .execute(&mut *conn)
         .await?;
+    // A new choice replaces the one before; no choice keeps it.
+    if let Some(code) = given.organization {
+        sqlx::query(
+            "UPDATE consents SET organization_code = $1 WHERE account_id = $2 AND client_id = $3",
+        )
+        .bind(code)
+        .bind(account_id)
+        .bind(client_id)
+        .execute(&mut *conn)
+        .await?;
+    }
     let event = AuditEvent {
         kind: "consent_granted",
         account_id: Some(account_id),
         client_id: Some(client_id),
-        detail: serde_json::json!({ "items": given.items, "level": given.level }),
+        detail: serde_json::json!({
+            "items": given.items, "level": given.level, "organization": given.organization,
+        }),
     };
     audit_in(&mut *conn, event, now).await?;
     Ok(())

@@ -16,8 +16,9 @@ use serde_json::json;
 use vneid_contract::{AuthMethod, DocumentType, Lang, Level};
 
 use super::session::{self, BrowserSession};
-use super::texts::{Texts, texts};
+use super::texts::{AccountTexts, Texts, account as texts, switch_href};
 use crate::accounts::account::Account;
+use crate::accounts::consent::ConsentItem;
 use crate::accounts::login::{PasswordOutcome, check_password, check_second_factor};
 use crate::accounts::password;
 use crate::accounts::selfservice::{self, DocumentsView};
@@ -35,13 +36,11 @@ pub use guardian::{decide_child, verify_contact};
 pub use passkeys::{passkey_finish, passkey_new, passkey_remove, passkeys_page};
 pub use password_reset::{reset, reset_confirm, reset_page};
 
-const WRONG_CODE: &str = "Mã không đúng hoặc đã hết hạn (wrong or expired code)";
-const WRONG_CURRENT: &str =
-    "Mật khẩu hiện tại không đúng hoặc chưa nhập (the current password is wrong or missing)";
-
 #[derive(Template, WebTemplate)]
 #[template(path = "account_login.html")]
 struct LoginPage {
+    t: &'static AccountTexts,
+    switch_href: String,
     error: Option<String>,
     notice: Option<String>,
     csrf: String,
@@ -50,6 +49,8 @@ struct LoginPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "account_step_up.html")]
 struct StepUpPage {
+    t: &'static AccountTexts,
+    switch_href: String,
     error: Option<String>,
     notice: Option<String>,
     csrf: String,
@@ -59,26 +60,47 @@ struct StepUpPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "account.html")]
 struct AccountPage {
+    t: &'static AccountTexts,
+    switch_href: String,
     error: Option<String>,
     notice: Option<String>,
     csrf: String,
     name: String,
     username: String,
-    level: u8,
+    level_name: &'static str,
     phone: String,
     email: String,
     documents_shown: bool,
     step_up: bool,
     documents: Vec<String>,
-    consents: Vec<(String, String, String)>,
-    releases: Vec<String>,
-    t: &'static Texts,
+    /// The texts of the guardian and contact-verification parts (issue 11).
+    lt: &'static Texts,
     /// Children's requests waiting for this guardian (issue 11).
     pending_children: Vec<crate::accounts::registration::PendingChild>,
     /// This child's recorded parents or guardians: (relation, name).
     guardians: Vec<(String, String)>,
     phone_verified: bool,
     email_verified: bool,
+    consents: Vec<ConsentLine>,
+    releases: Vec<ReleaseLine>,
+}
+
+/// A consent as the citizen reads it: the service's name, what it receives in the consent
+/// page's words, since when, at which level.
+struct ConsentLine {
+    client_id: String,
+    service: String,
+    items: Vec<String>,
+    since: String,
+    level: &'static str,
+}
+
+/// A release of the citizen's data: when, to which service, what, at which level.
+struct ReleaseLine {
+    when: String,
+    service: String,
+    items: Vec<String>,
+    level: &'static str,
 }
 
 fn to_login() -> Response {
@@ -93,7 +115,7 @@ pub struct Citizen {
     account: Account,
     /// The level this session logged in at.
     level: Level,
-    /// The page's language (the switch's cookie).
+    /// The language of the pages (the switch's cookie).
     lang: Lang,
 }
 
@@ -120,6 +142,10 @@ impl Citizen {
             level,
             lang: session::lang(jar, None),
         }))
+    }
+
+    fn t(&self) -> &'static AccountTexts {
+        texts(self.lang)
     }
 
     /// Whether a submitted CSRF token is this session's.
@@ -152,20 +178,6 @@ impl FromRequestParts<AppState> for Citizen {
     }
 }
 
-fn when(unix: i64) -> String {
-    let offset = time::UtcOffset::from_hms(7, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.to_offset(offset)
-                .format(time::macros::format_description!(
-                    "[day]/[month]/[year] [hour]:[minute]"
-                ))
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
 /// The account page, freshly read, with an error or a notice.
 async fn dashboard(
     state: &AppState,
@@ -179,6 +191,8 @@ async fn dashboard(
         .await?
         .unwrap_or_else(|| citizen.row.clone());
     let account = Account::try_from(&row)?;
+    let t = citizen.t();
+    let lang = citizen.lang;
     let view = selfservice::documents_view(&account, citizen.level);
     let documents = if view == DocumentsView::Shown {
         state
@@ -189,7 +203,7 @@ async fn dashboard(
             .map(|d| {
                 format!(
                     "{}: {}",
-                    DocumentType::parse(&d.doc_type).description(Lang::Vi),
+                    DocumentType::parse(&d.doc_type).description(lang),
                     d.number
                 )
             })
@@ -197,60 +211,37 @@ async fn dashboard(
     } else {
         Vec::new()
     };
-    let consents = state
-        .store
-        .consents_of(&row.id)
-        .await?
-        .into_iter()
-        .map(|c| (c.client_id, c.client_name, c.scopes))
-        .collect();
-    let releases = state
-        .store
-        .audit_events(&row.id, 100)
-        .await?
-        .into_iter()
-        .filter(|(_, kind, _, _)| kind == "claims_released")
-        .map(|(at, _, client, detail)| {
-            let detail: serde_json::Value = serde_json::from_str(&detail).unwrap_or_default();
-            let claims: Vec<&str> = detail["claims"]
-                .as_array()
-                .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
-                .unwrap_or_default();
-            format!(
-                "{} · {} · {}",
-                when(at),
-                client.unwrap_or_default(),
-                claims.join(", ")
-            )
-        })
-        .collect();
+    let consents = consent_lines(state, &row.id, t, lang).await?;
+    let releases = release_lines(state, &row.id, t, lang).await?;
     let error = error.or_else(|| {
         account
             .must_change_password
-            .then(|| "Hãy đổi mật khẩu được gửi qua tin nhắn (change the SMS password)".to_string())
+            .then(|| t.change_sms_password.to_string())
     });
-    let t = texts(citizen.lang);
+    let lt = super::texts::texts(citizen.lang);
     let pending_children =
         crate::accounts::registration::pending_for_guardian(state, &account).await?;
     let mut guardians = Vec::new();
     for (guardian_id, relation) in state.store.guardians_of(&row.id).await? {
         if let Some(g) = state.store.account(&guardian_id).await? {
             let g = Account::try_from(&g)?;
-            guardians.push((t.relation(&relation).to_string(), g.full_name()));
+            guardians.push((lt.relation(&relation).to_string(), g.full_name()));
         }
     }
     Ok(AccountPage {
         t,
+        lt,
         pending_children,
         guardians,
         phone_verified: row.phone_verified != 0,
         email_verified: row.email_verified != 0,
+        switch_href: switch_href("/account", t.other_lang),
         error,
         notice,
         csrf: citizen.session.row.csrf.clone(),
         name: account.full_name(),
         username: account.username.clone(),
-        level: account.level.map_or(0, |l| l.as_number()),
+        level_name: account.level.map_or(t.none, |l| t.level_name(l)),
         phone: account.phone_number.clone().unwrap_or_else(|| "—".into()),
         email: account.email.clone().unwrap_or_else(|| "—".into()),
         documents_shown: view == DocumentsView::Shown,
@@ -260,6 +251,90 @@ async fn dashboard(
         releases,
     }
     .into_response())
+}
+
+/// The consents, each in the citizen's words (`account::consent_words`).
+async fn consent_lines(
+    state: &AppState,
+    account_id: &str,
+    t: &'static AccountTexts,
+    lang: Lang,
+) -> Result<Vec<ConsentLine>, AppError> {
+    let mut lines = Vec::new();
+    for c in state.store.consents_of(account_id).await? {
+        let items = state.store.consent_items(account_id, &c.client_id).await?;
+        let level = items
+            .iter()
+            .filter_map(|(_, l)| Level::from_number(*l))
+            .max_by_key(|l| l.as_number())
+            .unwrap_or(Level::Level1);
+        lines.push(ConsentLine {
+            items: consent_words(items.iter().map(|(i, _)| i.as_str()), lang),
+            client_id: c.client_id,
+            service: c.client_name,
+            since: t.when(c.granted_at),
+            level: t.level_name(level),
+        });
+    }
+    Ok(lines)
+}
+
+/// The release history (the last 100 events), with the service's name and the claims in the
+/// consent page's words.
+async fn release_lines(
+    state: &AppState,
+    account_id: &str,
+    t: &'static AccountTexts,
+    lang: Lang,
+) -> Result<Vec<ReleaseLine>, AppError> {
+    let mut names = std::collections::BTreeMap::new();
+    let mut lines = Vec::new();
+    let events = state.store.audit_events(account_id, 100).await?;
+    for (at, _, client, detail) in events
+        .into_iter()
+        .filter(|(_, k, _, _)| k == "claims_released")
+    {
+        let client = client.unwrap_or_default();
+        if !names.contains_key(&client) {
+            let name = match state.store.client(&client).await? {
+                Some(row) => row.name,
+                None => client.clone(),
+            };
+            names.insert(client.clone(), name);
+        }
+        let detail: serde_json::Value = serde_json::from_str(&detail).unwrap_or_default();
+        let claims = detail["claims"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|c| c.as_str()).collect::<Vec<_>>())
+            .unwrap_or_default();
+        let level = detail["acr"]
+            .as_str()
+            .and_then(Level::from_acr)
+            .unwrap_or(Level::Level1);
+        lines.push(ReleaseLine {
+            when: t.when(at),
+            service: names.get(&client).cloned().unwrap_or_default(),
+            items: consent_words(claims.into_iter(), lang),
+            level: t.level_name(level),
+        });
+    }
+    Ok(lines)
+}
+
+/// Stored item or claim names in the consent page's words (one source of words:
+/// `ConsentItem::description`); `sub` (the service's own identifier for the citizen) first, an
+/// unknown name as it is.
+fn consent_words<'a>(names: impl Iterator<Item = &'a str>, lang: Lang) -> Vec<String> {
+    let mut items: Vec<_> = names.map(|n| (ConsentItem::parse(n), n)).collect();
+    items.sort_by_key(|(item, _)| *item);
+    items.dedup_by_key(|(item, n)| (*item, item.is_none().then(|| n.to_string())));
+    items
+        .into_iter()
+        .map(|(item, n)| match item {
+            Some(i) => i.description(lang).into_owned(),
+            None => n.to_string(),
+        })
+        .collect()
 }
 
 /// `GET /account`.
@@ -273,9 +348,12 @@ pub async fn login_page(
     jar: CookieJar,
 ) -> Result<Response, AppError> {
     let (session, jar) = session::load_or_start(&state, jar).await?;
+    let t = texts(session::lang(&jar, None));
     Ok((
         jar,
         LoginPage {
+            t,
+            switch_href: switch_href("/account/login", t.other_lang),
             error: None,
             notice: None,
             csrf: session.row.csrf,
@@ -304,8 +382,11 @@ pub async fn login(
     else {
         return Ok(to_login());
     };
+    let t = texts(session::lang(&jar, None));
     let page = |error: &str| {
         LoginPage {
+            t,
+            switch_href: switch_href("/account/login", t.other_lang),
             error: Some(error.into()),
             notice: None,
             csrf: session.row.csrf.clone(),
@@ -331,11 +412,11 @@ pub async fn login(
             };
             Ok((jar, Redirect::to(next)).into_response())
         }
-        PasswordOutcome::Disabled => Ok(page("Tài khoản không còn sử dụng được (disabled)")),
+        PasswordOutcome::Disabled => Ok(page(t.disabled)),
         // Unknown, wrong and locked answer alike: the lock is told on the contact on record.
-        PasswordOutcome::Locked { .. } | PasswordOutcome::WrongCredentials => Ok(page(
-            "Số định danh hoặc mật khẩu không đúng, hoặc tài khoản đang tạm khóa (wrong credentials, or locked for a while)",
-        )),
+        PasswordOutcome::Locked { .. } | PasswordOutcome::WrongCredentials => {
+            Ok(page(t.wrong_credentials))
+        }
     }
 }
 
@@ -345,7 +426,10 @@ pub async fn step_up_page(citizen: Citizen) -> Result<Response, AppError> {
     if !selfservice::may_step_up(&citizen.account, citizen.level) {
         return Ok(Redirect::to("/account").into_response());
     }
+    let t = citizen.t();
     Ok(StepUpPage {
+        t,
+        switch_href: switch_href("/account/step-up", t.other_lang),
         error: None,
         notice: None,
         csrf: citizen.session.row.csrf.clone(),
@@ -394,8 +478,11 @@ pub async fn step_up(
         state.store.audit(event, state.now()).await?;
         return Ok((jar, Redirect::to("/account")).into_response());
     }
+    let t = citizen.t();
     Ok(StepUpPage {
-        error: Some("Mã xác thực không đúng (wrong code)".into()),
+        t,
+        switch_href: switch_href("/account/step-up", t.other_lang),
+        error: Some(t.wrong_otp.into()),
         notice: None,
         csrf: citizen.session.row.csrf.clone(),
         username: citizen.account.username.clone(),
@@ -445,13 +532,20 @@ pub async fn change_password(
         &form.confirm_password,
         &citizen.account.username,
     ) {
-        return dashboard(&state, &citizen, Some(e.message().into()), None).await;
+        let message = new_password_error(citizen.t(), e);
+        return dashboard(&state, &citizen, Some(message.into()), None).await;
     }
     if !citizen
         .password_ok(&state, form.current_password.as_deref())
         .await?
     {
-        return dashboard(&state, &citizen, Some(WRONG_CURRENT.into()), None).await;
+        return dashboard(
+            &state,
+            &citizen,
+            Some(citizen.t().wrong_current_password.into()),
+            None,
+        )
+        .await;
     }
     let hash = password::hash(form.new_password).await?;
     let ended = state
@@ -469,7 +563,7 @@ pub async fn change_password(
         &state,
         &citizen,
         None,
-        Some("Đã đổi mật khẩu; các phiên đăng nhập khác đã kết thúc (password changed; other sessions ended)".into()),
+        Some(citizen.t().password_changed.into()),
     )
     .await
 }
@@ -494,13 +588,7 @@ pub async fn revoke_consent(
         .store
         .revoke_consent(&citizen.row.id, &form.client_id, state.now())
         .await?;
-    dashboard(
-        &state,
-        &citizen,
-        None,
-        Some("Đã thu hồi (withdrawn)".into()),
-    )
-    .await
+    dashboard(&state, &citizen, None, Some(citizen.t().withdrawn.into())).await
 }
 
 /// The contact-change forms.
@@ -533,13 +621,22 @@ pub async fn change_contact(
         form.value.as_deref().unwrap_or_default(),
     ) {
         Ok(new) => new,
-        Err(e) => return dashboard(&state, &citizen, Some(e.message().into()), None).await,
+        Err(e) => {
+            let message = contact_error(citizen.t(), e);
+            return dashboard(&state, &citizen, Some(message.into()), None).await;
+        }
     };
     if !citizen
         .password_ok(&state, form.current_password.as_deref())
         .await?
     {
-        return dashboard(&state, &citizen, Some(WRONG_CURRENT.into()), None).await;
+        return dashboard(
+            &state,
+            &citizen,
+            Some(citizen.t().wrong_current_password.into()),
+            None,
+        )
+        .await;
     }
     let code = six_digits();
     let now = state.now();
@@ -568,7 +665,7 @@ pub async fn change_contact(
         &state,
         &citizen,
         None,
-        Some(format!("Đã gửi mã xác minh tới {}", new.value)),
+        Some(format!("{} {}", citizen.t().code_sent_to, new.value)),
     )
     .await
 }
@@ -584,7 +681,7 @@ pub async fn confirm_contact(
         return Ok(to_login());
     }
     let Some(kind) = selfservice::ContactKind::parse(&form.kind) else {
-        return dashboard(&state, &citizen, Some(WRONG_CODE.into()), None).await;
+        return dashboard(&state, &citizen, Some(citizen.t().wrong_code.into()), None).await;
     };
     let code = form.code.unwrap_or_default();
     let now = state.now();
@@ -623,7 +720,28 @@ pub async fn confirm_contact(
         )
         .await?;
     match changed {
-        Some(_) => dashboard(&state, &citizen, None, Some("Đã cập nhật (updated)".into())).await,
-        None => dashboard(&state, &citizen, Some(WRONG_CODE.into()), None).await,
+        Some(_) => {
+            let notice = citizen.t().contact_updated.into();
+            dashboard(&state, &citizen, None, Some(notice)).await
+        }
+        None => dashboard(&state, &citizen, Some(citizen.t().wrong_code.into()), None).await,
+    }
+}
+
+/// A refused new password, in the page's language.
+fn new_password_error(t: &AccountTexts, e: selfservice::NewPasswordError) -> &'static str {
+    match e {
+        selfservice::NewPasswordError::Mismatch => t.passwords_differ,
+        selfservice::NewPasswordError::TooWeak => t.password_too_weak,
+    }
+}
+
+/// A refused contact change, in the page's language.
+fn contact_error(t: &AccountTexts, e: selfservice::ContactError) -> &'static str {
+    match e {
+        selfservice::ContactError::UnknownKind | selfservice::ContactError::Invalid => {
+            t.contact_invalid
+        }
+        selfservice::ContactError::Unchanged => t.contact_unchanged,
     }
 }

@@ -24,6 +24,8 @@ use serde::Deserialize;
 use serde_json::json;
 use vneid_contract::Lang;
 
+use super::texts::{DeskTexts, desk as texts, switch_href};
+
 use crate::accounts::account::{Account, AccountStatus};
 use crate::accounts::desk::{Action, Forbidden, Officer, StatusRefused, status_change};
 use crate::accounts::desk_login::{self, Credentials};
@@ -39,11 +41,11 @@ use crate::registry::{Modality, RegistryPerson};
 use crate::secret;
 use crate::state::AppState;
 use crate::store::{Downgrade, OrganizationRow, StatusChange};
-use crate::web::texts::{Texts, texts};
+use crate::web::texts::Texts;
 
 /// The language of the desk's pages (the switch's cookie).
 fn desk_texts(jar: &CookieJar) -> &'static Texts {
-    texts(crate::web::session::lang(jar, None))
+    crate::web::texts::texts(crate::web::session::lang(jar, None))
 }
 
 mod organizations;
@@ -55,6 +57,8 @@ const PRE_COOKIE: &str = "vneid_desk_login";
 #[derive(Template, WebTemplate)]
 #[template(path = "desk_login.html")]
 struct LoginPage {
+    t: &'static DeskTexts,
+    switch_href: String,
     officer: String,
     error: Option<String>,
     csrf: String,
@@ -63,6 +67,8 @@ struct LoginPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "desk_home.html")]
 struct HomePage {
+    t: &'static DeskTexts,
+    switch_href: String,
     officer: String,
     error: Option<String>,
     csrf: String,
@@ -72,6 +78,8 @@ struct HomePage {
 #[derive(Template, WebTemplate)]
 #[template(path = "desk_person.html")]
 struct PersonPage {
+    t: &'static DeskTexts,
+    switch_href: String,
     officer: String,
     error: Option<String>,
     csrf: String,
@@ -84,7 +92,8 @@ struct PersonPage {
     has_account: bool,
     supervisor: bool,
     documents: Vec<String>,
-    t: &'static Texts,
+    /// The texts of the guardian and capture parts (issue 11).
+    lt: &'static Texts,
     /// The account's recorded parents or guardians: "relation: name".
     guardians: Vec<String>,
     /// The fingers whose templates the account keeps.
@@ -94,6 +103,8 @@ struct PersonPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "desk_verified.html")]
 struct VerifiedPage {
+    t: &'static DeskTexts,
+    switch_href: String,
     officer: String,
     error: Option<String>,
     csrf: String,
@@ -104,12 +115,15 @@ struct VerifiedPage {
     documents: Vec<String>,
     /// The masked contact on record an upgrade's notice goes to; empty for a new account.
     contact_on_record: String,
-    t: &'static Texts,
+    /// The texts of the guardian field (issue 11).
+    lt: &'static Texts,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "desk_enrolled.html")]
 struct EnrolledPage {
+    t: &'static DeskTexts,
+    switch_href: String,
     officer: String,
     error: Option<String>,
     name: String,
@@ -133,6 +147,8 @@ fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static
 pub struct DeskSession {
     desk: Desk,
     csrf: String,
+    /// The language of the pages (the switch's cookie, shared with the login pages).
+    lang: Lang,
 }
 
 impl DeskSession {
@@ -153,6 +169,7 @@ impl DeskSession {
                     session_hash,
                 },
                 csrf,
+                lang: super::session::lang(&jar, None),
             })),
             Err(e) => {
                 tracing::error!(error = %e, "desk session refused");
@@ -192,9 +209,13 @@ impl DeskSession {
         &self.desk.officer
     }
 
+    fn t(&self) -> &'static DeskTexts {
+        texts(self.lang)
+    }
+
     fn signed_in(&self) -> String {
         let o = self.officer();
-        format!("{} · {} · {}", o.name, o.station, role_label(o))
+        format!("{} · {} · {}", o.name, o.station, role_label(self.t(), o))
     }
 
     /// Whether the form's CSRF token is this session's.
@@ -204,6 +225,8 @@ impl DeskSession {
 
     fn home(&self, error: Option<String>) -> HomePage {
         HomePage {
+            t: self.t(),
+            switch_href: switch_href("/desk", self.t().other_lang),
             officer: self.signed_in(),
             error,
             csrf: self.csrf.clone(),
@@ -249,30 +272,31 @@ impl DeskSession {
         state.store.audit(event, state.now()).await?;
         Ok((
             StatusCode::FORBIDDEN,
-            self.home(Some(
-                "Vai trò của bạn không được làm việc này (your role does not allow this)".into(),
-            )),
+            self.home(Some(self.t().forbidden_role.into())),
         )
             .into_response())
     }
 }
 
-fn role_label(o: &Officer) -> &'static str {
+fn role_label(t: &DeskTexts, o: &Officer) -> &'static str {
     if o.role.may(Action::Lock) {
-        "giám sát (supervisor)"
+        t.role_supervisor
     } else {
-        "tiếp nhận (registrar)"
+        t.role_registrar
     }
 }
 
-fn login_page(jar: CookieJar, state: &AppState, error: Option<String>) -> Response {
+fn login_page(jar: CookieJar, state: &AppState, error: Option<&str>) -> Response {
     let csrf = secret::new_bearer();
+    let t = texts(super::session::lang(&jar, None));
     let jar = jar.add(cookie(state, PRE_COOKIE, csrf.clone()));
     (
         jar,
         LoginPage {
+            t,
+            switch_href: switch_href("/desk", t.other_lang),
+            error: error.map(str::to_string),
             officer: String::new(),
-            error,
             csrf,
         },
     )
@@ -310,12 +334,9 @@ pub async fn login(
     let csrf_ok = jar
         .get(PRE_COOKIE)
         .is_some_and(|c| secret::equal(c.value(), &form.csrf));
+    let t = texts(super::session::lang(&jar, None));
     if !csrf_ok {
-        return Ok(login_page(
-            jar,
-            &state,
-            Some("Biểu mẫu đã hết hạn, hãy thử lại (form expired)".into()),
-        ));
+        return Ok(login_page(jar, &state, Some(t.form_expired)));
     }
     let user_agent = headers
         .get(header::USER_AGENT)
@@ -331,11 +352,7 @@ pub async fn login(
         user_agent: &user_agent,
     };
     let Some(officer) = desk_login::login(&state, credentials).await? else {
-        return Ok(login_page(
-            jar,
-            &state,
-            Some("Sai tên đăng nhập, mật khẩu hoặc mã xác thực, hoặc đã thử quá nhiều lần: hãy thử lại sau (wrong credentials, or too many attempts: try again later)".into()),
-        ));
+        return Ok(login_page(jar, &state, Some(t.wrong_credentials)));
     };
     let id = secret::new_bearer();
     let now = state.now();
@@ -383,14 +400,14 @@ pub async fn logout(
         .into_response())
 }
 
-fn document_line(d: &vneid_contract::Document) -> String {
+fn document_line(t: &DeskTexts, lang: Lang, d: &vneid_contract::Document) -> String {
     format!(
         "{}: {}{}",
-        d.doc_type.description(Lang::Vi),
+        d.doc_type.description(lang),
         d.number,
         d.expires_on
             .as_deref()
-            .map(|e| format!(" (hết hạn {e})"))
+            .map(|e| format!(" ({} {e})", t.expires))
             .unwrap_or_default()
     )
 }
@@ -420,7 +437,7 @@ pub async fn person(
     jar: CookieJar,
     Query(q): Query<PersonQuery>,
 ) -> Result<Response, AppError> {
-    let t = desk_texts(&jar);
+    let lt = desk_texts(&jar);
     let id_number = q.id_number.trim();
     if let Err(refused) = session.officer().may(Action::LookUp) {
         return session
@@ -442,38 +459,48 @@ pub async fn person(
         json!({ "id_number": id_number, "found": person.is_some() }),
     );
     state.store.audit(event, state.now()).await?;
+    let t = session.t();
     let Some(p) = person else {
-        return Ok(session.message(format!(
-            "Không có {id_number} trong cơ sở dữ liệu dân cư (not in the registry)"
-        )));
+        return Ok(session.message(format!("{id_number}: {}", t.not_in_registry)));
     };
     let account_status = match &account {
-        None => "chưa có (none)".to_string(),
-        Some(a) => format!(
-            "mức độ {} · {}",
-            a.level.map(|l| l.as_number()).unwrap_or(0),
-            a.status.as_str()
-        ),
+        None => t.no_account_yet.to_string(),
+        Some(a) => format!("{} · {}", t.level(a.level), t.status(a.status)),
     };
+    let here = format!(
+        "/desk/people?id_number={}",
+        url::form_urlencoded::byte_serialize(id_number.as_bytes()).collect::<String>()
+    );
     Ok(PersonPage {
+        t,
+        switch_href: switch_href(&here, t.other_lang),
         officer: session.signed_in(),
         error: None,
         csrf: session.csrf.clone(),
         id_number: p.id_number.clone(),
         name: full_name(&p),
-        kind: p.kind.as_str().into(),
+        kind: match p.kind {
+            vneid_contract::AccountKind::Foreigner => t.kind_foreigner,
+            vneid_contract::AccountKind::Organization => t.kind_organization,
+            _ => t.kind_citizen,
+        }
+        .into(),
         birthdate: p.birthdate.clone(),
-        gender: p.gender.as_str().into(),
+        gender: t.gender(p.gender).into(),
         account_status,
         has_account: account.is_some(),
         supervisor: session.officer().role.may(Action::Lock),
-        documents: p.documents.iter().map(document_line).collect(),
-        t,
-        guardians: guardians_of(&state, account.as_ref(), t).await?,
+        lt,
+        guardians: guardians_of(&state, account.as_ref(), lt).await?,
         fingers_kept: match &account {
             Some(a) => state.store.fingerprint_modalities(a.id.as_str()).await?,
             None => Vec::new(),
         },
+        documents: p
+            .documents
+            .iter()
+            .map(|d| document_line(t, session.lang, d))
+            .collect(),
     }
     .into_response())
 }
@@ -519,15 +546,15 @@ pub struct VerifyForm {
     device_id: String,
 }
 
-fn result_line(c: &Compared) -> String {
+fn result_line(t: &DeskTexts, c: &Compared) -> String {
     let what = match &c.modality {
-        Modality::Portrait => "Chân dung (portrait)".to_string(),
-        Modality::Fingerprint(finger) => format!("Vân tay {finger} (fingerprint)"),
+        Modality::Portrait => t.portrait.to_string(),
+        Modality::Fingerprint(finger) => format!("{} {finger}", t.fingerprint),
     };
     let outcome = match c.matched {
-        Some(true) => "✓ khớp (match)",
-        Some(false) => "✗ không khớp (no match)",
-        None => "✗ không so khớp được (could not compare)",
+        Some(true) => t.matched,
+        Some(false) => t.not_matched,
+        None => t.not_compared,
     };
     format!("{what}: {outcome}")
 }
@@ -561,10 +588,14 @@ pub async fn verify(
         photo: &form.portrait_photo,
     }) {
         Ok(c) => c,
-        Err(e) => return Ok(session.message(e.to_string())),
+        Err(e) => {
+            tracing::info!(error = %e, "desk capture refused");
+            return Ok(session.message(session.t().bad_capture));
+        }
     };
+    let t = session.t();
     let Some(verified) = enrolment::verify(&state, &session.desk, capture).await? else {
-        return Ok(session.message("Không có trong cơ sở dữ liệu dân cư (not in the registry)"));
+        return Ok(session.message(t.not_in_registry));
     };
     let contact_on_record = verified
         .existing
@@ -574,65 +605,47 @@ pub async fn verify(
         .map(|r| r.masked())
         .unwrap_or_default();
     Ok(VerifiedPage {
+        t,
+        switch_href: switch_href("/desk", t.other_lang),
         officer: session.signed_in(),
         error: None,
         csrf: session.csrf.clone(),
         id_number: verified.person.id_number.clone(),
-        results: verified.results.iter().map(result_line).collect(),
+        results: verified.results.iter().map(|c| result_line(t, c)).collect(),
         matched: verified.matched(),
         verification: verified.verification.clone().unwrap_or_default(),
         documents: verified
             .person
             .documents
             .iter()
-            .map(document_line)
+            .map(|d| document_line(t, session.lang, d))
             .collect(),
         contact_on_record,
-        t: desk_texts(&jar),
+        lt: desk_texts(&jar),
     }
     .into_response())
 }
 
-fn enrol_message(e: EnrolError, t: &'static Texts) -> &'static str {
+fn enrol_message(t: &DeskTexts, lt: &'static Texts, e: EnrolError) -> &'static str {
     match e {
-        EnrolError::GuardianRequired => t.desk_guardian_required,
-        EnrolError::Ineligible(Ineligible::NoValidCard(_)) => t.desk_no_valid_card,
-        EnrolError::NoConsent => {
-            "Cần xác nhận đồng ý của công dân (the citizen's consent is required)"
-        }
-        EnrolError::Verification(_) => {
-            "Phiên xác minh không dùng được: đã hết hạn, đã dùng hoặc không do bạn thực hiện tại quầy này — hãy xác minh lại (the verification cannot be used: expired, used, or not made by you at this desk; verify again)"
-        }
-        EnrolError::NotInRegistry => "Không có trong cơ sở dữ liệu dân cư (not in the registry)",
+        EnrolError::GuardianRequired => lt.desk_guardian_required,
+        EnrolError::Ineligible(Ineligible::NoValidCard(_)) => lt.desk_no_valid_card,
+        EnrolError::NoConsent => t.no_consent,
+        EnrolError::Verification(_) => t.verification_unusable,
+        EnrolError::NotInRegistry => t.not_in_registry,
         EnrolError::Ineligible(i) => match i {
-            Ineligible::TooYoung => {
-                "Không cấp tài khoản mức độ 2 cho người dưới 6 tuổi (Nghị định 69/2024) — no Level 2 under 6"
-            }
-            Ineligible::NoValidResidenceCard => {
-                "Người nước ngoài cần thẻ thường trú hoặc tạm trú còn hạn (a valid residence card is needed)"
-            }
-            Ineligible::BirthdateUnknown => {
-                "Ngày sinh trong cơ sở dữ liệu không đọc được (the registry's birth date is unreadable)"
-            }
-            Ineligible::Organization => {
-                "Tổ chức không đăng ký mức độ 2 tại quầy (organisations are not enrolled here)"
-            }
-            Ineligible::AccountLocked => {
-                "Tài khoản đang bị khóa: cán bộ giám sát cần mở khóa trước (the account is locked: a supervisor unlocks it first)"
-            }
-            Ineligible::AccountRevoked => "Tài khoản đã bị thu hồi (the account is revoked)",
-            Ineligible::AccountMismatch => {
-                "Tài khoản không khớp với hồ sơ dân cư (the account does not match the record)"
-            }
-            Ineligible::NoValidCard(_) => t.desk_no_valid_card,
+            Ineligible::TooYoung => t.too_young,
+            Ineligible::NoValidResidenceCard => t.residence_card,
+            Ineligible::BirthdateUnknown => t.birthdate_unreadable,
+            Ineligible::Organization => t.organisation_not_here,
+            Ineligible::AccountLocked => t.account_locked,
+            Ineligible::AccountRevoked => t.account_revoked,
+            Ineligible::AccountMismatch => t.account_mismatch,
+            Ineligible::NoValidCard(_) => lt.desk_no_valid_card,
         },
-        EnrolError::BadPhone => {
-            "Số điện thoại phải có dạng +84 và 9-10 chữ số (phone: +84 and 9-10 digits)"
-        }
-        EnrolError::BadEmail => "Email không hợp lệ (invalid email address)",
-        EnrolError::NoContact => {
-            "Cần số điện thoại hoặc email để thông báo (a phone number or email is needed)"
-        }
+        EnrolError::BadPhone => t.bad_phone,
+        EnrolError::BadEmail => t.bad_email,
+        EnrolError::NoContact => t.no_contact,
     }
 }
 
@@ -671,7 +684,9 @@ pub async fn enrol(
     };
     let enrolled = match enrolment::enrol(&state, &session.desk, &request).await? {
         Ok(e) => e,
-        Err(e) => return Ok(session.message(enrol_message(e, desk_texts(&jar)))),
+        Err(e) => {
+            return Ok(session.message(enrol_message(session.t(), desk_texts(&jar), e)));
+        }
     };
     let mut otpauth =
         url::Url::parse("otpauth://totp/").map_err(|e| AppError::Registry(e.to_string()))?;
@@ -690,18 +705,15 @@ pub async fn enrol(
                 .build()
         })
         .unwrap_or_default();
+    let t = session.t();
     let notice = if enrolled.created {
-        format!(
-            "Mật khẩu lần đầu đã được gửi tới {} (the first password was sent).",
-            enrolled.notified
-        )
+        format!("{} {}.", t.first_password_sent, enrolled.notified)
     } else {
-        format!(
-            "Thông báo đã được gửi tới liên hệ đã đăng ký {} (the contact on record was notified).",
-            enrolled.notified
-        )
+        format!("{} {}.", t.contact_notified, enrolled.notified)
     };
     Ok(EnrolledPage {
+        t,
+        switch_href: switch_href("/desk", t.other_lang),
         officer: session.signed_in(),
         error: None,
         name: enrolled.name,
@@ -732,10 +744,10 @@ pub async fn set_status(
         return Ok(Redirect::to("/desk").into_response());
     }
     let Some(wanted) = AccountStatus::parse(&form.status) else {
-        return Ok(session.message("Trạng thái không hợp lệ (unknown status)"));
+        return Ok(session.message(session.t().unknown_status));
     };
     let Some(row) = state.store.account_by_username(&id_number).await? else {
-        return Ok(session.message("Không có tài khoản này (no such account)"));
+        return Ok(session.message(session.t().no_such_account));
     };
     let account = Account::try_from(&row)?;
     match status_change(session.officer().role, account.status, wanted) {
@@ -749,9 +761,7 @@ pub async fn set_status(
                 .await;
         }
         Err(StatusRefused::Final) => {
-            return Ok(session.message(
-                "Tài khoản đã bị thu hồi, không thể thay đổi (a revoked account stays revoked)",
-            ));
+            return Ok(session.message(session.t().revoked_final));
         }
         Err(StatusRefused::Unchanged) | Ok(_) => {}
     }
@@ -804,7 +814,7 @@ pub async fn downgrade(
         return Ok(refused);
     }
     let Some(row) = state.store.account_by_username(&id_number).await? else {
-        return Ok(session.message("Không có tài khoản này (no such account)"));
+        return Ok(session.message(session.t().no_such_account));
     };
     let account = Account::try_from(&row)?;
     let reason = DowngradeReason::OfficerDecision;
@@ -812,7 +822,12 @@ pub async fn downgrade(
     let level = match lifecycle::downgrade(&account, actor, reason) {
         Ok(level) => level,
         Err(refused) => {
-            return Ok(session.message(format!("Không thể hạ mức (cannot downgrade): {refused}")));
+            let t = session.t();
+            return Ok(session.message(match refused {
+                lifecycle::DowngradeRefused::NotLevel2 => t.cannot_downgrade_level,
+                lifecycle::DowngradeRefused::Revoked => t.revoked_final,
+                lifecycle::DowngradeRefused::NotAllowed { .. } => t.cannot_downgrade_role,
+            }));
         }
     };
     let o = session.officer();
@@ -852,7 +867,7 @@ pub async fn sync(
         return Ok(refused);
     }
     let Some(row) = state.store.account_by_username(&id_number).await? else {
-        return Ok(session.message("Không có tài khoản này (no such account)"));
+        return Ok(session.message(session.t().no_such_account));
     };
     let report = crate::registry::sync::sync_account(
         &state.store,
@@ -869,14 +884,15 @@ pub async fn sync(
         json!({ "changes": report.changes, "downgraded": report.downgraded }),
     );
     state.store.audit(event, state.now()).await?;
+    let t = session.t();
     Ok(session.message(format!(
-        "Đã đồng bộ giấy tờ: {} thay đổi (documents re-synced: {} changes){}",
-        report.changes,
+        "{} {}{}",
+        t.synced,
         report.changes,
         if report.downgraded {
-            " · hạ về mức 1 (now Level 1)"
+            format!(" · {}", t.now_level1)
         } else {
-            ""
+            String::new()
         }
     )))
 }

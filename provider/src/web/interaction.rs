@@ -7,10 +7,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use serde_json::json;
-use vneid_contract::{AuthMethod, Lang, Level};
+use vneid_contract::{AuthMethod, Claim, Lang, Level};
 
 use super::pages::{
-    ChangePasswordPage, ConsentPage, ErrorPage, Level2NeededPage, LoginPage, SecondFactorPage,
+    ChangePasswordPage, ConsentPage, ErrorPage, Level2NeededPage, LoginPage, OrganizationChoice,
+    SecondFactorPage,
 };
 use super::session::{self, BrowserSession};
 use super::texts::{Texts, texts};
@@ -111,7 +112,7 @@ async fn authorize(
     }
     if let (Step::Issue, Some(auth)) = (step, auth) {
         // A returning citizen with a live session and a remembered consent: no page at all.
-        return issue_code(&state, None, &request, auth, None).await;
+        return issue_code(&state, None, &request, auth, None, None).await;
     }
     let id = secret::new_bearer();
     let params = serde_json::to_string(&request)?;
@@ -222,9 +223,33 @@ async fn consent_for(
         .store
         .consent_items(&auth.account_id, client.id.as_str())
         .await?;
-    Ok(Granted::from_stored(
-        stored.iter().map(|(item, level)| (item.as_str(), *level)),
-    ))
+    let mut granted =
+        Granted::from_stored(stored.iter().map(|(item, level)| (item.as_str(), *level)));
+    // The organisation agreed to is the one chosen: with several and no valid choice on
+    // record, the page asks again.
+    let organization = ConsentItem::Claim(Claim::Organization);
+    if granted.covers(organization, Level::Level1) {
+        let codes = organization_codes(state, &auth.account_id).await?;
+        let chosen = state
+            .store
+            .consent_organization(&auth.account_id, client.id.as_str())
+            .await?;
+        if crate::accounts::organization::choice_needed(&codes, chosen.as_deref()) {
+            granted.forget(organization);
+        }
+    }
+    Ok(granted)
+}
+
+/// The codes of the organisations this account may release now.
+async fn organization_codes(state: &AppState, account_id: &str) -> Result<Vec<String>, AppError> {
+    Ok(state
+        .store
+        .organizations_of(account_id)
+        .await?
+        .into_iter()
+        .map(|o| o.code)
+        .collect())
 }
 
 /// A login in progress, loaded for a page.
@@ -382,6 +407,11 @@ async fn step_page(
                 _ => Default::default(),
             };
             let has_predicates = !predicates.is_empty();
+            let organizations = if released.contains(&ConsentItem::Claim(Claim::Organization)) {
+                organization_choices(state, &auth.account_id, ia.client.id.as_str()).await?
+            } else {
+                Vec::new()
+            };
             let agreed = released.into_iter().filter(|item| !new.contains(item));
             ConsentPage {
                 t,
@@ -390,6 +420,7 @@ async fn step_page(
                 items: new.iter().map(|i| i.describe(lang, &values)).collect(),
                 agreed: agreed.map(|i| i.describe(lang, &values)).collect(),
                 has_predicates,
+                organizations,
                 level_name: t.level_name(auth.level),
                 action: paths::interaction(&ia.id, paths::INTERACTION_CONSENT),
                 csrf,
@@ -397,9 +428,34 @@ async fn step_page(
             .into_response()
         }
         (Step::Issue, Some(auth)) => {
-            issue_code(state, Some(&ia.id), &ia.request, auth, None).await?
+            issue_code(state, Some(&ia.id), &ia.request, auth, None, None).await?
         }
     })
+}
+
+/// The organisations a representative of several chooses among on the consent page (none for
+/// a representative of one: there is nothing to choose), the remembered choice ticked.
+async fn organization_choices(
+    state: &AppState,
+    account_id: &str,
+    client_id: &str,
+) -> Result<Vec<OrganizationChoice>, AppError> {
+    let all = state.store.organizations_of(account_id).await?;
+    if all.len() < 2 {
+        return Ok(Vec::new());
+    }
+    let chosen = state
+        .store
+        .consent_organization(account_id, client_id)
+        .await?;
+    Ok(all
+        .into_iter()
+        .map(|o| OrganizationChoice {
+            checked: chosen.as_deref() == Some(o.code.as_str()),
+            code: o.code,
+            name: o.name,
+        })
+        .collect())
 }
 
 /// The fields every form carries.
@@ -629,6 +685,8 @@ pub async fn change_password(
 pub struct ConsentForm {
     csrf: String,
     decision: String,
+    /// The organisation chosen (its code), for a representative of several.
+    organization: Option<String>,
 }
 
 /// `POST /interaction/{id}/consent`.
@@ -660,7 +718,23 @@ pub async fn consent(
         "allow" => {
             // Everything the grant releases was on the page (new, or agreed before).
             let shown = released_items(&ia.request, auth);
-            issue_code(&state, Some(&ia.id), &ia.request, auth, Some(&shown)).await
+            let organization = if shown.contains(&ConsentItem::Claim(Claim::Organization)) {
+                match chosen_organization(&state, auth, &ia, form.organization).await? {
+                    Ok(chosen) => chosen,
+                    Err(page) => return Ok(page),
+                }
+            } else {
+                None
+            };
+            issue_code(
+                &state,
+                Some(&ia.id),
+                &ia.request,
+                auth,
+                Some(&shown),
+                organization.as_deref(),
+            )
+            .await
         }
         "deny" => {
             finish_with_error(
@@ -680,6 +754,45 @@ pub async fn consent(
         )
         .into_response()),
     }
+}
+
+/// The organisation chosen on the consent page, checked: one the citizen represents now (a
+/// code they do not represent is refused, never released), and a choice is required from a
+/// representative of several with none remembered.
+async fn chosen_organization(
+    state: &AppState,
+    auth: &SessionAuth,
+    ia: &Interaction,
+    chosen: Option<String>,
+) -> Result<Result<Option<String>, Response>, AppError> {
+    let codes = organization_codes(state, &auth.account_id).await?;
+    let remembered = state
+        .store
+        .consent_organization(&auth.account_id, ia.client.id.as_str())
+        .await?;
+    let chosen = chosen.filter(|c| !c.is_empty());
+    let refused = match chosen.as_deref() {
+        Some(c) if !codes.iter().any(|o| o == c) => true,
+        Some(_) => false,
+        None => crate::accounts::organization::choice_needed(&codes, remembered.as_deref()),
+    };
+    if refused {
+        tracing::info!(account = %auth.account_id, client = ia.client.id.as_str(), "organisation choice refused");
+        let event = AuditEvent {
+            kind: "organization_choice_refused",
+            account_id: Some(&auth.account_id),
+            client_id: Some(ia.client.id.as_str()),
+            detail: json!({ "chosen": chosen }),
+        };
+        state.store.audit(event, state.now()).await?;
+        return Ok(Err(ErrorPage::new(
+            StatusCode::BAD_REQUEST,
+            "Hãy chọn một tổ chức mà bạn là người đại diện",
+            "Choose an organisation you represent",
+        )
+        .into_response()));
+    }
+    Ok(Ok(chosen))
 }
 
 /// The cancel and "return to the service" forms.

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod desk;
 pub mod interaction;
+pub mod lang;
 pub mod logout;
 pub mod pages;
 pub mod passkey;

@@ -51,9 +51,18 @@ pub struct ConsentPage {
     pub agreed: Vec<String>,
     /// Yes/no predicate claims are among the items: say that only the answer is sent.
     pub has_predicates: bool,
+    /// The organisations to choose among (a representative of several), else empty.
+    pub organizations: Vec<OrganizationChoice>,
     pub level_name: &'static str,
     pub action: String,
     pub csrf: String,
+}
+
+/// One organisation offered on the consent page.
+pub struct OrganizationChoice {
+    pub code: String,
+    pub name: String,
+    pub checked: bool,
 }
 
 /// Choose a new password (after the first password came by SMS).

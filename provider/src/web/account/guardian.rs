@@ -33,7 +33,7 @@ pub async fn decide_child(
     if !citizen.csrf_ok(&form.csrf) {
         return Ok(to_login());
     }
-    let t = super::texts(citizen.lang);
+    let t = crate::web::texts::texts(citizen.lang);
     let approve = match form.decision.as_str() {
         "approve" => true,
         "deny" => false,
@@ -73,7 +73,7 @@ pub async fn verify_contact(
     if !citizen.csrf_ok(&form.csrf) {
         return Ok(to_login());
     }
-    let t = super::texts(citizen.lang);
+    let t = crate::web::texts::texts(citizen.lang);
     let a = &citizen.account;
     let target = match ContactKind::parse(&form.kind) {
         Some(ContactKind::Phone) if !a.phone_verified => {

@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use vneid_contract::Level;
 
-use super::{Citizen, to_login, when};
+use super::{Citizen, to_login};
+use crate::web::texts::{AccountTexts, switch_href, when};
 use crate::accounts::passkey::{self, MAX_NAME_CHARS, PasskeyError, Started};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -36,6 +37,8 @@ struct Item {
 #[derive(Template, WebTemplate)]
 #[template(path = "passkey_account.html")]
 struct PasskeysPage {
+    t: &'static AccountTexts,
+    switch_href: String,
     error: Option<String>,
     notice: Option<String>,
     csrf: String,
@@ -63,6 +66,7 @@ async fn page(
     notice: Option<&str>,
     enrolling: Option<(Started, String)>,
 ) -> Result<Response, AppError> {
+    let t = citizen.t();
     let items = state
         .store
         .passkeys(&citizen.row.id)
@@ -71,11 +75,16 @@ async fn page(
         .map(|p| Item {
             id: p.id,
             name: p.name,
-            created: when(p.created_at),
-            last_used: p.last_used_at.map(when).unwrap_or_else(|| "—".into()),
+            created: when(t.lang, p.created_at),
+            last_used: p
+                .last_used_at
+                .map(|at| when(t.lang, at))
+                .unwrap_or_else(|| "—".into()),
         })
         .collect();
     Ok(PasskeysPage {
+        t,
+        switch_href: switch_href("/account/passkeys", t.other_lang),
         error: error.map(str::to_string),
         notice: notice.map(str::to_string),
         csrf: citizen.session.row.csrf.clone(),

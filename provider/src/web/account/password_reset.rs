@@ -10,7 +10,7 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{LoginPage, WRONG_CODE, six_digits};
+use super::{LoginPage, new_password_error, six_digits};
 use crate::accounts::account::Account;
 use crate::accounts::reset::{self, Spend};
 use crate::accounts::{password, selfservice};
@@ -20,10 +20,13 @@ use crate::secret;
 use crate::state::AppState;
 use crate::store::AuditEvent;
 use crate::web::session;
+use crate::web::texts::{AccountTexts, account as texts, switch_href};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "account_reset.html")]
 struct ResetPage {
+    t: &'static AccountTexts,
+    switch_href: String,
     error: Option<String>,
     notice: Option<String>,
     csrf: String,
@@ -36,9 +39,12 @@ pub async fn reset_page(
     jar: CookieJar,
 ) -> Result<Response, AppError> {
     let (session, jar) = session::load_or_start(&state, jar).await?;
+    let t = texts(session::lang(&jar, None));
     Ok((
         jar,
         ResetPage {
+            t,
+            switch_href: switch_href("/account/reset", t.other_lang),
             error: None,
             notice: None,
             csrf: session.row.csrf,
@@ -108,7 +114,10 @@ pub async fn reset(
         (false, _) => tracing::info!("password-reset code not sent: the number's budget is spent"),
         (true, None) => {}
     }
+    let t = texts(session::lang(&jar, None));
     Ok(ResetPage {
+        t,
+        switch_href: switch_href("/account/reset", t.other_lang),
         error: None,
         notice: None,
         csrf: session.row.csrf,
@@ -131,8 +140,11 @@ pub async fn reset_confirm(
         return Ok(Redirect::to("/account/reset").into_response());
     };
     let number = reset::normalise_number(&form.username);
+    let t = texts(session::lang(&jar, None));
     let page = |error: &str| {
         ResetPage {
+            t,
+            switch_href: switch_href("/account/reset", t.other_lang),
             error: Some(error.into()),
             notice: None,
             csrf: session.row.csrf.clone(),
@@ -146,7 +158,7 @@ pub async fn reset_confirm(
         form.confirm_password.as_deref().unwrap_or_default(),
         &number,
     ) {
-        return Ok(page(e.message()));
+        return Ok(page(new_password_error(t, e)));
     }
     let now = state.now();
     if !reset::spend(
@@ -158,9 +170,7 @@ pub async fn reset_confirm(
     )
     .await?
     {
-        return Ok(page(
-            "Quá nhiều lần thử; hãy thử lại sau (too many attempts; try again later)",
-        ));
+        return Ok(page(t.too_many_attempts));
     }
     let code_hash = secret::hash(form.code.unwrap_or_default().trim());
     let row = state.store.account_by_username(&number).await?;
@@ -186,7 +196,7 @@ pub async fn reset_confirm(
             detail: json!({ "reason": "wrong_code" }),
         };
         state.store.audit(event, now).await?;
-        return Ok(page(WRONG_CODE));
+        return Ok(page(t.wrong_code));
     };
     let hash = password::hash(new).await?;
     match state
@@ -198,12 +208,14 @@ pub async fn reset_confirm(
             tracing::info!(account = %account.id, sessions = ended.sessions, tokens = ended.tokens,
                 "password reset by SMS code; sessions ended, tokens revoked");
             Ok(LoginPage {
+                t,
+                switch_href: switch_href("/account/login", t.other_lang),
                 error: None,
-                notice: Some("Đã đặt lại mật khẩu; hãy đăng nhập (password reset; log in)".into()),
+                notice: Some(t.reset_done.into()),
                 csrf: session.row.csrf,
             }
             .into_response())
         }
-        None => Ok(page(WRONG_CODE)),
+        None => Ok(page(t.wrong_code)),
     }
 }

@@ -59,10 +59,13 @@ pub async fn organization(
     let numbers = organization::parse_representatives(&form.representative);
     let reps = accounts_of(&state, &numbers).await?;
     if let Err(refused) = organization::check_registration(code, record.as_ref(), &reps) {
-        return Ok(session.message(organization_refusal(&refused)));
+        return Ok(session.message(organization_refusal(session.t(), &refused)));
     }
     let Some(record) = record else {
-        return Ok(session.message(organization_refusal(&OrganizationRefused::NotInRegistry)));
+        return Ok(session.message(organization_refusal(
+            session.t(),
+            &OrganizationRefused::NotInRegistry,
+        )));
     };
     let rep_ids: Vec<String> = reps
         .iter()
@@ -88,25 +91,21 @@ pub async fn organization(
         )
         .await
     {
-        Ok(_) => Ok(session.message(format!("Đã đăng ký tổ chức {} (registered)", row.name))),
-        Err(crate::store::StoreError::Duplicate(what)) => {
-            Ok(session.message(format!("{what} exists already")))
-        }
+        Ok(_) => Ok(session.message(format!("{} {}", session.t().org_registered, row.name))),
+        Err(crate::store::StoreError::Duplicate(_)) => Ok(session.message(session.t().org_exists)),
         Err(e) => Err(e.into()),
     }
 }
 
-fn organization_refusal(refused: &OrganizationRefused) -> String {
+fn organization_refusal(t: &DeskTexts, refused: &OrganizationRefused) -> String {
     match refused {
-        OrganizationRefused::NotLevel2(n) => format!(
-            "Người đại diện {n} phải có tài khoản mức độ 2 đang hoạt động (the representative needs an active Level 2 account)"
-        ),
-        OrganizationRefused::BadCode(_) => "Mã tổ chức gồm 10 chữ số, hoặc 10 chữ số, '-' và 3 chữ số cho chi nhánh (an organisation code is 10 digits, or 10-3 for a branch)".into(),
-        OrganizationRefused::NotInRegistry => "Không có tổ chức này trong cơ sở dữ liệu đăng ký doanh nghiệp (not in the business registry)".into(),
-        OrganizationRefused::NotActive(s) => format!("Tổ chức không còn hoạt động: {s} (not active in the business registry)"),
-        OrganizationRefused::NoRepresentative => "Cần ít nhất một người đại diện (at least one representative)".into(),
-        OrganizationRefused::LastRepresentative => "Không thể bỏ người đại diện cuối cùng (the last representative stays)".into(),
-        OrganizationRefused::NotARepresentative(_) => "Người này không phải người đại diện (not a representative)".into(),
+        OrganizationRefused::NotLevel2(n) => format!("{} {n}", t.rep_needs_level2),
+        OrganizationRefused::BadCode(_) => t.org_bad_code.into(),
+        OrganizationRefused::NotInRegistry => t.org_not_in_registry.into(),
+        OrganizationRefused::NotActive(s) => format!("{} {s}", t.org_not_active),
+        OrganizationRefused::NoRepresentative => t.org_no_representative.into(),
+        OrganizationRefused::LastRepresentative => t.org_last_representative.into(),
+        OrganizationRefused::NotARepresentative(_) => t.org_not_a_representative.into(),
     }
 }
 
@@ -138,12 +137,15 @@ pub async fn organization_representative(
         return Ok(refused);
     }
     let Some(org) = state.store.organization_by_code(&code).await? else {
-        return Ok(session.message(organization_refusal(&OrganizationRefused::NotInRegistry)));
+        return Ok(session.message(organization_refusal(
+            session.t(),
+            &OrganizationRefused::NotInRegistry,
+        )));
     };
     let add = match form.change.as_str() {
         "add" => true,
         "remove" => false,
-        _ => return Ok(session.message("Thay đổi không hợp lệ (unknown change)")),
+        _ => return Ok(session.message(session.t().unknown_change)),
     };
     let number = form.id_number.trim().to_string();
     let account = accounts_of(&state, std::slice::from_ref(&number))
@@ -158,10 +160,10 @@ pub async fn organization_representative(
         (None, false) => Err(OrganizationRefused::NotARepresentative(number.clone())),
     };
     if let Err(refused) = checked {
-        return Ok(session.message(organization_refusal(&refused)));
+        return Ok(session.message(organization_refusal(session.t(), &refused)));
     }
     let Some(account) = account else {
-        return Ok(session.message("Không có tài khoản này (no such account)"));
+        return Ok(session.message(session.t().no_such_account));
     };
     let o = session.officer();
     let changed = state
@@ -174,13 +176,11 @@ pub async fn organization_representative(
             state.now(),
         )
         .await?;
+    let t = session.t();
     Ok(session.message(if changed {
-        format!(
-            "Đã cập nhật người đại diện của {} (representatives updated)",
-            org.organization.name
-        )
+        format!("{} {}", t.representatives_updated, org.organization.name)
     } else {
-        "Không có thay đổi (nothing changed)".to_string()
+        t.nothing_changed.to_string()
     }))
 }
 
@@ -196,10 +196,13 @@ pub async fn organization_status(
         return Ok(Redirect::to("/desk").into_response());
     }
     let Some(wanted) = AccountStatus::parse(&form.status) else {
-        return Ok(session.message("Trạng thái không hợp lệ (unknown status)"));
+        return Ok(session.message(session.t().unknown_status));
     };
     let Some(org) = state.store.organization_by_code(&code).await? else {
-        return Ok(session.message(organization_refusal(&OrganizationRefused::NotInRegistry)));
+        return Ok(session.message(organization_refusal(
+            session.t(),
+            &OrganizationRefused::NotInRegistry,
+        )));
     };
     let current = AccountStatus::parse(&org.status).unwrap_or(AccountStatus::Revoked);
     match status_change(session.officer().role, current, wanted) {
@@ -213,12 +216,10 @@ pub async fn organization_status(
                 .await;
         }
         Err(StatusRefused::Final) => {
-            return Ok(session.message(
-                "Tài khoản đã bị thu hồi, không thể thay đổi (a revoked account stays revoked)",
-            ));
+            return Ok(session.message(session.t().revoked_final));
         }
         Err(StatusRefused::Unchanged) => {
-            return Ok(session.message("Không có thay đổi (nothing changed)"));
+            return Ok(session.message(session.t().nothing_changed));
         }
         Ok(_) => {}
     }
@@ -236,9 +237,11 @@ pub async fn organization_status(
             state.now(),
         )
         .await?;
+    let t = session.t();
     Ok(session.message(format!(
-        "{}: {} (organisation status)",
+        "{} {}: {}",
+        t.org_status,
         org.organization.name,
-        wanted.as_str()
+        t.status(wanted)
     )))
 }

@@ -1,6 +1,13 @@
-//! The words on the pages, in Vietnamese (the default) and English.
+//! The words on the pages, in Vietnamese (the default) and English: the login pages' here,
+//! the citizen's own pages' in `account`, the registration desk's in `desk`.
 
 use vneid_contract::Lang;
+
+pub mod account;
+pub mod desk;
+
+pub use account::{AccountTexts, account};
+pub use desk::{DeskTexts, desk};
 
 /// Every fixed text a page shows.
 pub struct Texts {
@@ -79,6 +86,8 @@ pub struct Texts {
     pub desk_second_finger: &'static str,
     pub desk_second_fingerprint: &'static str,
     pub desk_portrait_photo: &'static str,
+    pub consent_organization_legend: &'static str,
+    pub consent_organization_code: &'static str,
 }
 
 /// Vietnamese.
@@ -163,6 +172,8 @@ pub static VI: Texts = Texts {
     desk_second_finger: "Ngón tay thứ hai",
     desk_second_fingerprint: "Mẫu vân tay thứ hai (JSON)",
     desk_portrait_photo: "Ảnh chân dung (JPEG, base64; lưu mã hóa, trả về qua phạm vi portrait)",
+    consent_organization_legend: "Bạn đại diện cho nhiều tổ chức. Chọn tổ chức được chia sẻ với dịch vụ này:",
+    consent_organization_code: "mã số",
 };
 
 /// English.
@@ -247,6 +258,8 @@ pub static EN: Texts = Texts {
     desk_second_finger: "Second finger",
     desk_second_fingerprint: "Second fingerprint template (JSON)",
     desk_portrait_photo: "Portrait photo (JPEG, base64; stored sealed, released through the portrait scope)",
+    consent_organization_legend: "You represent several organisations. Choose the one shared with this service:",
+    consent_organization_code: "code",
 };
 
 /// The texts for a language.
@@ -273,5 +286,67 @@ impl Texts {
             vneid_contract::Level::Level1 => self.level1_name,
             _ => self.level2_name,
         }
+    }
+}
+
+/// A date and time in Vietnam (Asia/Ho_Chi_Minh, UTC+7, no daylight saving) in the page's
+/// language: `01/12/2026 14:05` in Vietnamese, `1 December 2026, 14:05` in English.
+pub fn when(lang: &str, unix: i64) -> String {
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(unix) else {
+        return String::new();
+    };
+    let t = t.to_offset(time::macros::offset!(+7));
+    let formatted = if lang == "en" {
+        t.format(time::macros::format_description!(
+            "[day padding:none] [month repr:long] [year], [hour]:[minute]"
+        ))
+    } else {
+        t.format(time::macros::format_description!(
+            "[day]/[month]/[year] [hour]:[minute]"
+        ))
+    };
+    formatted.unwrap_or_default()
+}
+
+/// The language asked for in a `lang` query parameter (`en` or `vi`), if any.
+pub fn lang_param(query: Option<&str>) -> Option<Lang> {
+    let query = query?;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "lang")
+        .and_then(|(_, v)| match v.as_ref() {
+            "en" => Some(Lang::En),
+            "vi" => Some(Lang::Vi),
+            _ => None,
+        })
+}
+
+/// The link that shows `path` (a path and query of this site) in the other language.
+pub fn switch_href(path: &str, other_lang: &str) -> String {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        if k != "lang" {
+            out.append_pair(&k, &v);
+        }
+    }
+    out.append_pair("lang", other_lang);
+    format!("{path}?{}", out.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_in_each_language_and_the_switch_keeps_the_query() {
+        // 2026-12-01T07:05:00Z is 14:05 in Hà Nội.
+        assert_eq!(when("vi", 1_796_108_700), "01/12/2026 14:05");
+        assert_eq!(when("en", 1_796_108_700), "1 December 2026, 14:05");
+        assert_eq!(
+            switch_href("/desk/people?id_number=001&lang=vi", "en"),
+            "/desk/people?id_number=001&lang=en"
+        );
+        assert_eq!(lang_param(Some("a=1&lang=en")), Some(Lang::En));
+        assert_eq!(lang_param(Some("lang=fr")), None);
     }
 }
