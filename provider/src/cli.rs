@@ -583,6 +583,72 @@ pub async fn set_event_receiver(
     Ok(())
 }
 
+/// Registers (or with `None` unregisters) a client for CIBA: its token delivery mode (`poll`
+/// or `ping`) and, for ping, its `backchannel_client_notification_endpoint` (https, or http on
+/// loopback).
+pub async fn set_ciba(
+    config: &Config,
+    client_id: &str,
+    mode: Option<&str>,
+    endpoint: Option<&str>,
+) -> Result<(), CliError> {
+    let registration = check_ciba(mode, endpoint)?;
+    store(config)
+        .await?
+        .set_ciba_client(client_id, registration.as_ref())
+        .await?;
+    Ok(())
+}
+
+/// Validates CIBA client metadata (CIBA Core 4): a ping client needs a notification endpoint, a
+/// poll client has none.
+pub fn check_ciba(
+    mode: Option<&str>,
+    endpoint: Option<&str>,
+) -> Result<Option<crate::store::CibaClientRow>, CliError> {
+    use crate::oidc::ciba::DeliveryMode;
+    let Some(mode) = mode else {
+        return match endpoint {
+            Some(_) => Err(CliError::Invalid(
+                "--backchannel-client-notification-endpoint needs --backchannel-token-delivery-mode ping".into(),
+            )),
+            None => Ok(None),
+        };
+    };
+    let mode = DeliveryMode::parse(mode).ok_or_else(|| {
+        CliError::Invalid("--backchannel-token-delivery-mode: poll or ping".into())
+    })?;
+    match (mode, endpoint) {
+        (DeliveryMode::Ping, None) => Err(CliError::Invalid(
+            "ping mode needs --backchannel-client-notification-endpoint".into(),
+        )),
+        (DeliveryMode::Poll, Some(_)) => Err(CliError::Invalid(
+            "a notification endpoint is only for ping mode".into(),
+        )),
+        (_, Some(url)) => {
+            let parsed = url::Url::parse(url).map_err(|e| {
+                CliError::Invalid(format!("--backchannel-client-notification-endpoint: {e}"))
+            })?;
+            let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+            if parsed.fragment().is_some()
+                || !(parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback))
+            {
+                return Err(CliError::Invalid(
+                    "the notification endpoint must be https (http only on loopback), without fragment".into(),
+                ));
+            }
+            Ok(Some(crate::store::CibaClientRow {
+                delivery_mode: mode.as_str().into(),
+                notification_endpoint: Some(url.to_string()),
+            }))
+        }
+        (_, None) => Ok(Some(crate::store::CibaClientRow {
+            delivery_mode: mode.as_str().into(),
+            notification_endpoint: None,
+        })),
+    }
+}
+
 /// Imports a business-registry export (a JSON array of organisations) into the embedded
 /// registry: every code validated, all or none. Returns how many were imported.
 pub async fn import_organizations(config: &Config, text: &str) -> Result<usize, CliError> {

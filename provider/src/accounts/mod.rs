@@ -2,11 +2,13 @@
 //! The rules live here; `web/` only parses forms and renders the outcome.
 
 pub mod account;
+pub mod approval;
 pub mod claims;
 pub mod consent;
 pub mod contact;
 pub mod desk;
 pub mod desk_login;
+pub mod device;
 pub mod documents;
 pub mod eligibility;
 pub mod enrolment;

@@ -26,6 +26,7 @@ use crate::secret;
 use crate::state::AppState;
 use crate::store::{AccountRow, AuditEvent};
 
+pub mod devices;
 mod password_reset;
 
 pub use password_reset::{reset, reset_confirm, reset_page};

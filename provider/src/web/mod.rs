@@ -5,5 +5,6 @@ pub mod desk;
 pub mod interaction;
 pub mod logout;
 pub mod pages;
+pub mod qr_login;
 pub mod session;
 pub mod texts;
