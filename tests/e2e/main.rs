@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod account_attacks;
+mod app_approval;
 mod backchannel;
 mod browser;
+mod ciba;
 mod client_registration;
 mod consent;
 mod desk;
