@@ -171,9 +171,13 @@ fn claims_payload(
         payload.set_issuer(iss);
     }
     payload.set_audience(vec![aud]);
-    let now = SystemTime::now();
-    payload.set_issued_at(&now);
-    payload.set_expires_at(&(now + Duration::from_secs(60)));
+    // Whole seconds (josekit's setters write fractions).
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    payload.set_claim("iat", Some(json!(now)))?;
+    payload.set_claim("exp", Some(json!(now + 60)))?;
     payload.set_jwt_id(jwt_id());
     for (k, v) in claims {
         payload.set_claim(k, Some(v.clone()))?;

@@ -84,8 +84,13 @@ fn check_claims<'a>(
     if !aud_ok {
         return Err(DeviceError::Stale("aud must be this endpoint's URL"));
     }
-    let iat = claims.get("iat").and_then(Value::as_i64);
-    let exp = claims.get("exp").and_then(Value::as_i64);
+    // NumericDate may have a fraction (RFC 7519 2).
+    let seconds = |name: &str| {
+        claims
+            .get(name)
+            .and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)))
+    };
+    let (iat, exp) = (seconds("iat"), seconds("exp"));
     let (Some(iat), Some(exp)) = (iat, exp) else {
         return Err(DeviceError::Malformed("iat and exp are required"));
     };
