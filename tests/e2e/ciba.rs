@@ -416,7 +416,70 @@ async fn ciba_ping_login_and_a_locked_account(backend: Backend) {
     assert_eq!((status, error(&body)), (400, "authorization_pending"));
 }
 
+/// Dynamic registration (RFC 7591) takes the CIBA metadata, validated as on the command line.
+async fn ciba_metadata_is_validated_at_registration(backend: Backend) {
+    let provider = vneid_tests::spawn_provider_with(backend, |c| {
+        c.clients.initial_access_token = Some("iat-ciba".into())
+    })
+    .await;
+    let register = |body: Value| {
+        let url = format!("{}/register", provider.base);
+        async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .bearer_auth("iat-ciba")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let base = |extra: Value| {
+        let mut body = serde_json::json!({
+            "redirect_uris": [PORTAL_CALLBACK],
+            "scope": "openid profile",
+            "client_name": "Branch",
+        });
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    for bad in [
+        serde_json::json!({"backchannel_token_delivery_mode": "ping"}),
+        serde_json::json!({"backchannel_token_delivery_mode": "push"}),
+        serde_json::json!({"backchannel_token_delivery_mode": "poll", "backchannel_client_notification_endpoint": "https://bank.example/ciba"}),
+        serde_json::json!({"backchannel_token_delivery_mode": "ping", "backchannel_client_notification_endpoint": "http://bank.example/ciba"}),
+        serde_json::json!({"grant_types": ["urn:openid:params:grant-type:ciba"]}),
+        serde_json::json!({"backchannel_token_delivery_mode": "poll", "backchannel_user_code_parameter": true}),
+    ] {
+        let (status, body) = register(base(bad.clone())).await;
+        assert_eq!(
+            (status, error(&body)),
+            (400, "invalid_client_metadata"),
+            "{bad}"
+        );
+    }
+    let (status, body) = register(base(serde_json::json!({
+        "backchannel_token_delivery_mode": "poll",
+        "grant_types": ["authorization_code", "urn:openid:params:grant-type:ciba"],
+    })))
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["backchannel_token_delivery_mode"], "poll");
+    let id = body["client_id"].as_str().unwrap();
+    let secret = body["client_secret"].as_str().unwrap();
+    let (status, body) = start(&provider, (id, secret), &[("login_hint", BINH)]).await;
+    assert_eq!(status, 200, "{body}");
+}
+
 on_both_backends!(
+    ciba_metadata_is_validated_at_registration,
     ciba_poll_login_approved_in_the_app,
     ciba_hints_are_no_oracle_and_requests_stay_with_their_account,
     ciba_ping_login_and_a_locked_account,
