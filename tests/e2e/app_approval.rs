@@ -5,8 +5,9 @@
 //! die with the device; a locked account or a Level 1 account cannot use the app.
 
 use serde_json::Map;
+use serde_json::json;
 use vneid_provider::accounts::account::AccountStatus;
-use vneid_tests::app::{AN, BINH, account_session, enrolled_app, text_of};
+use vneid_tests::app::{AN, BINH, account_session, enrolled_app, enrolment_code, text_of};
 use vneid_tests::browser::{Browser, has_form};
 use vneid_tests::{Backend, TestProvider, VERIFIER, on_both_backends, param, spawn_provider};
 
@@ -139,7 +140,48 @@ async fn qr_login_approved_in_the_app_is_level2(backend: Backend) {
 
 async fn app_requests_are_signed_single_use_and_die_with_the_device(backend: Backend) {
     let provider = spawn_provider(backend).await;
-    let (app, me) = enrolled_app(&provider).await;
+    // An enrolment code works once.
+    let (code, me) = enrolment_code(&provider).await;
+    let app = vneid_app::App::enrol(&provider.issuer, &code, "test phone")
+        .await
+        .unwrap();
+    match vneid_app::App::enrol(&provider.issuer, &code, "second phone").await {
+        Err(vneid_app::AppError::Refused { status, code, .. }) => {
+            assert_eq!((status, code.as_str()), (400, "invalid_code"))
+        }
+        other => panic!("an enrolment code was used twice: {other:?}"),
+    }
+    // The app reads only QR codes of its own provider (a phishing site's is refused).
+    assert!(matches!(
+        app.scan("https://vneid.example.com/app/qr?id=abc").await,
+        Err(vneid_app::AppError::ForeignQr(_))
+    ));
+    // Approving signs over the summary shown and needs the phone's user verification.
+    let browser = Browser::new(&provider.base);
+    let (_, _, payload) = login_page(&provider, &browser).await;
+    let approval = app.scan(&payload).await.unwrap();
+    for (claims, expected) in [
+        (
+            json!({"approval_id": approval.id, "summary_hash": "not-the-summary", "uv": true}),
+            "summary_mismatch",
+        ),
+        (
+            json!({"approval_id": approval.id, "summary_hash": vneid_app::summary_hash(&approval.raw_summary)}),
+            "user_verification_required",
+        ),
+    ] {
+        let jwt = app
+            .signed("/app/approve", claims.as_object().unwrap().clone())
+            .unwrap();
+        let (status, body) = app.send_raw("/app/approve", jwt).await.unwrap();
+        assert_eq!((status, body["error"].as_str()), (400, Some(expected)));
+    }
+    // A code can be approved only while it lives (30 s).
+    provider.state.clock.advance(31);
+    match app.approve(&approval).await {
+        Err(vneid_app::AppError::Refused { status, .. }) => assert_eq!(status, 404),
+        other => panic!("an expired code was approved: {other:?}"),
+    }
     // A replayed request is refused.
     let jwt = app.signed("/app/pending", Map::new()).unwrap();
     let (first, _) = app.send_raw("/app/pending", jwt.clone()).await.unwrap();
@@ -154,8 +196,18 @@ async fn app_requests_are_signed_single_use_and_die_with_the_device(backend: Bac
     let (status, _) = app.send_raw("/app/pending", jwt).await.unwrap();
     assert_eq!(status, 401);
     // A request signed by another key under this device's id is refused.
-    provider.state.clock.advance(30);
-    let (stranger, _) = enrolled_app(&provider).await;
+    let (url, _, html) = me
+        .navigate(&format!("{}/account/devices", provider.base))
+        .await
+        .page();
+    let (_, _, html) = me
+        .submit(&url, &html, "/account/devices/code", &[])
+        .await
+        .page();
+    let second = text_of(&html, "enrolment-code").unwrap();
+    let stranger = vneid_app::App::enrol(&provider.issuer, &second, "stranger")
+        .await
+        .unwrap();
     let impostor = vneid_app::App::from_state(vneid_app::DeviceState {
         provider: provider.issuer.clone(),
         device_id: app.device_id().to_string(),

@@ -57,15 +57,22 @@ pub fn text_of(html: &str, id: &str) -> Option<String> {
         .map(|e| e.text().collect::<String>().trim().to_string())
 }
 
-/// Enrols a fresh `vneid-app` for the Level 2 demo account through /account/devices; returns
-/// the app and the browser still logged in to /account.
-pub async fn enrolled_app(provider: &TestProvider) -> (vneid_app::App, Browser) {
+/// A one-time enrolment code for the Level 2 demo account from /account/devices, and the
+/// browser still logged in to /account.
+pub async fn enrolment_code(provider: &TestProvider) -> (String, Browser) {
     let (me, url, html) = account_session(provider, BINH).await;
     let (_, _, html) = me
         .submit(&url, &html, "/account/devices/code", &[])
         .await
         .page();
     let code = text_of(&html, "enrolment-code").expect("an enrolment code");
+    (code, me)
+}
+
+/// Enrols a fresh `vneid-app` for the Level 2 demo account through /account/devices; returns
+/// the app and the browser still logged in to /account.
+pub async fn enrolled_app(provider: &TestProvider) -> (vneid_app::App, Browser) {
+    let (code, me) = enrolment_code(provider).await;
     let app = vneid_app::App::enrol(&provider.issuer, &code, "test phone")
         .await
         .unwrap();

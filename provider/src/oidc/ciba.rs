@@ -446,3 +446,44 @@ pub fn ping_notice(
         .row(now, &state.sealer)?,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivery_modes_parse_and_push_is_not_offered() {
+        for mode in DeliveryMode::ALL {
+            assert_eq!(DeliveryMode::parse(mode.as_str()), Some(mode));
+        }
+        assert_eq!(DeliveryMode::parse("push"), None);
+        assert_eq!(DeliveryMode::parse("POLL"), None);
+    }
+
+    #[test]
+    fn ping_needs_an_https_endpoint_and_poll_none() {
+        use crate::cli::check_ciba;
+        assert!(check_ciba(None, None).unwrap().is_none());
+        assert!(check_ciba(Some("poll"), None).unwrap().is_some());
+        assert!(
+            check_ciba(Some("ping"), Some("https://bank.example/ciba"))
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            check_ciba(Some("ping"), Some("http://127.0.0.1:9/ciba"))
+                .unwrap()
+                .is_some()
+        );
+        for (mode, endpoint) in [
+            (Some("ping"), None),
+            (Some("ping"), Some("http://bank.example/ciba")),
+            (Some("ping"), Some("https://bank.example/ciba#x")),
+            (Some("poll"), Some("https://bank.example/ciba")),
+            (None, Some("https://bank.example/ciba")),
+            (Some("push"), None),
+        ] {
+            assert!(check_ciba(mode, endpoint).is_err(), "{mode:?} {endpoint:?}");
+        }
+    }
+}

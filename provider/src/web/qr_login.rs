@@ -344,3 +344,43 @@ pub async fn script() -> impl IntoResponse {
         include_str!("../../../templates/qr-login.js"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(status: &str) -> ApprovalRow {
+        ApprovalRow {
+            id: "a".into(),
+            kind: KIND_QR.into(),
+            account_id: None,
+            client_id: "c".into(),
+            summary: "{}".into(),
+            binding_message: None,
+            status: status.into(),
+            device_id: None,
+            created_at: 0,
+            expires_at: 30,
+            decided_at: None,
+            interaction_id: None,
+            session_hash: None,
+            auth_req_hash: None,
+            request: None,
+            notification_sealed: None,
+            last_poll_at: None,
+            interval_seconds: 0,
+        }
+    }
+
+    #[test]
+    fn any_approval_counts_and_only_the_newest_denial() {
+        assert_eq!(state_of(&[]), QrState::Pending);
+        assert_eq!(
+            state_of(&[row("pending"), row("approved")]),
+            QrState::Approved
+        );
+        assert_eq!(state_of(&[row("denied"), row("pending")]), QrState::Denied);
+        assert_eq!(state_of(&[row("pending"), row("denied")]), QrState::Pending);
+        assert_eq!(state_of(&[row("used")]), QrState::Pending);
+    }
+}
