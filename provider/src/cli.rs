@@ -600,53 +600,12 @@ pub async fn set_ciba(
     Ok(())
 }
 
-/// Validates CIBA client metadata (CIBA Core 4): a ping client needs a notification endpoint, a
-/// poll client has none.
+/// Validates CIBA client metadata (see [`crate::oidc::ciba::client_registration`]).
 pub fn check_ciba(
     mode: Option<&str>,
     endpoint: Option<&str>,
 ) -> Result<Option<crate::store::CibaClientRow>, CliError> {
-    use crate::oidc::ciba::DeliveryMode;
-    let Some(mode) = mode else {
-        return match endpoint {
-            Some(_) => Err(CliError::Invalid(
-                "--backchannel-client-notification-endpoint needs --backchannel-token-delivery-mode ping".into(),
-            )),
-            None => Ok(None),
-        };
-    };
-    let mode = DeliveryMode::parse(mode).ok_or_else(|| {
-        CliError::Invalid("--backchannel-token-delivery-mode: poll or ping".into())
-    })?;
-    match (mode, endpoint) {
-        (DeliveryMode::Ping, None) => Err(CliError::Invalid(
-            "ping mode needs --backchannel-client-notification-endpoint".into(),
-        )),
-        (DeliveryMode::Poll, Some(_)) => Err(CliError::Invalid(
-            "a notification endpoint is only for ping mode".into(),
-        )),
-        (_, Some(url)) => {
-            let parsed = url::Url::parse(url).map_err(|e| {
-                CliError::Invalid(format!("--backchannel-client-notification-endpoint: {e}"))
-            })?;
-            let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-            if parsed.fragment().is_some()
-                || !(parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback))
-            {
-                return Err(CliError::Invalid(
-                    "the notification endpoint must be https (http only on loopback), without fragment".into(),
-                ));
-            }
-            Ok(Some(crate::store::CibaClientRow {
-                delivery_mode: mode.as_str().into(),
-                notification_endpoint: Some(url.to_string()),
-            }))
-        }
-        (_, None) => Ok(Some(crate::store::CibaClientRow {
-            delivery_mode: mode.as_str().into(),
-            notification_endpoint: None,
-        })),
-    }
+    crate::oidc::ciba::client_registration(mode, endpoint).map_err(CliError::Invalid)
 }
 
 /// Imports a business-registry export (a JSON array of organisations) into the embedded

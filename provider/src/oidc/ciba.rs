@@ -27,7 +27,7 @@ use crate::error::AppError;
 use crate::notify::{Channel, Notification};
 use crate::secret;
 use crate::state::AppState;
-use crate::store::{ApprovalRow, OutboxRow};
+use crate::store::{ApprovalRow, CibaClientRow, OutboxRow};
 
 /// The grant type at the token endpoint.
 pub const GRANT_TYPE: &str = "urn:openid:params:grant-type:ciba";
@@ -66,6 +66,47 @@ impl DeliveryMode {
     pub fn parse(s: &str) -> Option<DeliveryMode> {
         DeliveryMode::ALL.into_iter().find(|m| m.as_str() == s)
     }
+}
+
+/// Validates a client's CIBA metadata (CIBA Core 4), for `clients add` and `/register`: a ping
+/// client needs a notification endpoint (https, or http on loopback, no fragment), a poll client
+/// has none. `None` for a client without CIBA.
+pub fn client_registration(
+    mode: Option<&str>,
+    endpoint: Option<&str>,
+) -> Result<Option<CibaClientRow>, String> {
+    let Some(mode) = mode else {
+        return match endpoint {
+            Some(_) => Err("backchannel_client_notification_endpoint needs backchannel_token_delivery_mode ping".into()),
+            None => Ok(None),
+        };
+    };
+    let mode = DeliveryMode::parse(mode)
+        .ok_or_else(|| "backchannel_token_delivery_mode: poll or ping".to_string())?;
+    let endpoint = match (mode, endpoint) {
+        (DeliveryMode::Ping, None) => {
+            return Err("ping mode needs backchannel_client_notification_endpoint".into());
+        }
+        (DeliveryMode::Poll, Some(_)) => {
+            return Err("a notification endpoint is only for ping mode".into());
+        }
+        (_, None) => None,
+        (_, Some(url)) => {
+            let parsed = url::Url::parse(url)
+                .map_err(|e| format!("backchannel_client_notification_endpoint: {e}"))?;
+            let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+            if parsed.fragment().is_some()
+                || !(parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback))
+            {
+                return Err("the notification endpoint must be https (http only on loopback), without fragment".into());
+            }
+            Some(url.to_string())
+        }
+    };
+    Ok(Some(CibaClientRow {
+        delivery_mode: mode.as_str().into(),
+        notification_endpoint: endpoint,
+    }))
 }
 
 /// The backchannel authentication request as it arrives (CIBA Core 7.1).

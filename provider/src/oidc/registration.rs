@@ -138,14 +138,11 @@ fn registration(
             "software statements are not accepted; use the initial access token",
         )));
     }
-    let ciba = crate::cli::check_ciba(
+    let ciba = super::ciba::client_registration(
         meta.backchannel_token_delivery_mode.as_deref(),
         meta.backchannel_client_notification_endpoint.as_deref(),
     )
-    .map_err(|e| match e {
-        CliError::Invalid(why) => metadata_error(why),
-        other => metadata_error(other.to_string()),
-    })?;
+    .map_err(metadata_error)?;
     if meta
         .backchannel_authentication_request_signing_alg
         .is_some()
