@@ -639,6 +639,31 @@ pub async fn set_event_receiver(
     Ok(())
 }
 
+/// Registers (or with `None` unregisters) a client for CIBA: its token delivery mode (`poll`
+/// or `ping`) and, for ping, its `backchannel_client_notification_endpoint` (https, or http on
+/// loopback).
+pub async fn set_ciba(
+    config: &Config,
+    client_id: &str,
+    mode: Option<&str>,
+    endpoint: Option<&str>,
+) -> Result<(), CliError> {
+    let registration = check_ciba(mode, endpoint)?;
+    store(config)
+        .await?
+        .set_ciba_client(client_id, registration.as_ref())
+        .await?;
+    Ok(())
+}
+
+/// Validates CIBA client metadata (see [`crate::oidc::ciba::client_registration`]).
+pub fn check_ciba(
+    mode: Option<&str>,
+    endpoint: Option<&str>,
+) -> Result<Option<crate::store::CibaClientRow>, CliError> {
+    crate::oidc::ciba::client_registration(mode, endpoint).map_err(CliError::Invalid)
+}
+
 /// Imports a business-registry export (a JSON array of organisations) into the embedded
 /// registry: every code validated, all or none. Returns how many were imported.
 pub async fn import_organizations(config: &Config, text: &str) -> Result<usize, CliError> {

@@ -88,6 +88,22 @@ pub fn app(state: AppState) -> Router {
         .route(paths::INTERACTION_PASSWORD, post(web::interaction::change_password))
         .route(paths::INTERACTION_CONSENT, post(web::interaction::consent))
         .route(paths::INTERACTION_ABORT, post(web::interaction::abort))
+        .route(paths::INTERACTION_QR, get(web::qr_login::page))
+        .route(paths::INTERACTION_QR_STATUS, get(web::qr_login::status))
+        .route(paths::INTERACTION_QR_CONTINUE, post(web::qr_login::finish))
+        .route(paths::QR_SCRIPT, get(web::qr_login::script))
+        .route(
+            paths::BACKCHANNEL_AUTHENTICATION,
+            post(oidc::ciba::backchannel_authentication).layer(limited(Route::Token)),
+        )
+        .route(paths::APP_ENROL, post(api::app::enrol).layer(limited(Route::Login)))
+        .route(paths::APP_PENDING, post(api::app::pending))
+        .route(paths::APP_QR, post(api::app::qr))
+        .route(paths::APP_APPROVE, post(api::app::approve))
+        .route(paths::APP_DENY, post(api::app::deny))
+        .route("/account/devices", get(web::account::devices::page))
+        .route("/account/devices/code", post(web::account::devices::new_code))
+        .route("/account/devices/remove", post(web::account::devices::remove))
         .route(
             web::interaction::passkey::START,
             post(web::interaction::passkey_start).layer(limited(Route::Login)),
@@ -175,7 +191,7 @@ pub fn app(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
-                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+                "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
             ),
         ))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
@@ -380,6 +396,9 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
                 Err(err) => tracing::error!(error = %err, "pending registrations failed"),
             }
             if round % 10 == 0 {
+                if let Err(err) = worker.store.purge_expired_app_rows(worker.now()).await {
+                    tracing::error!(error = %err, "purge of app rows failed");
+                }
                 match worker.store.purge_expired(worker.now()).await {
                     Ok(0) => {}
                     Ok(rows) => tracing::info!(rows, "expired rows purged"),

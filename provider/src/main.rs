@@ -151,6 +151,13 @@ enum ClientsCommand {
         /// Back-channel logout and encrypted or signed responses.
         #[command(flatten)]
         responses: ResponseArgs,
+        /// CIBA (decoupled login approved in the citizen's app): `poll` or `ping`.
+        #[arg(long, value_parser = ["poll", "ping"])]
+        backchannel_token_delivery_mode: Option<String>,
+        /// CIBA ping mode: where the provider POSTs `{"auth_req_id"}` with the client's
+        /// `client_notification_token` (https, or http on loopback).
+        #[arg(long)]
+        backchannel_client_notification_endpoint: Option<String>,
         /// ID-token signing algorithm.
         #[arg(long, default_value = "ES256", value_parser = ["ES256", "RS256"])]
         signing_alg: String,
@@ -334,7 +341,13 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     age_over,
                     resident_of,
                     events_endpoint,
+                    backchannel_token_delivery_mode,
+                    backchannel_client_notification_endpoint,
                 } => {
+                    cli::check_ciba(
+                        backchannel_token_delivery_mode.as_deref(),
+                        backchannel_client_notification_endpoint.as_deref(),
+                    )?;
                     let jwks = match jwks {
                         Some(file) => Some(
                             std::fs::read_to_string(&file)
@@ -374,6 +387,15 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                     cli::set_resident_provinces(&config, &client_id, &resident_of).await?;
                     if let Some(endpoint) = events_endpoint.as_deref() {
                         cli::set_event_receiver(&config, &client_id, Some(endpoint)).await?;
+                    }
+                    if backchannel_token_delivery_mode.is_some() {
+                        cli::set_ciba(
+                            &config,
+                            &client_id,
+                            backchannel_token_delivery_mode.as_deref(),
+                            backchannel_client_notification_endpoint.as_deref(),
+                        )
+                        .await?;
                     }
                     if secret.is_empty() {
                         println!("client registered; it authenticates with private_key_jwt");

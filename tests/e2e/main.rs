@@ -5,16 +5,18 @@
 
 mod account_attacks;
 mod account_words;
+mod app_approval;
 mod backchannel;
 mod browser;
 mod certificates;
+mod ciba;
 mod client_registration;
 mod consent;
 mod contacts;
 mod desk;
+mod desk_law;
 mod discovery;
 mod discovery_features;
-mod desk_law;
 mod dpop;
 mod encrypted_responses;
 mod events;

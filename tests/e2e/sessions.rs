@@ -284,6 +284,14 @@ async fn refusal(
     let id = url.path_segments().unwrap().nth(1).unwrap().to_string();
     let (_, hidden) = vneid_tests::browser::form(&html, "/login");
     let csrf = hidden.iter().find(|(k, _)| k == "csrf").unwrap().1.clone();
+    // The QR code to log in with the app is fresh on every page: blanked out too.
+    let html = match (
+        html.find("<section class=\"qr-login\""),
+        html.find("</section>"),
+    ) {
+        (Some(start), Some(end)) if start < end => format!("{}QR{}", &html[..start], &html[end..]),
+        _ => html,
+    };
     let html = html
         .replace(&id, "ID")
         .replace(&csrf, "CSRF")

@@ -2,6 +2,7 @@
 //! The rules live here; `web/` only parses forms and renders the outcome.
 
 pub mod account;
+pub mod approval;
 pub mod capture;
 pub mod claims;
 pub mod consent;
@@ -9,6 +10,7 @@ pub mod contact;
 pub mod desk;
 pub mod desk_guardian;
 pub mod desk_login;
+pub mod device;
 pub mod documents;
 pub mod eligibility;
 pub mod enrolment;

@@ -2,6 +2,8 @@
 //! Only an authenticated client holding the `registration` API scope may call it (a bearer
 //! token from the client-credentials grant); it learns "approved" or "refused", nothing more.
 
+pub mod app;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, State};

@@ -32,6 +32,9 @@ pub enum Channel {
     /// A logout token POSTed to a relying party's `backchannel_logout_uri` (OpenID Connect
     /// Back-Channel Logout 1.0); the row holds the claims, the token is signed when sent.
     Backchannel,
+    /// A CIBA ping (CIBA Core 10.2): `{"auth_req_id"}` POSTed to the client's notification
+    /// endpoint with its `client_notification_token` as bearer; the row's sealed body holds both.
+    CibaPing,
 }
 
 impl Channel {
@@ -41,6 +44,7 @@ impl Channel {
             Channel::Sms => "sms",
             Channel::Email => "email",
             Channel::Backchannel => "backchannel",
+            Channel::CibaPing => "ciba_ping",
         }
     }
 }

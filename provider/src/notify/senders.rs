@@ -107,6 +107,32 @@ impl Sender {
                     ))
                 }
             }
+            // CIBA Core 10.2: the bearer token the client gave, the auth_req_id as JSON.
+            ("ciba_ping", _, _) => {
+                let body: serde_json::Value = serde_json::from_str(&m.body)
+                    .map_err(|_| "the ping body does not parse".to_string())?;
+                let (Some(token), Some(id)) =
+                    (body["token"].as_str(), body["auth_req_id"].as_str())
+                else {
+                    return Err("the ping body is incomplete".into());
+                };
+                let response = self
+                    .http
+                    .post(&m.recipient)
+                    .bearer_auth(token)
+                    .json(&serde_json::json!({ "auth_req_id": id }))
+                    .send()
+                    .await
+                    .map_err(|e| format!("network: {e}"))?;
+                if response.status().is_success() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "the CIBA notification endpoint answered {}",
+                        response.status()
+                    ))
+                }
+            }
             ("sms", Some((url, client)), _) => {
                 let body = serde_json::json!({ "to": m.recipient, "text": m.body, "idempotency_key": m.id });
                 let response = client

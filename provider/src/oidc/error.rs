@@ -42,6 +42,14 @@ pub enum ErrorCode {
     InvalidDpopProof,
     /// The DPoP proof must carry the server nonce given in `DPoP-Nonce` (RFC 9449 8, 9).
     UseDpopNonce,
+    /// CIBA (Core 11): the citizen has not decided yet; poll again after `interval`.
+    AuthorizationPending,
+    /// CIBA: polled faster than `interval`.
+    SlowDown,
+    /// CIBA: the `auth_req_id` expired.
+    ExpiredToken,
+    /// CIBA (Core 13): the binding message is too long or not printable.
+    InvalidBindingMessage,
 }
 
 impl ErrorCode {
@@ -74,6 +82,10 @@ impl ErrorCode {
             ErrorCode::InvalidSoftwareStatement => "invalid_software_statement",
             ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
             ErrorCode::UseDpopNonce => "use_dpop_nonce",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::ExpiredToken => "expired_token",
+            ErrorCode::InvalidBindingMessage => "invalid_binding_message",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod authorize;
 pub mod backchannel;
+pub mod ciba;
 pub mod claims_request;
 pub mod client;
 pub mod client_assertion;

@@ -17,6 +17,21 @@ pub const REGISTRATION: &str = "/register";
 /// A dynamically registered client (RFC 7592).
 pub const REGISTRATION_CLIENT: &str = "/register/{client_id}";
 pub const HEALTH: &str = "/health";
+/// CIBA's backchannel authentication endpoint.
+pub const BACKCHANNEL_AUTHENTICATION: &str = "/backchannel-authentication";
+/// The phone app's API (requests signed with the device key).
+pub const APP_ENROL: &str = "/app/enrol";
+pub const APP_PENDING: &str = "/app/pending";
+pub const APP_QR: &str = "/app/qr";
+pub const APP_APPROVE: &str = "/app/approve";
+pub const APP_DENY: &str = "/app/deny";
+/// The QR login of one login page: the page (refreshing itself), its state for the script,
+/// and the form that continues once the app approved.
+pub const INTERACTION_QR: &str = "/interaction/{id}/qr";
+pub const INTERACTION_QR_STATUS: &str = "/interaction/{id}/qr/status";
+pub const INTERACTION_QR_CONTINUE: &str = "/interaction/{id}/qr/continue";
+/// The self-hosted script of the QR login (polls and continues by itself).
+pub const QR_SCRIPT: &str = "/static/qr-login.js";
 /// Every signing key ever used, with its validity period (for offline receipt checks).
 pub const KEY_HISTORY: &str = vneid_contract::KEY_HISTORY_PATH;
 /// Security Event Tokens for a client to collect (RFC 8936).

@@ -22,6 +22,7 @@ use super::types::{ClientAuthMethod, ClientId, SigningAlg, SubjectType};
 use crate::cli::{CliError, NewClient, client_row};
 use crate::secret;
 use crate::state::AppState;
+use crate::store::CibaClientRow;
 
 /// The demo's initial access token (CONTRACT.md).
 pub const DEMO_INITIAL_ACCESS_TOKEN: &str = "demo-registration-token";
@@ -68,6 +69,14 @@ pub struct ClientMetadata {
     software_id: Option<String>,
     #[allow(dead_code)]
     software_version: Option<String>,
+    /// CIBA (Core 4): `poll` or `ping`.
+    backchannel_token_delivery_mode: Option<String>,
+    /// CIBA ping mode: where the notification goes.
+    backchannel_client_notification_endpoint: Option<String>,
+    /// CIBA: signed authentication requests are not supported; present is refused.
+    backchannel_authentication_request_signing_alg: Option<String>,
+    /// CIBA: user codes are not supported; `true` is refused.
+    backchannel_user_code_parameter: Option<bool>,
     /// Only in a PUT (RFC 7592 2.2): must be the client's id.
     client_id: Option<String>,
     /// Sent back in a PUT by some clients; ignored (the secret does not change).
@@ -126,15 +135,44 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// Turns metadata into a registration for `id`: the defaults of `clients add`, then the checks
 /// it shares with the command line.
-fn registration(id: &str, meta: ClientMetadata) -> Result<NewClient, RegistrationError> {
-    if let Some(grants) = &meta.grant_types
-        && grants
-            .iter()
-            .any(|g| g != "authorization_code" && g != "refresh_token")
+fn registration(
+    id: &str,
+    meta: ClientMetadata,
+) -> Result<(NewClient, Option<CibaClientRow>), RegistrationError> {
+    let ciba = super::ciba::client_registration(
+        meta.backchannel_token_delivery_mode.as_deref(),
+        meta.backchannel_client_notification_endpoint.as_deref(),
+    )
+    .map_err(metadata_error)?;
+    if meta
+        .backchannel_authentication_request_signing_alg
+        .is_some()
     {
         return Err(metadata_error(
-            "grant_types: only authorization_code and refresh_token",
+            "signed backchannel authentication requests are not supported",
         ));
+    }
+    if meta.backchannel_user_code_parameter == Some(true) {
+        return Err(metadata_error(
+            "backchannel_user_code_parameter is not supported",
+        ));
+    }
+    if let Some(grants) = &meta.grant_types {
+        let allowed = |g: &String| {
+            g == "authorization_code"
+                || g == "refresh_token"
+                || (ciba.is_some() && g == super::ciba::GRANT_TYPE)
+        };
+        if !grants.iter().all(allowed) {
+            return Err(metadata_error(
+                "grant_types: authorization_code, refresh_token, and the CIBA grant with a backchannel_token_delivery_mode",
+            ));
+        }
+        if ciba.is_some() && !grants.iter().any(|g| g == super::ciba::GRANT_TYPE) {
+            return Err(metadata_error(
+                "a CIBA client lists urn:openid:params:grant-type:ciba in grant_types",
+            ));
+        }
     }
     if let Some(types) = &meta.response_types
         && types.iter().any(|t| t != "code")
@@ -178,7 +216,7 @@ fn registration(id: &str, meta: ClientMetadata) -> Result<NewClient, Registratio
         userinfo_encrypted_response_enc: meta.userinfo_encrypted_response_enc,
         userinfo_signed_response_alg: meta.userinfo_signed_response_alg,
     };
-    Ok(new)
+    Ok((new, ciba))
 }
 
 fn validated(
@@ -256,7 +294,7 @@ fn parse(
 }
 
 /// The client as RFC 7591 3.2.1 / RFC 7592 3 show it.
-fn describe(state: &AppState, client: &Client) -> Value {
+fn describe(state: &AppState, client: &Client, ciba: Option<&CibaClientRow>) -> Value {
     let mut body = json!({
         "client_id": client.id.as_str(),
         "client_name": client.name,
@@ -298,7 +336,30 @@ fn describe(state: &AppState, client: &Client) -> Value {
     if let Some(alg) = client.responses.userinfo_signing {
         body["userinfo_signed_response_alg"] = json!(alg.as_str());
     }
+    if let Some(ciba) = ciba {
+        body["grant_types"] = json!([
+            "authorization_code",
+            "refresh_token",
+            super::ciba::GRANT_TYPE
+        ]);
+        body["backchannel_token_delivery_mode"] = json!(ciba.delivery_mode);
+        if let Some(endpoint) = &ciba.notification_endpoint {
+            body["backchannel_client_notification_endpoint"] = json!(endpoint);
+        }
+    }
     body
+}
+
+/// The client's CIBA registration.
+async fn ciba_of(
+    state: &AppState,
+    client: &Client,
+) -> Result<Option<CibaClientRow>, RegistrationError> {
+    Ok(state
+        .store
+        .ciba_client(client.id.as_str())
+        .await
+        .map_err(OAuthError::from)?)
 }
 
 /// `POST /register`.
@@ -317,7 +378,8 @@ pub async fn register(State(state): State<AppState>, headers: HeaderMap, body: S
         return Err(metadata_error("client_id is assigned by the provider"));
     }
     let id = format!("dyn-{}", secret::new_id());
-    let (mut row, secret) = validated(registration(&id, meta)?)?;
+    let (new, ciba) = registration(&id, meta)?;
+    let (mut row, secret) = validated(new)?;
     let access_token = secret::new_bearer();
     row.options.registration_token_hash = Some(secret::hash(&access_token));
     let now = state.now();
@@ -326,9 +388,14 @@ pub async fn register(State(state): State<AppState>, headers: HeaderMap, body: S
         .insert_client(&row, now)
         .await
         .map_err(OAuthError::from)?;
+    state
+        .store
+        .set_ciba_client(&id, ciba.as_ref())
+        .await
+        .map_err(OAuthError::from)?;
     let client = Client::try_from(row).map_err(crate::error::AppError::from)?;
     tracing::info!(client = client.id.as_str(), "client registered dynamically");
-    let mut answer = describe(&state, &client);
+    let mut answer = describe(&state, &client, ciba.as_ref());
     answer["client_id_issued_at"] = json!(now);
     answer["registration_access_token"] = json!(access_token);
     if let Some(secret) = secret {
@@ -368,7 +435,8 @@ pub async fn read(
     Path(id): Path<String>,
 ) -> Answer {
     let client = managed(&state, &headers, &id).await?;
-    Ok(Json(describe(&state, &client)).into_response())
+    let ciba = ciba_of(&state, &client).await?;
+    Ok(Json(describe(&state, &client, ciba.as_ref())).into_response())
 }
 
 /// `PUT /register/{client_id}`: the metadata sent replaces the registered metadata.
@@ -383,7 +451,8 @@ pub async fn replace(
     if meta.client_id.as_deref() != Some(client.id.as_str()) {
         return Err(metadata_error("client_id must be the client's id"));
     }
-    let (mut row, mut secret) = validated(registration(client.id.as_str(), meta)?)?;
+    let (new, ciba) = registration(client.id.as_str(), meta)?;
+    let (mut row, mut secret) = validated(new)?;
     if row.secret_hash.is_some() && client.secret_hash.is_some() {
         // Still a secret client: the secret stays.
         row.secret_hash.clone_from(&client.secret_hash);
@@ -394,10 +463,15 @@ pub async fn replace(
         .update_client(&row)
         .await
         .map_err(OAuthError::from)?;
+    state
+        .store
+        .set_ciba_client(client.id.as_str(), ciba.as_ref())
+        .await
+        .map_err(OAuthError::from)?;
     state.clients.forget(client.id.as_str());
     let updated = Client::try_from(row).map_err(crate::error::AppError::from)?;
     tracing::info!(client = updated.id.as_str(), "dynamic client updated");
-    let mut answer = describe(&state, &updated);
+    let mut answer = describe(&state, &updated, ciba.as_ref());
     if let Some(secret) = secret {
         answer["client_secret"] = json!(secret);
     }

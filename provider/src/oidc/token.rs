@@ -41,10 +41,12 @@ pub struct TokenParams {
     client_secret: Option<String>,
     client_assertion_type: Option<String>,
     client_assertion: Option<String>,
+    /// CIBA: the request being redeemed.
+    auth_req_id: Option<String>,
 }
 
 #[derive(Serialize)]
-struct TokenResponse {
+pub(super) struct TokenResponse {
     access_token: String,
     token_type: &'static str,
     expires_in: i64,
@@ -102,7 +104,7 @@ async fn exchange(
         Some(g) => GrantType::parse(g).ok_or_else(|| {
             OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
-                "supported: authorization_code, refresh_token, client_credentials",
+                "supported: authorization_code, refresh_token, client_credentials, urn:openid:params:grant-type:ciba",
             )
         })?,
     };
@@ -115,6 +117,10 @@ async fn exchange(
         }
         GrantType::ClientCredentials => {
             Json(super::client_credentials::grant(state, &client, params.scope.as_deref()).await?)
+                .into_response()
+        }
+        GrantType::Ciba => {
+            Json(super::ciba::token(state, &client, params.auth_req_id.as_deref()).await?)
                 .into_response()
         }
     })
@@ -299,19 +305,19 @@ async fn refresh(
 }
 
 /// Where new tokens come from: the family (the code's hash) and the DPoP key they are bound to.
-struct Lineage<'a> {
-    family: &'a str,
-    dpop_jkt: Option<&'a str>,
+pub(super) struct Lineage<'a> {
+    pub(super) family: &'a str,
+    pub(super) dpop_jkt: Option<&'a str>,
 }
 
-struct Issued {
+pub(super) struct Issued {
     access_token: String,
     refresh_token: Option<String>,
     /// Bound to a DPoP key.
     bound: bool,
 }
 
-async fn issue_tokens(
+pub(super) async fn issue_tokens(
     state: &AppState,
     tx: &mut sqlx::AnyConnection,
     client: &Client,
@@ -359,7 +365,7 @@ async fn issue_tokens(
     })
 }
 
-async fn finish(
+pub(super) async fn finish(
     state: &AppState,
     client: &Client,
     grant: &Grant,

@@ -64,6 +64,8 @@ wire_enum!(
         RefreshToken = "refresh_token",
         /// A client acting for itself (the national app at the registration API).
         ClientCredentials = "client_credentials",
+        /// CIBA (OpenID Connect Client-Initiated Backchannel Authentication Core 1.0).
+        Ciba = "urn:openid:params:grant-type:ciba",
     }
 );
 

@@ -2,12 +2,14 @@
 //! both accept, and runs through sqlx's `Any` driver on one pool.
 
 mod accounts;
+mod approvals;
 mod audit;
 mod client_tokens;
 mod clients;
 mod codes;
 mod consents;
 mod desk;
+mod devices;
 mod documents;
 mod events;
 mod holds;
@@ -32,6 +34,7 @@ pub use accounts::{
     AccountRow, DocumentRow, NewAccount, NewDocument, OrganizationRow, SecondFactorRow,
     insert_account, mark_contacts_unverified,
 };
+pub use approvals::{ApprovalRow, CibaClientRow, use_approval};
 pub use audit::AuditEvent;
 pub use audit::audit_in;
 pub use client_tokens::ClientTokenRow;
@@ -40,6 +43,7 @@ pub use codes::{CodeRow, CodeUse};
 pub use codes::{NewCode, take_code};
 pub use consents::ConsentGiven;
 pub use desk::{Enrolment, GuardianLink, OfficerRow, VerificationRow};
+pub use devices::DeviceRow;
 pub use documents::{DocumentHistoryRow, DocumentSyncChange};
 pub use events::{EventSourceRow, NewSecurityEvent, PushRow};
 pub use holds::{HoldRow, decide_held, hold_for_guardian, insert_guardianship, insert_hold};

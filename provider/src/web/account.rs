@@ -28,6 +28,7 @@ use crate::secret;
 use crate::state::AppState;
 use crate::store::{AccountRow, AuditEvent};
 
+pub mod devices;
 mod guardian;
 pub mod passkeys;
 mod password_reset;

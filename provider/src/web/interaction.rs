@@ -253,14 +253,14 @@ async fn organization_codes(state: &AppState, account_id: &str) -> Result<Vec<St
 }
 
 /// A login in progress, loaded for a page.
-struct Interaction {
-    id: String,
-    request: AuthorizationRequest,
-    login_done: bool,
-    client: Client,
+pub(super) struct Interaction {
+    pub(super) id: String,
+    pub(super) request: AuthorizationRequest,
+    pub(super) login_done: bool,
+    pub(super) client: Client,
 }
 
-async fn load_interaction(
+pub(super) async fn load_interaction(
     state: &AppState,
     id: &str,
 ) -> Result<Result<Interaction, Response>, AppError> {
@@ -358,6 +358,7 @@ async fn step_page(
                 .filter(|h| h.len() <= 20)
                 .unwrap_or_default(),
             error,
+            qr: Some(super::qr_login::view(state, ia, &session.row, lang).await?),
         }
         .into_response(),
         (Step::ChangePassword, Some(_)) => ChangePasswordPage {
@@ -485,7 +486,7 @@ async fn form_session(
 
 /// The login in progress and the browser session behind a form post, or the page to show
 /// instead (expired login, wrong CSRF token).
-async fn form_step(
+pub(super) async fn form_step(
     state: &AppState,
     id: &str,
     jar: &CookieJar,
@@ -562,6 +563,7 @@ pub async fn login(
         csrf: session.row.csrf.clone(),
         username: username.chars().take(20).collect(),
         error: Some(error),
+        qr: Some(super::qr_login::view(&state, &ia, &session.row, lang).await?),
     };
     page.switch_href = format!(
         "{}?lang={}",

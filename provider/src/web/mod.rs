@@ -7,5 +7,6 @@ pub mod lang;
 pub mod logout;
 pub mod pages;
 pub mod passkey;
+pub mod qr_login;
 pub mod session;
 pub mod texts;

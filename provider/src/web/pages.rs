@@ -21,6 +21,8 @@ pub struct LoginPage {
     pub csrf: String,
     pub username: String,
     pub error: Option<String>,
+    /// The QR code to log in with the app.
+    pub qr: Option<super::qr_login::QrView>,
 }
 
 /// The second-factor form.

@@ -11,11 +11,11 @@ use serde::Deserialize;
 use vneid_contract::Level;
 
 use super::{Citizen, to_login};
-use crate::web::texts::{AccountTexts, switch_href, when};
 use crate::accounts::passkey::{self, MAX_NAME_CHARS, PasskeyError, Started};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::passkey::{FinishForm, SCRIPT};
+use crate::web::texts::{AccountTexts, switch_href, when};
 
 /// The list page: `GET`.
 pub const PAGE: &str = "/account/passkeys";
