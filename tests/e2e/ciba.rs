@@ -478,7 +478,62 @@ async fn ciba_metadata_is_validated_at_registration(backend: Backend) {
     assert_eq!(status, 200, "{body}");
 }
 
+/// Reads one line of a child's output off the runtime's threads (the child talks to the
+/// provider in this process).
+async fn next_line<R: std::io::BufRead + Send + 'static>(mut out: R) -> (Value, R) {
+    tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let value = serde_json::from_str(&line).unwrap_or(serde_json::json!({ "error": line }));
+        (value, out)
+    })
+    .await
+    .unwrap()
+}
+
+/// A third-party CIBA client: panva's openid-client (npm, v6; `tests/fixtures/openid-client`)
+/// starts a poll-mode login for the Level 2 citizen's number, the citizen approves in
+/// `vneid-app`, and openid-client's own polling (interval, `authorization_pending`) ends with an
+/// ID token it has checked: Level 2, approved in the app.
+async fn openid_client_completes_a_ciba_poll_login(backend: Backend) {
+    let provider = spawn_provider(backend).await;
+    let secret = register(&provider, "branch-node", "poll", None).await;
+    let (app, _) = enrolled_app(&provider).await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/openid-client");
+    assert!(
+        dir.join("node_modules/openid-client").exists(),
+        "run `npm ci` in {} (.ci/run does it)",
+        dir.display()
+    );
+    let mut child = std::process::Command::new("node")
+        .arg("ciba.js")
+        .args([&provider.issuer, "branch-node", &secret, BINH])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("node must be installed");
+    let out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (started, out) = next_line(out).await;
+    assert!(
+        started["auth_req_id"].is_string(),
+        "openid-client did not start: {started}"
+    );
+    let pending = app.pending().await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].summary.client_id, "branch-node");
+    app.approve_id(&pending[0].id).await.unwrap();
+    let (done, _) = next_line(out).await;
+    let _ = child.wait();
+    assert!(done["error"].is_null(), "openid-client failed: {done}");
+    assert_eq!(done["claims"]["iss"], provider.issuer.as_str());
+    assert_eq!(done["claims"]["aud"], "branch-node");
+    assert_eq!(done["claims"]["acr"], LEVEL2);
+    assert_eq!(done["claims"]["amr"], serde_json::json!(["hwk", "mfa"]));
+}
+
 on_both_backends!(
+    openid_client_completes_a_ciba_poll_login,
     ciba_metadata_is_validated_at_registration,
     ciba_poll_login_approved_in_the_app,
     ciba_hints_are_no_oracle_and_requests_stay_with_their_account,

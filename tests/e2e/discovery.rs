@@ -190,6 +190,24 @@ const INVENTORY: &[(&str, &[&str])] = &[
     ),
     ("claim_types_supported", &["flows::level1_login"]),
     (
+        "backchannel_authentication_endpoint",
+        &[
+            "ciba::ciba_poll_login_approved_in_the_app",
+            "ciba::openid_client_completes_a_ciba_poll_login",
+        ],
+    ),
+    (
+        "backchannel_token_delivery_modes_supported",
+        &[
+            "ciba::ciba_poll_login_approved_in_the_app",
+            "ciba::ciba_ping_login_and_a_locked_account",
+        ],
+    ),
+    (
+        "backchannel_user_code_parameter_supported",
+        &["ciba::ciba_metadata_is_validated_at_registration"],
+    ),
+    (
         "verified_claims_supported",
         &[
             "levels::acr_through_the_claims_parameter",
