@@ -6,7 +6,6 @@
 
 use base64::Engine;
 use serde_json::{Value, json};
-use vneid_provider::store::NewAccount;
 use vneid_sdk::{ClientCredentials, Level, LoginRequest, ScopeSet, VneidClient};
 use vneid_tests::browser::{Browser, form};
 use vneid_tests::{Backend, TestProvider, VERIFIER, on_both_backends, param, spawn_provider};
@@ -56,39 +55,6 @@ pub(crate) async fn desk_post(
     (status, html)
 }
 
-/// A second Level 2 citizen (Lý Văn Cường), password `Demo@2026`, the demo TOTP secret.
-async fn level2_cuong(provider: &TestProvider) {
-    let account = NewAccount {
-        id: vneid_provider::secret::new_id(),
-        kind: "citizen".into(),
-        level: 2,
-        username: CUONG.into(),
-        password_hash: vneid_provider::accounts::password::hash("Demo@2026".into())
-            .await
-            .unwrap(),
-        totp_secret: Some(provider.state.sealer.seal(b"JBSWY3DPEHPK3PXP").unwrap()),
-        family_name: "Lý".into(),
-        middle_name: Some("Văn".into()),
-        given_name: "Cường".into(),
-        birthdate: "1990-01-01".into(),
-        gender: "male".into(),
-        nationality: None,
-        travel_document: None,
-        portrait_jpeg: None,
-        phone_number: Some("+84938000003".into()),
-        email: None,
-        verification_evidence: None,
-        must_change_password: false,
-        residence_province: None,
-    };
-    provider
-        .state
-        .store
-        .create_account(&account, &[], provider.state.now())
-        .await
-        .unwrap();
-}
-
 async fn import_organizations(provider: &TestProvider) {
     let export = json!([
         { "code": "0101234567", "name": "Công ty TNHH Bình An", "short_name": "BINH AN CO",
@@ -122,7 +88,7 @@ async fn organization_released(
 async fn an_organisation_with_two_representatives_one_removed(backend: Backend) {
     let provider = spawn_provider(backend).await;
     import_organizations(&provider).await;
-    level2_cuong(&provider).await;
+    vneid_tests::add_level2_citizen(&provider, CUONG).await;
     let supervisor = Browser::new(&provider.base);
     officer_login_as(&provider, &supervisor, "giamsat01").await;
     let register = |code: &'static str, reps: &'static str| {

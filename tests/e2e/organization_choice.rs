@@ -34,39 +34,6 @@ pub async fn desk_post(
     (status, html)
 }
 
-/// A second Level 2 citizen (Lý Văn Cường), password `Demo@2026`, the demo TOTP secret.
-async fn level2_cuong(provider: &TestProvider) {
-    let account = vneid_provider::store::NewAccount {
-        id: vneid_provider::secret::new_id(),
-        kind: "citizen".into(),
-        level: 2,
-        username: CUONG.into(),
-        password_hash: vneid_provider::accounts::password::hash("Demo@2026".into())
-            .await
-            .unwrap(),
-        totp_secret: Some(provider.state.sealer.seal(b"JBSWY3DPEHPK3PXP").unwrap()),
-        family_name: "Lý".into(),
-        middle_name: Some("Văn".into()),
-        given_name: "Cường".into(),
-        birthdate: "1990-01-01".into(),
-        gender: "male".into(),
-        nationality: None,
-        travel_document: None,
-        portrait_jpeg: None,
-        phone_number: Some("+84938000003".into()),
-        email: None,
-        verification_evidence: None,
-        must_change_password: false,
-        residence_province: None,
-    };
-    provider
-        .state
-        .store
-        .create_account(&account, &[], provider.state.now())
-        .await
-        .unwrap();
-}
-
 /// Two organisations in the business registry, registered at the desk: Bình An represented by
 /// Bình and Cường, Mekong by Bình alone.
 async fn two_organisations(provider: &TestProvider, supervisor: &Browser) {
@@ -200,7 +167,7 @@ fn consent_page(landing: Landing) -> (url::Url, String) {
 
 async fn a_representative_of_two_organisations_chooses_which_one(backend: Backend) {
     let provider = spawn_provider(backend).await;
-    level2_cuong(&provider).await;
+    vneid_tests::add_level2_citizen(&provider, CUONG).await;
     let supervisor = Browser::new(&provider.base);
     two_organisations(&provider, &supervisor).await;
 

@@ -9,7 +9,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scraper::{Html, Selector};
 use url::Url;
-use vneid_provider::store::NewAccount;
 use vneid_tests::browser::{Browser, Landing, has_form};
 use vneid_tests::{Backend, TestProvider, VERIFIER, on_both_backends, param, spawn_provider};
 use webauthn_authenticator_rs::WebauthnAuthenticator;
@@ -170,39 +169,6 @@ async fn audit_kinds(provider: &TestProvider, username: &str) -> Vec<String> {
         .collect()
 }
 
-/// A second Level 2 citizen, password `Demo@2026`, the demo TOTP secret.
-async fn level2_cuong(provider: &TestProvider) {
-    let account = NewAccount {
-        id: vneid_provider::secret::new_id(),
-        kind: "citizen".into(),
-        level: 2,
-        username: CUONG.into(),
-        password_hash: vneid_provider::accounts::password::hash("Demo@2026".into())
-            .await
-            .unwrap(),
-        totp_secret: Some(provider.state.sealer.seal(b"JBSWY3DPEHPK3PXP").unwrap()),
-        family_name: "Lý".into(),
-        middle_name: Some("Văn".into()),
-        given_name: "Cường".into(),
-        birthdate: "1990-01-01".into(),
-        gender: "male".into(),
-        nationality: None,
-        travel_document: None,
-        portrait_jpeg: None,
-        phone_number: Some("+84938000003".into()),
-        email: None,
-        verification_evidence: None,
-        must_change_password: false,
-        residence_province: None,
-    };
-    provider
-        .state
-        .store
-        .create_account(&account, &[], provider.state.now())
-        .await
-        .unwrap();
-}
-
 /// The citizen enrols a passkey at `/account` after the step-up, logs in again elsewhere with
 /// password and passkey: the ID token says Level 2 by `pwd`, `hwk`, `mfa` (no `otp`).
 async fn a_passkey_enrolled_in_self_service_gives_level2_with_hwk(backend: Backend) {
@@ -286,7 +252,7 @@ async fn a_passkey_enrolled_in_self_service_gives_level2_with_hwk(backend: Backe
 /// once; a signature counter that does not grow is refused.
 async fn passkey_ceremonies_are_bound_to_their_account_and_answer_once(backend: Backend) {
     let provider = spawn_provider(backend).await;
-    level2_cuong(&provider).await;
+    vneid_tests::add_level2_citizen(&provider, CUONG).await;
     let mut key = authenticator();
     let (browser, _, _) = account_login(&provider, HOLDER, true).await;
     enrol(&provider, &browser, &mut key, "key").await;

@@ -503,3 +503,37 @@ pub async fn spawn_node_fapi_provider(
     let jwks = client_jwks.to_string();
     spawn_node_script("fapi.js", &[client_id, redirect_uri, &jwks, key_management]).await
 }
+
+/// Adds a Level 2 citizen (Lý Văn Cường, born 1990-01-01) under `username`, with the password
+/// `Demo@2026` and the demo TOTP secret, straight into the database.
+pub async fn add_level2_citizen(provider: &TestProvider, username: &str) {
+    let account = vneid_provider::store::NewAccount {
+        id: vneid_provider::secret::new_id(),
+        kind: "citizen".into(),
+        level: 2,
+        username: username.into(),
+        password_hash: vneid_provider::accounts::password::hash("Demo@2026".into())
+            .await
+            .unwrap(),
+        totp_secret: Some(provider.state.sealer.seal(b"JBSWY3DPEHPK3PXP").unwrap()),
+        family_name: "Lý".into(),
+        middle_name: Some("Văn".into()),
+        given_name: "Cường".into(),
+        birthdate: "1990-01-01".into(),
+        gender: "male".into(),
+        nationality: None,
+        travel_document: None,
+        portrait_jpeg: None,
+        phone_number: Some("+84938000003".into()),
+        email: None,
+        verification_evidence: None,
+        must_change_password: false,
+        residence_province: None,
+    };
+    provider
+        .state
+        .store
+        .create_account(&account, &[], provider.state.now())
+        .await
+        .unwrap();
+}
