@@ -6,8 +6,7 @@
 
 use serde_json::Map;
 use serde_json::json;
-use vneid_provider::accounts::account::AccountStatus;
-use vneid_tests::app::{AN, BINH, account_session, enrolled_app, enrolment_code, text_of};
+use vneid_tests::app::{AN, BINH, account_session, enrolled_app, enrolment_code, lock, text_of};
 use vneid_tests::browser::{Browser, has_form};
 use vneid_tests::{Backend, TestProvider, VERIFIER, on_both_backends, param, spawn_provider};
 
@@ -38,26 +37,6 @@ async fn wait_for_approval(browser: &Browser, login_url: &url::Url) -> (url::Url
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     panic!("the QR page never saw the approval");
-}
-
-async fn lock(provider: &TestProvider, username: &str) {
-    let store = &provider.state.store;
-    let account = store.account_by_username(username).await.unwrap().unwrap();
-    let officer = store
-        .officer_by_username(vneid_provider::demo::DEMO_OFFICER)
-        .await
-        .unwrap()
-        .unwrap();
-    store
-        .set_account_status(
-            &account,
-            AccountStatus::Locked.as_str(),
-            &officer.id,
-            &officer.station,
-            provider.state.now(),
-        )
-        .await
-        .unwrap();
 }
 
 async fn qr_login_approved_in_the_app_is_level2(backend: Backend) {

@@ -12,9 +12,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use serde_json::Value;
 use tokio::sync::mpsc;
-use vneid_provider::accounts::account::AccountStatus;
 use vneid_provider::oidc::types::ClientAuthMethod;
-use vneid_tests::app::{AN, BINH, enrolled_app};
+use vneid_tests::app::{AN, BINH, enrolled_app, lock};
 use vneid_tests::{Backend, PORTAL_CALLBACK, TestProvider, on_both_backends, spawn_provider};
 
 use crate::levels::jwt_payload;
@@ -88,26 +87,6 @@ async fn poll(provider: &TestProvider, client: (&str, &str), auth_req_id: &str) 
 
 fn error(body: &Value) -> &str {
     body["error"].as_str().unwrap_or_default()
-}
-
-async fn lock(provider: &TestProvider, username: &str) {
-    let store = &provider.state.store;
-    let account = store.account_by_username(username).await.unwrap().unwrap();
-    let officer = store
-        .officer_by_username(vneid_provider::demo::DEMO_OFFICER)
-        .await
-        .unwrap()
-        .unwrap();
-    store
-        .set_account_status(
-            &account,
-            AccountStatus::Locked.as_str(),
-            &officer.id,
-            &officer.station,
-            provider.state.now(),
-        )
-        .await
-        .unwrap();
 }
 
 async fn ciba_poll_login_approved_in_the_app(backend: Backend) {

@@ -78,3 +78,24 @@ pub async fn enrolled_app(provider: &TestProvider) -> (vneid_app::App, Browser) 
         .unwrap();
     (app, me)
 }
+
+/// Locks `username`'s account as the demo officer would at the desk.
+pub async fn lock(provider: &TestProvider, username: &str) {
+    let store = &provider.state.store;
+    let account = store.account_by_username(username).await.unwrap().unwrap();
+    let officer = store
+        .officer_by_username(vneid_provider::demo::DEMO_OFFICER)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .set_account_status(
+            &account,
+            vneid_provider::accounts::account::AccountStatus::Locked.as_str(),
+            &officer.id,
+            &officer.station,
+            provider.state.now(),
+        )
+        .await
+        .unwrap();
+}
