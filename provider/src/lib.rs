@@ -146,6 +146,7 @@ pub fn app(state: AppState) -> Router {
         .route("/account/contact/confirm", post(web::account::confirm_contact))
         .route("/account/contact/verify", post(web::account::verify_contact))
         .route("/account/guardian", post(web::account::decide_child))
+        .route("/account/guardian/desk", post(web::account::decide_desk_child))
         .route(
             "/account/reset",
             get(web::account::reset_page)

@@ -1,14 +1,16 @@
-//! Issue 11, items 2 and 3, on SQLite and PostgreSQL: the desk asks a recorded guardian
-//! between 6 and 14 and a valid chip card from 14, verifies two fingers and keeps their
+//! Issue 11, items 2 to 4, on SQLite and PostgreSQL: the desk asks a recorded guardian
+//! between 6 and 14, who approves or denies in their own session, and a valid chip card from 14, verifies two fingers and keeps their
 //! templates sealed with the portrait photo; a card reported lost downgrades at the next sync.
 
 use base64::Engine;
 use serde_json::json;
 use url::Url;
-use vneid_tests::browser::{Browser, has_form};
+use vneid_tests::browser::{Browser, form, has_form};
 use vneid_tests::{Backend, TestProvider, on_both_backends, spawn_provider};
 
-use super::guardians::{AN, AN_PHONE, BINH, BINH_PHONE, account_id, child, import, probe};
+use super::guardians::{
+    AN, AN_PHONE, BINH, BINH_PHONE, account_id, account_login, child, forged_post, import, probe,
+};
 use super::registration::template;
 
 /// Looks `id_number` up at the desk and submits a capture; returns the result page.
@@ -139,7 +141,8 @@ async fn the_desk_asks_a_guardian_under_14_a_valid_card_from_14_and_two_fingers(
         assert!(page.contains("Người dưới 14 tuổi"), "{why}: {page}");
         assert!(account_id(&provider, &son).await.is_none(), "{why}");
     }
-    let (_, _, page) = officer
+    // An, recorded as the father, is named: the desk waits for his approval in his own session.
+    let (wait_url, _, waiting) = officer
         .submit(
             &url,
             &html,
@@ -152,6 +155,16 @@ async fn the_desk_asks_a_guardian_under_14_a_valid_card_from_14_and_two_fingers(
         )
         .await
         .page();
+    assert!(
+        waiting.contains("id=\"awaiting-guardian\"") && has_form(&waiting, "/desk/enrol"),
+        "{waiting}"
+    );
+    assert!(
+        account_id(&provider, &son).await.is_none(),
+        "nothing is written before the guardian approves"
+    );
+    let approve = approve_at_the_desk(&provider, &officer, (&wait_url, &waiting), "approve").await;
+    let page = approve.expect("enrolled after the approval");
     assert!(page.contains("totp-secret"), "{page}");
     let account = provider
         .state
@@ -208,6 +221,141 @@ async fn the_desk_asks_a_guardian_under_14_a_valid_card_from_14_and_two_fingers(
 }
 
 on_both_backends!(the_desk_asks_a_guardian_under_14_a_valid_card_from_14_and_two_fingers);
+
+/// The desk waiting for An's decision on `waiting` (his son's enrolment): pressing "check
+/// again" before it keeps waiting and tells An once; Bình, signed in to her own account, sees
+/// no request and her forged approval counts for nothing; An decides in his own session (a
+/// replay finds nothing). Returns the desk's page after the decision when it enrolled, or the
+/// refusal as an error.
+async fn approve_at_the_desk(
+    provider: &TestProvider,
+    officer: &Browser,
+    (wait_url, waiting): (&Url, &str),
+    decision: &str,
+) -> Result<String, String> {
+    let (_, _, again) = officer
+        .submit(wait_url, waiting, "/desk/enrol", &[])
+        .await
+        .page();
+    assert!(again.contains("id=\"awaiting-guardian\""), "{again}");
+    let told = |outbox: Vec<vneid_provider::store::OutboxRow>| {
+        outbox
+            .iter()
+            .filter(|m| m.kind == "guardian_desk_request" && m.recipient == AN_PHONE)
+            .count()
+    };
+    let before = told(provider.outbox().await);
+    assert!(before >= 1, "the guardian is told on the contact on record");
+
+    let binh = Browser::new(&provider.base);
+    let (binh_url, binh_html) = account_login(provider, &binh, BINH, "Demo@2026").await;
+    assert!(
+        !has_form(&binh_html, "/account/guardian/desk"),
+        "{binh_html}"
+    );
+    let an = Browser::new(&provider.base);
+    let (an_url, an_html) = account_login(provider, &an, AN, "Demo@2026").await;
+    assert!(has_form(&an_html, "/account/guardian/desk"), "{an_html}");
+    let request = form(&an_html, "/account/guardian/desk")
+        .1
+        .into_iter()
+        .find(|(k, _)| k == "request")
+        .unwrap()
+        .1;
+    let forged = forged_post(
+        &binh,
+        &binh_url,
+        &binh_html,
+        "/account/guardian/desk",
+        &[("request", &request), ("decision", "approve")],
+    )
+    .await;
+    assert!(forged.contains("Không có đề nghị này"), "{forged}");
+    let (_, _, still) = officer
+        .submit(wait_url, waiting, "/desk/enrol", &[])
+        .await
+        .page();
+    assert!(
+        still.contains("id=\"awaiting-guardian\""),
+        "a non-guardian's approval counts for nothing: {still}"
+    );
+    assert_eq!(told(provider.outbox().await), before, "told once");
+
+    let fields = [("request", request.as_str()), ("decision", decision)];
+    let (_, _, decided) = an
+        .submit(&an_url, &an_html, "/account/guardian/desk", &fields)
+        .await
+        .page();
+    assert!(
+        decided.contains("Đã đồng ý") || decided.contains("Đã từ chối"),
+        "{decided}"
+    );
+    let replay = an
+        .submit(&an_url, &an_html, "/account/guardian/desk", &fields)
+        .await
+        .page()
+        .2;
+    assert!(replay.contains("Không có đề nghị này"), "{replay}");
+    let (_, _, page) = officer
+        .submit(wait_url, waiting, "/desk/enrol", &[])
+        .await
+        .page();
+    if page.contains("totp-secret") {
+        Ok(page)
+    } else {
+        Err(page)
+    }
+}
+
+/// A guardian who denies at the desk: the officer's next submission is refused, no account.
+async fn a_guardian_who_denies_at_the_desk_stops_the_childs_enrolment(backend: Backend) {
+    let provider = spawn_provider(backend).await;
+    let (son, son_record) = child(&provider, "000894", "Tèo", (AN, "father"), 90);
+    import(&provider, json!([son_record])).await;
+    let officer = Browser::new(&provider.base);
+    super::journey::officer_login_as(&provider, &officer, "canbo01").await;
+    let (url, html) = desk_verify(
+        &provider,
+        &officer,
+        &son,
+        &[
+            ("portrait_template", &probe(90, 0.02)),
+            ("finger", "right_index"),
+            ("fingerprint_template", &probe(91, 0.01)),
+            ("finger_2", "left_index"),
+            ("fingerprint_template_2", &probe(92, 0.01)),
+            ("device_id", "desk-9"),
+        ],
+    )
+    .await;
+    let (wait_url, _, waiting) = officer
+        .submit(
+            &url,
+            &html,
+            "/desk/enrol",
+            &[
+                ("consent", "yes"),
+                ("phone_number", "+84912000894"),
+                ("guardian_id_number", AN),
+            ],
+        )
+        .await
+        .page();
+    assert!(waiting.contains("id=\"awaiting-guardian\""), "{waiting}");
+    let refused = approve_at_the_desk(&provider, &officer, (&wait_url, &waiting), "deny")
+        .await
+        .expect_err("a denial enrols nothing");
+    assert!(refused.contains("đã từ chối đề nghị"), "{refused}");
+    assert!(account_id(&provider, &son).await.is_none());
+    assert_eq!(
+        provider
+            .scalar("SELECT COUNT(*) FROM audit_events WHERE kind = 'desk_enrolment_refused' AND detail LIKE '%guardian_denied%'")
+            .await,
+        1
+    );
+}
+
+on_both_backends!(a_guardian_who_denies_at_the_desk_stops_the_childs_enrolment);
 
 /// Bình (Level 2) with a valid card on record stays Level 2 at a sync; her card reported lost,
 /// the next sync takes her to Level 1 and tells her.

@@ -85,7 +85,7 @@ pub(super) async fn account_login(
 }
 
 /// Posts `fields` to `action` with the session's CSRF token, as a forged form would.
-async fn forged_post(
+pub(super) async fn forged_post(
     browser: &Browser,
     url: &Url,
     html: &str,

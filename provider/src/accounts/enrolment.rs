@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::accounts::account::{Account, AccountId};
 use crate::accounts::capture::Kept;
 use crate::accounts::desk::{Officer, VerificationRefused, usable_verification};
-use crate::accounts::desk_guardian;
+use crate::accounts::desk_guardian::{self, Approval};
 use crate::accounts::eligibility::{self, Ineligible};
 use crate::accounts::{contact, evidence, password};
 use crate::error::AppError;
@@ -191,7 +191,7 @@ pub struct EnrolRequest {
 }
 
 /// Why an enrolment is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EnrolError {
     #[error("the citizen's consent is required")]
     NoConsent,
@@ -211,11 +211,18 @@ pub enum EnrolError {
     /// makes the request.
     #[error("under 14, a recorded parent or guardian with an active account must request")]
     GuardianRequired,
+    /// The guardian was asked to approve in their own session (told on `notified`, masked)
+    /// and has not yet: nothing is written; the officer submits again once they have.
+    #[error("waiting for the guardian's approval")]
+    AwaitingGuardian { notified: String },
+    /// The guardian denied the request in their own session.
+    #[error("the guardian denied the request")]
+    GuardianDenied,
 }
 
 impl EnrolError {
     /// The name written in the audit log.
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &'static str {
         match self {
             EnrolError::NoConsent => "no_consent",
             EnrolError::Verification(v) => v.as_str(),
@@ -225,6 +232,8 @@ impl EnrolError {
             EnrolError::BadEmail => "bad_email",
             EnrolError::NoContact => "no_contact",
             EnrolError::GuardianRequired => "guardian_required",
+            EnrolError::AwaitingGuardian { .. } => "awaiting_guardian",
+            EnrolError::GuardianDenied => "guardian_denied",
         }
     }
 }
@@ -390,9 +399,18 @@ pub async fn enrol(
         Err(e) => return refuse(e, Some(person.id_number)).await,
     };
     let guardian = if eligibility::needs_guardian(&person, today) {
-        match desk_guardian::on_record(state, &person, request).await? {
-            Some(g) => Some(g),
-            None => return refuse(EnrolError::GuardianRequired, Some(person.id_number)).await,
+        let Some((g, relation)) = desk_guardian::on_record(state, &person, request).await? else {
+            return refuse(EnrolError::GuardianRequired, Some(person.id_number)).await;
+        };
+        // The guardian approves in their own session before anything is written.
+        match desk_guardian::approval(state, desk, &v, &person, (&g, relation)).await? {
+            Approval::Approved => Some((g, relation)),
+            Approval::Awaiting { notified } => {
+                return Ok(Err(EnrolError::AwaitingGuardian { notified }));
+            }
+            Approval::Denied => {
+                return refuse(EnrolError::GuardianDenied, Some(person.id_number)).await;
+            }
         }
     } else {
         None
@@ -489,17 +507,8 @@ pub async fn enrol(
         Err(e) => return Err(e.into()),
     }
     tracing::info!(officer = %desk.officer.id, "level 2 enrolment");
-    let name = [
-        Some(person.family_name.as_str()),
-        person.middle_name.as_deref(),
-        Some(person.given_name.as_str()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" ");
     Ok(Ok(Enrolled {
-        name,
+        name: person.full_name(),
         id_number: person.id_number,
         totp_secret,
         created: first_password.is_some(),

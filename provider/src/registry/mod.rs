@@ -135,6 +135,20 @@ pub enum RegistryContact {
 }
 
 impl RegistryPerson {
+    /// The full name, family name first, as Vietnamese names are written.
+    pub fn full_name(&self) -> String {
+        [
+            Some(self.family_name.as_str()),
+            self.middle_name.as_deref(),
+            Some(self.given_name.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
+
     /// The parent or guardian recorded with this identification number, if any.
     pub fn recorded_guardian(&self, id_number: &str) -> Option<RelationKind> {
         self.relations

@@ -33,7 +33,7 @@ mod guardian;
 pub mod passkeys;
 mod password_reset;
 
-pub use guardian::{decide_child, verify_contact};
+pub use guardian::{decide_child, decide_desk_child, verify_contact};
 pub use passkeys::{passkey_finish, passkey_new, passkey_remove, passkeys_page};
 pub use password_reset::{reset, reset_confirm, reset_page};
 
@@ -78,6 +78,8 @@ struct AccountPage {
     lt: &'static Texts,
     /// Children's requests waiting for this guardian (issue 11).
     pending_children: Vec<crate::accounts::registration::PendingChild>,
+    /// Children's Level 2 enrolments at the desk waiting for this guardian.
+    desk_children: Vec<crate::store::DeskGuardianRow>,
     /// This child's recorded parents or guardians: (relation, name).
     guardians: Vec<(String, String)>,
     phone_verified: bool,
@@ -222,6 +224,7 @@ async fn dashboard(
     let lt = super::texts::texts(citizen.lang);
     let pending_children =
         crate::accounts::registration::pending_for_guardian(state, &account).await?;
+    let desk_children = crate::accounts::desk_guardian::pending_for(state, &account).await?;
     let mut guardians = Vec::new();
     for (guardian_id, relation) in state.store.guardians_of(&row.id).await? {
         if let Some(g) = state.store.account(&guardian_id).await? {
@@ -233,6 +236,7 @@ async fn dashboard(
         t,
         lt,
         pending_children,
+        desk_children,
         guardians,
         phone_verified: row.phone_verified != 0,
         email_verified: row.email_verified != 0,

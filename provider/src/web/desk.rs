@@ -119,6 +119,22 @@ struct VerifiedPage {
     lt: &'static Texts,
 }
 
+/// A child's enrolment waiting for its guardian's approval: the same form, to submit again.
+#[derive(Template, WebTemplate)]
+#[template(path = "desk_awaiting_guardian.html")]
+struct AwaitingGuardianPage {
+    t: &'static DeskTexts,
+    lt: &'static Texts,
+    switch_href: String,
+    officer: String,
+    error: Option<String>,
+    csrf: String,
+    /// Where the guardian was told, masked.
+    notified: String,
+    /// The enrolment form's fields as submitted (the CSRF token aside).
+    fields: Vec<(String, String)>,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "desk_enrolled.html")]
 struct EnrolledPage {
@@ -629,6 +645,9 @@ pub async fn verify(
 fn enrol_message(t: &DeskTexts, lt: &'static Texts, e: EnrolError) -> &'static str {
     match e {
         EnrolError::GuardianRequired => lt.desk_guardian_required,
+        EnrolError::GuardianDenied => lt.desk_guardian_denied,
+        // The enrol handler shows its own page for this one.
+        EnrolError::AwaitingGuardian { .. } => lt.desk_guardian_waiting,
         EnrolError::Ineligible(Ineligible::NoValidCard(_)) => lt.desk_no_valid_card,
         EnrolError::NoConsent => t.no_consent,
         EnrolError::Verification(_) => t.verification_unusable,
@@ -684,6 +703,23 @@ pub async fn enrol(
     };
     let enrolled = match enrolment::enrol(&state, &session.desk, &request).await? {
         Ok(e) => e,
+        Err(EnrolError::AwaitingGuardian { notified }) => {
+            let t = session.t();
+            let mut fields: Vec<(String, String)> =
+                form.into_iter().filter(|(k, _)| k != "csrf").collect();
+            fields.sort();
+            return Ok(AwaitingGuardianPage {
+                t,
+                lt: desk_texts(&jar),
+                switch_href: switch_href("/desk", t.other_lang),
+                officer: session.signed_in(),
+                error: None,
+                csrf: session.csrf.clone(),
+                notified,
+                fields,
+            }
+            .into_response());
+        }
         Err(e) => {
             return Ok(session.message(enrol_message(session.t(), desk_texts(&jar), e)));
         }

@@ -55,6 +55,48 @@ pub async fn decide_child(
     .await
 }
 
+/// The guardian's decision on a desk request.
+#[derive(Deserialize)]
+pub struct DeskGuardianForm {
+    csrf: String,
+    request: String,
+    decision: String,
+}
+
+/// `POST /account/guardian/desk`: the guardian, signed in, approves or denies a child's Level 2
+/// enrolment the desk asked them about (anyone else's session, a replay, or a lapsed request
+/// finds nothing). The officer's next submission then enrols, or is refused.
+pub async fn decide_desk_child(
+    State(state): State<AppState>,
+    citizen: Citizen,
+    Form(form): Form<DeskGuardianForm>,
+) -> Result<Response, AppError> {
+    if !citizen.csrf_ok(&form.csrf) {
+        return Ok(to_login());
+    }
+    let t = crate::web::texts::texts(citizen.lang);
+    let approve = match form.decision.as_str() {
+        "approve" => true,
+        "deny" => false,
+        _ => return dashboard(&state, &citizen, Some(t.guardian_not_found.into()), None).await,
+    };
+    let decided =
+        crate::accounts::desk_guardian::decide(&state, &citizen.account, &form.request, approve)
+            .await?;
+    let (error, notice) = match (decided, approve) {
+        (true, true) => (None, Some(t.guardian_desk_approved)),
+        (true, false) => (None, Some(t.guardian_denied)),
+        (false, _) => (Some(t.guardian_not_found), None),
+    };
+    dashboard(
+        &state,
+        &citizen,
+        error.map(Into::into),
+        notice.map(Into::into),
+    )
+    .await
+}
+
 /// The verify-a-contact form.
 #[derive(Deserialize)]
 pub struct VerifyContactForm {
