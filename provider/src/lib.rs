@@ -231,6 +231,7 @@ pub const METRICS: &str = "/metrics";
 
 async fn demo_outbox(
     axum::extract::State(state): axum::extract::State<AppState>,
+    jar: axum_extra::extract::CookieJar,
 ) -> Result<axum::response::Response, AppError> {
     if !state.config.demo {
         return Ok(not_found().await.into_response());
@@ -251,9 +252,11 @@ async fn demo_outbox(
             body: m.body,
         })
         .collect();
+    // In the language chosen on the citizen's pages (the same cookie), with the same switch.
+    let t = web::texts::texts(web::session::lang(&jar, None));
     Ok(web::pages::OutboxPage {
-        t: web::texts::texts(vneid_contract::Lang::Vi),
-        switch_href: String::new(),
+        t,
+        switch_href: web::texts::switch_href(paths::DEMO_OUTBOX, t.other_lang),
         messages,
     }
     .into_response())

@@ -219,7 +219,7 @@ async fn app_requests_are_signed_single_use_and_die_with_the_device(backend: Bac
         )
         .await
         .page();
-    assert!(html.contains("removed"), "{html}");
+    assert!(html.contains("Đã gỡ thiết bị"), "{html}");
     let browser = Browser::new(&provider.base);
     let (_, _, payload) = login_page(&provider, &browser).await;
     match app.scan(&payload).await {
@@ -245,7 +245,7 @@ async fn locked_or_level1_accounts_cannot_use_the_app(backend: Backend) {
     // A Level 1 account is offered no enrolment code, and a code cannot be redeemed for it.
     let (_, _, html) = account_session(&provider, AN).await;
     assert!(!has_form(&html, "/account/devices/code"), "{html}");
-    assert!(html.contains("Level 2"), "{html}");
+    assert!(html.contains("Chỉ tài khoản mức độ 2"), "{html}");
     let an = provider
         .state
         .store

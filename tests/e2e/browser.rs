@@ -301,7 +301,7 @@ async fn chromium_enrols_a_passkey_and_logs_in_with_it() {
     assert!(
         text(&c, "p[role=status] strong")
             .await
-            .contains("passkey added")
+            .contains("Đã thêm khóa truy cập")
     );
     click(&c, "a[href='/account']").await;
     click(&c, "form[action='/account/logout'] button").await;

@@ -192,6 +192,24 @@ async fn the_demo_outbox_shows_opened_bodies(backend: Backend) {
         .await
         .unwrap();
     assert!(page.contains(&password), "{page}");
+    // In the language of the citizen's pages, with the same switch.
+    assert!(
+        page.contains("<h1>Hộp thư đi (demo)</h1>")
+            && page.contains("href=\"/demo/outbox?lang=en\""),
+        "{page}"
+    );
+    let english = reqwest::get(format!("{}/demo/outbox?lang=en", provider.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        english.contains("<html lang=\"en\">")
+            && english.contains("<h1>Demo outbox</h1>")
+            && !english.contains("Hộp thư đi"),
+        "{english}"
+    );
 }
 
 on_both_backends!(

@@ -48,20 +48,6 @@ pub enum NewPasswordError {
     TooWeak,
 }
 
-impl NewPasswordError {
-    /// What the page says.
-    pub fn message(self) -> &'static str {
-        match self {
-            NewPasswordError::Mismatch => {
-                "Hai lần nhập mật khẩu mới không giống nhau (the two entries differ)"
-            }
-            NewPasswordError::TooWeak => {
-                "Mật khẩu mới: ít nhất 8 ký tự, có chữ và số, không trùng số định danh (at least 8 characters, letters and digits, not your number)"
-            }
-        }
-    }
-}
-
 /// Checks a new password and its confirmation for the holder of `username`.
 pub fn check_new_password(
     new: &str,
@@ -125,18 +111,6 @@ pub enum ContactError {
     /// The same as the one on record.
     #[error("the same as the one on record")]
     Unchanged,
-}
-
-impl ContactError {
-    /// What the page says.
-    pub fn message(self) -> &'static str {
-        match self {
-            ContactError::UnknownKind | ContactError::Invalid => {
-                "Số điện thoại (+84...) hoặc email không hợp lệ (invalid phone number or email)"
-            }
-            ContactError::Unchanged => "Giống thông tin hiện có (the same as the current one)",
-        }
-    }
 }
 
 /// A checked new contact detail.

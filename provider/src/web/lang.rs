@@ -1,6 +1,7 @@
 //! The language switch of the citizen's own pages and the registration desk: a `lang=en` or
 //! `lang=vi` query parameter on any `/account` or `/desk` page is remembered in the same cookie
-//! the login pages use, and the page answering it is already in that language.
+//! the login pages use, and the page answering it is already in that language. The demo outbox
+//! follows the same choice.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
@@ -12,12 +13,14 @@ use super::session;
 use super::texts::lang_param;
 use crate::state::AppState;
 
-/// Applies a `lang` query parameter on `/account` and `/desk` pages (others pass untouched).
+/// Applies a `lang` query parameter on `/account` and `/desk` pages and the demo outbox (others
+/// pass untouched).
 pub async fn switch(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let ours = ["/account", "/desk"]
-        .iter()
-        .any(|p| path == *p || path.starts_with(&format!("{p}/")));
+    let ours = path == crate::oidc::paths::DEMO_OUTBOX
+        || ["/account", "/desk"]
+            .iter()
+            .any(|p| path == *p || path.starts_with(&format!("{p}/")));
     let Some(lang) = ours.then(|| lang_param(request.uri().query())).flatten() else {
         return next.run(request).await;
     };

@@ -150,6 +150,6 @@ pub async fn remove(
         };
         state.store.audit(event, now).await?;
     }
-    let notice = removed.then(|| "Đã gỡ thiết bị (the device was removed).".to_string());
+    let notice = removed.then(|| citizen.t().device_removed.to_string());
     render(&state, &citizen, None, notice).await
 }

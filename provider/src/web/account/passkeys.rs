@@ -98,18 +98,12 @@ async fn page(
     .into_response())
 }
 
-fn message(err: &PasskeyError) -> &'static str {
+fn message(t: &AccountTexts, err: &PasskeyError) -> &'static str {
     match err {
-        PasskeyError::NotLevel2 => {
-            "Cần đăng nhập mức độ 2 để quản lý khóa truy cập (passkeys need a Level 2 login)"
-        }
-        PasskeyError::TooMany => "Đã đủ số khóa truy cập tối đa (no more passkeys can be added)",
-        PasskeyError::Duplicate => {
-            "Khóa truy cập này đã được đăng ký (this passkey is registered already)"
-        }
-        _ => {
-            "Không đăng ký được khóa truy cập, hãy thử lại (the passkey was not registered: try again)"
-        }
+        PasskeyError::NotLevel2 => t.passkey_not_level2,
+        PasskeyError::TooMany => t.passkey_too_many,
+        PasskeyError::Duplicate => t.passkey_duplicate,
+        _ => t.passkey_not_registered,
     }
 }
 
@@ -151,7 +145,16 @@ pub async fn passkey_new(
             page(&state, &citizen, None, None, Some((started, name))).await
         }
         Err(PasskeyError::App(err)) => Err(err),
-        Err(err) => page(&state, &citizen, Some(message(&err)), None, None).await,
+        Err(err) => {
+            page(
+                &state,
+                &citizen,
+                Some(message(citizen.t(), &err)),
+                None,
+                None,
+            )
+            .await
+        }
     }
 }
 
@@ -168,7 +171,7 @@ pub async fn passkey_finish(
         return page(
             &state,
             &citizen,
-            Some(message(&PasskeyError::NotLevel2)),
+            Some(message(citizen.t(), &PasskeyError::NotLevel2)),
             None,
             None,
         )
@@ -189,13 +192,22 @@ pub async fn passkey_finish(
                 &state,
                 &citizen,
                 None,
-                Some("Đã thêm khóa truy cập (passkey added)"),
+                Some(citizen.t().passkey_added),
                 None,
             )
             .await
         }
         Err(PasskeyError::App(err)) => Err(err),
-        Err(err) => page(&state, &citizen, Some(message(&err)), None, None).await,
+        Err(err) => {
+            page(
+                &state,
+                &citizen,
+                Some(message(citizen.t(), &err)),
+                None,
+                None,
+            )
+            .await
+        }
     }
 }
 
@@ -219,7 +231,7 @@ pub async fn passkey_remove(
         return page(
             &state,
             &citizen,
-            Some(message(&PasskeyError::NotLevel2)),
+            Some(message(citizen.t(), &PasskeyError::NotLevel2)),
             None,
             None,
         )
@@ -231,7 +243,7 @@ pub async fn passkey_remove(
                 &state,
                 &citizen,
                 None,
-                Some("Đã xóa khóa truy cập (passkey removed)"),
+                Some(citizen.t().passkey_removed),
                 None,
             )
             .await
@@ -240,13 +252,22 @@ pub async fn passkey_remove(
             page(
                 &state,
                 &citizen,
-                Some("Không tìm thấy (not found)"),
+                Some(citizen.t().passkey_not_found),
                 None,
                 None,
             )
             .await
         }
         Err(PasskeyError::App(err)) => Err(err),
-        Err(err) => page(&state, &citizen, Some(message(&err)), None, None).await,
+        Err(err) => {
+            page(
+                &state,
+                &citizen,
+                Some(message(citizen.t(), &err)),
+                None,
+                None,
+            )
+            .await
+        }
     }
 }

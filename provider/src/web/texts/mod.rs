@@ -90,11 +90,10 @@ pub struct Texts {
     pub guardian_at_desk: &'static str,
     pub guardian_desk_approved: &'static str,
     pub desk_no_valid_card: &'static str,
-    pub desk_second_finger: &'static str,
-    pub desk_second_fingerprint: &'static str,
-    pub desk_portrait_photo: &'static str,
     pub consent_organization_legend: &'static str,
     pub consent_organization_code: &'static str,
+    pub outbox_title: &'static str,
+    pub outbox_intro: &'static str,
 }
 
 /// Vietnamese.
@@ -183,11 +182,10 @@ pub static VI: Texts = Texts {
     guardian_at_desk: "đề nghị tại quầy",
     guardian_desk_approved: "Đã đồng ý. Cán bộ tại quầy sẽ hoàn tất đăng ký tài khoản mức 2 cho trẻ.",
     desk_no_valid_card: "Từ 14 tuổi cần thẻ căn cước gắn chip còn hiệu lực: thẻ trong cơ sở dữ liệu không có, đã báo mất, bị thu hồi, đã thay hoặc hết hạn. Hãy làm thủ tục cấp thẻ trước.",
-    desk_second_finger: "Ngón tay thứ hai",
-    desk_second_fingerprint: "Mẫu vân tay thứ hai (JSON)",
-    desk_portrait_photo: "Ảnh chân dung (JPEG, base64; lưu mã hóa, trả về qua phạm vi portrait)",
     consent_organization_legend: "Bạn đại diện cho nhiều tổ chức. Chọn tổ chức được chia sẻ với dịch vụ này:",
     consent_organization_code: "mã số",
+    outbox_title: "Hộp thư đi (demo)",
+    outbox_intro: "Tin nhắn và email hệ thống đã gửi ở chế độ demo.",
 };
 
 /// English.
@@ -276,11 +274,10 @@ pub static EN: Texts = Texts {
     guardian_at_desk: "requested at the desk",
     guardian_desk_approved: "Approved. The officer at the desk will complete the child's Level 2 enrolment.",
     desk_no_valid_card: "From 14 a valid chip identity card is needed: the card on record is missing, reported lost, revoked, replaced or expired. The card must be issued first.",
-    desk_second_finger: "Second finger",
-    desk_second_fingerprint: "Second fingerprint template (JSON)",
-    desk_portrait_photo: "Portrait photo (JPEG, base64; stored sealed, released through the portrait scope)",
     consent_organization_legend: "You represent several organisations. Choose the one shared with this service:",
     consent_organization_code: "code",
+    outbox_title: "Demo outbox",
+    outbox_intro: "Messages and emails the demo has sent.",
 };
 
 /// The texts for a language.
