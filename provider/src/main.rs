@@ -278,6 +278,12 @@ enum KeysCommand {
     GenerateKek,
 }
 
+/// mimalloc instead of glibc's malloc: measured in the SSO benchmark (bench/README.md), glibc's
+/// malloc, free and consolidation took about 12% of the provider's CPU, and its per-thread arenas
+/// kept freed memory.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()

@@ -174,6 +174,9 @@ impl Store {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(acquire_timeout)
+                // A SQLite connection is a file handle on a worker thread: pinging it before
+                // each use cost one more thread hand-off per statement and finds nothing.
+                .test_before_acquire(!sqlite)
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
                         if sqlite {
