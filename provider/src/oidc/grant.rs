@@ -55,8 +55,17 @@ pub async fn issue_code(
     consent_given: Option<&BTreeSet<ConsentItem>>,
     organization: Option<&str>,
 ) -> Result<Response, AppError> {
+    // The remembered organisation matters only to a grant that can release the organisation
+    // claim: a single sign-on without it skips the read.
+    let releases_organization = request.scopes.contains(vneid_contract::Scope::Organization)
+        || request
+            .claims
+            .claims(true)
+            .chain(request.claims.claims(false))
+            .any(|c| c == vneid_contract::Claim::Organization);
     let remembered = match organization {
         Some(_) => None,
+        None if !releases_organization => None,
         None => {
             state
                 .store

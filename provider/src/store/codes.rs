@@ -43,6 +43,21 @@ impl Store {
         consent: Option<&super::consents::ConsentGiven<'_>>,
         now: i64,
     ) -> Result<(), StoreError> {
+        let insert = sqlx::query(
+            "INSERT INTO auth_codes (code_hash, client_id, account_id, grant_data, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(code.code_hash)
+        .bind(code.client_id)
+        .bind(code.account_id)
+        .bind(code.grant_data)
+        .bind(code.expires_at);
+        if request_id.is_none() && consent.is_none() {
+            // One statement (a single sign-on): atomic on its own, without the two more round
+            // trips of BEGIN and COMMIT.
+            insert.execute(&self.writer).await?;
+            return Ok(());
+        }
         let mut tx = self.begin().await?;
         if let Some(id) = request_id {
             let done = sqlx::query("DELETE FROM auth_requests WHERE id = $1")
@@ -54,17 +69,7 @@ impl Store {
                 return Err(StoreError::Duplicate("a code for this request"));
             }
         }
-        sqlx::query(
-            "INSERT INTO auth_codes (code_hash, client_id, account_id, grant_data, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(code.code_hash)
-        .bind(code.client_id)
-        .bind(code.account_id)
-        .bind(code.grant_data)
-        .bind(code.expires_at)
-        .execute(&mut *tx)
-        .await?;
+        insert.execute(&mut *tx).await?;
         if let Some(given) = consent {
             super::consents::remember_consent_in(
                 &mut tx,
