@@ -34,6 +34,32 @@ async fn desk_verify(
     (url, html)
 }
 
+/// Looks `id_number` up and submits a matching two-finger capture of the person imported with
+/// biometric seed `seed` (portrait `seed`, fingers `seed + 1` and `seed + 2`), plus `extra`.
+async fn desk_verify_matching(
+    provider: &TestProvider,
+    officer: &Browser,
+    id_number: &str,
+    seed: u32,
+    extra: &[(&str, &str)],
+) -> (Url, String) {
+    let (portrait, first, second) = (
+        probe(seed, 0.02),
+        probe(seed + 1, 0.01),
+        probe(seed + 2, 0.01),
+    );
+    let mut fields = vec![
+        ("portrait_template", portrait.as_str()),
+        ("finger", "right_index"),
+        ("fingerprint_template", first.as_str()),
+        ("finger_2", "left_index"),
+        ("fingerprint_template_2", second.as_str()),
+        ("device_id", "desk-9"),
+    ];
+    fields.extend_from_slice(extra);
+    desk_verify(provider, officer, id_number, &fields).await
+}
+
 /// The desk: one finger is not enough; a citizen from 14 without a valid chip card is refused
 /// with a clear message; a child of 10 needs a recorded guardian holding an account (Bình, not
 /// recorded, is refused; An is accepted and told); two fingers' templates are kept sealed and the
@@ -72,20 +98,7 @@ async fn the_desk_asks_a_guardian_under_14_a_valid_card_from_14_and_two_fingers(
     );
 
     // A card reported lost: matched, but Level 2 is refused with the reason.
-    let (url, html) = desk_verify(
-        &provider,
-        &officer,
-        "001190000893",
-        &[
-            ("portrait_template", &probe(70, 0.02)),
-            ("finger", "right_index"),
-            ("fingerprint_template", &probe(71, 0.01)),
-            ("finger_2", "left_index"),
-            ("fingerprint_template_2", &probe(72, 0.01)),
-            ("device_id", "desk-9"),
-        ],
-    )
-    .await;
+    let (url, html) = desk_verify_matching(&provider, &officer, "001190000893", 70, &[]).await;
     assert!(has_form(&html, "/desk/enrol"), "{html}");
     let (_, _, refused) = officer
         .submit(
@@ -108,21 +121,8 @@ async fn the_desk_asks_a_guardian_under_14_a_valid_card_from_14_and_two_fingers(
         .chain((0..300u32).map(|i| (i * 7 % 251) as u8))
         .collect();
     let photo = base64::engine::general_purpose::STANDARD.encode(&jpeg);
-    let (url, html) = desk_verify(
-        &provider,
-        &officer,
-        &son,
-        &[
-            ("portrait_template", &probe(60, 0.02)),
-            ("finger", "right_index"),
-            ("fingerprint_template", &probe(61, 0.01)),
-            ("finger_2", "left_index"),
-            ("fingerprint_template_2", &probe(62, 0.01)),
-            ("portrait_photo", &photo),
-            ("device_id", "desk-9"),
-        ],
-    )
-    .await;
+    let (url, html) =
+        desk_verify_matching(&provider, &officer, &son, 60, &[("portrait_photo", &photo)]).await;
     assert!(has_form(&html, "/desk/enrol"), "{html}");
     for (guardian, why) in [("", "no guardian"), (BINH, "not recorded")] {
         let (_, _, page) = officer
@@ -314,20 +314,7 @@ async fn a_guardian_who_denies_at_the_desk_stops_the_childs_enrolment(backend: B
     import(&provider, json!([son_record])).await;
     let officer = Browser::new(&provider.base);
     super::journey::officer_login_as(&provider, &officer, "canbo01").await;
-    let (url, html) = desk_verify(
-        &provider,
-        &officer,
-        &son,
-        &[
-            ("portrait_template", &probe(90, 0.02)),
-            ("finger", "right_index"),
-            ("fingerprint_template", &probe(91, 0.01)),
-            ("finger_2", "left_index"),
-            ("fingerprint_template_2", &probe(92, 0.01)),
-            ("device_id", "desk-9"),
-        ],
-    )
-    .await;
+    let (url, html) = desk_verify_matching(&provider, &officer, &son, 90, &[]).await;
     let (wait_url, _, waiting) = officer
         .submit(
             &url,

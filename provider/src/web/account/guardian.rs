@@ -15,6 +15,15 @@ use crate::notify::Notification;
 use crate::secret;
 use crate::state::AppState;
 
+/// A decision button's value: `Some(true)` to approve, `Some(false)` to deny.
+fn approves(decision: &str) -> Option<bool> {
+    match decision {
+        "approve" => Some(true),
+        "deny" => Some(false),
+        _ => None,
+    }
+}
+
 /// The guardian's decision form.
 #[derive(Deserialize)]
 pub struct GuardianForm {
@@ -34,10 +43,8 @@ pub async fn decide_child(
         return Ok(to_login());
     }
     let t = crate::web::texts::texts(citizen.lang);
-    let approve = match form.decision.as_str() {
-        "approve" => true,
-        "deny" => false,
-        _ => return dashboard(&state, &citizen, Some(t.guardian_not_found.into()), None).await,
+    let Some(approve) = approves(&form.decision) else {
+        return dashboard(&state, &citizen, Some(t.guardian_not_found.into()), None).await;
     };
     let decision = guardian_decides(&state, &citizen.account, &form.registration, approve).await?;
     let (error, notice) = match decision {
@@ -75,10 +82,8 @@ pub async fn decide_desk_child(
         return Ok(to_login());
     }
     let t = crate::web::texts::texts(citizen.lang);
-    let approve = match form.decision.as_str() {
-        "approve" => true,
-        "deny" => false,
-        _ => return dashboard(&state, &citizen, Some(t.guardian_not_found.into()), None).await,
+    let Some(approve) = approves(&form.decision) else {
+        return dashboard(&state, &citizen, Some(t.guardian_not_found.into()), None).await;
     };
     let decided =
         crate::accounts::desk_guardian::decide(&state, &citizen.account, &form.request, approve)

@@ -98,6 +98,15 @@ async fn page(
     .into_response())
 }
 
+/// The page again, with what went wrong in the citizen's language.
+async fn refused(
+    state: &AppState,
+    citizen: &Citizen,
+    err: &PasskeyError,
+) -> Result<Response, AppError> {
+    page(state, citizen, Some(message(citizen.t(), err)), None, None).await
+}
+
 fn message(t: &AccountTexts, err: &PasskeyError) -> &'static str {
     match err {
         PasskeyError::NotLevel2 => t.passkey_not_level2,
@@ -145,16 +154,7 @@ pub async fn passkey_new(
             page(&state, &citizen, None, None, Some((started, name))).await
         }
         Err(PasskeyError::App(err)) => Err(err),
-        Err(err) => {
-            page(
-                &state,
-                &citizen,
-                Some(message(citizen.t(), &err)),
-                None,
-                None,
-            )
-            .await
-        }
+        Err(err) => refused(&state, &citizen, &err).await,
     }
 }
 
@@ -168,14 +168,7 @@ pub async fn passkey_finish(
         return Ok(to_login());
     }
     if !citizen.level2_session() {
-        return page(
-            &state,
-            &citizen,
-            Some(message(citizen.t(), &PasskeyError::NotLevel2)),
-            None,
-            None,
-        )
-        .await;
+        return refused(&state, &citizen, &PasskeyError::NotLevel2).await;
     }
     match passkey::finish_registration(
         &state,
@@ -198,16 +191,7 @@ pub async fn passkey_finish(
             .await
         }
         Err(PasskeyError::App(err)) => Err(err),
-        Err(err) => {
-            page(
-                &state,
-                &citizen,
-                Some(message(citizen.t(), &err)),
-                None,
-                None,
-            )
-            .await
-        }
+        Err(err) => refused(&state, &citizen, &err).await,
     }
 }
 
@@ -228,14 +212,7 @@ pub async fn passkey_remove(
         return Ok(to_login());
     }
     if !citizen.level2_session() {
-        return page(
-            &state,
-            &citizen,
-            Some(message(citizen.t(), &PasskeyError::NotLevel2)),
-            None,
-            None,
-        )
-        .await;
+        return refused(&state, &citizen, &PasskeyError::NotLevel2).await;
     }
     match passkey::remove(&state, &citizen.row.id, &form.id).await {
         Ok(true) => {
@@ -259,15 +236,6 @@ pub async fn passkey_remove(
             .await
         }
         Err(PasskeyError::App(err)) => Err(err),
-        Err(err) => {
-            page(
-                &state,
-                &citizen,
-                Some(message(citizen.t(), &err)),
-                None,
-                None,
-            )
-            .await
-        }
+        Err(err) => refused(&state, &citizen, &err).await,
     }
 }
